@@ -1,0 +1,36 @@
+# make serve: set up and serve the demo corpus on http://127.0.0.1:8000
+# make test:  set up and run every check and test
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+INDEX_DIR ?= $(or $(EVENTSEARCH_INDEX_DIR),var/index)
+
+.PHONY: install serve index test lint pytest clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+index: install
+	@$(BIN)/indexer stats --index-dir $(INDEX_DIR) >/dev/null 2>&1 || \
+		$(BIN)/indexer rebuild --index-dir $(INDEX_DIR) data/demo
+
+serve: index
+	EVENTSEARCH_INDEX_DIR=$(INDEX_DIR) $(BIN)/gunicorn -c config/gunicorn.conf.py api.app:app
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest
+
+test: lint pytest
+
+clean:
+	rm -rf $(VENV) var

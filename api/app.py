@@ -1,0 +1,114 @@
+"""The Falcon application.  ``create_app(config)`` wires everything in one place;
+gunicorn serves the module-level ``app`` (``gunicorn api.app:app``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from api import errors
+from api.media import json_handlers
+from api.openapi import openapi_document
+from api.params import (
+    BoolParam,
+    ChoiceParam,
+    DateParam,
+    IntParam,
+    ListParam,
+    Param,
+    TextParam,
+)
+from api.resources import (
+    EventResource,
+    HealthResource,
+    OpenAPIResource,
+    ReadyResource,
+    SearchResource,
+    StatsResource,
+)
+from config import Config
+from search import FACETS, INTERVALS, SORTS, SearchService
+
+__all__ = ["app", "create_app", "search_params"]
+
+
+def search_params(config: Config) -> list[Param]:
+    """The parameters of ``GET /api/search``."""
+    return [
+        TextParam(
+            "q",
+            'The query: words, AND/OR/NOT, "phrases", field:value (title, body, entity, '
+            "source) and prefix*. Empty matches every event.",
+            default="",
+            max_length=config.max_query_length,
+            too_long_code="query_too_long",
+        ),
+        DateParam("from", "First day, inclusive: YYYY, YYYY-MM or YYYY-MM-DD."),
+        DateParam(
+            "to", "Last day, inclusive: YYYY, YYYY-MM (to its last day) or YYYY-MM-DD.", end=True
+        ),
+        TextParam(
+            "entity", "Only events with this entity; repeat it: all must match.", repeatable=True
+        ),
+        TextParam(
+            "source",
+            "Only events citing this source name or domain; repeat it: any may match.",
+            repeatable=True,
+        ),
+        TextParam(
+            "category", "Only events in this category; repeat it: any may match.", repeatable=True
+        ),
+        ChoiceParam(
+            "sort",
+            "relevance (default with q), newest (default without q) or oldest.",
+            choices=SORTS,
+        ),
+        IntParam(
+            "page", "Page number, from 1.", default="1", minimum=1, maximum=config.max_result_window
+        ),
+        IntParam(
+            "size", "Results per page; 0 returns facets only.", default="10", minimum=0, maximum=100
+        ),
+        ListParam(
+            "facets",
+            "Comma list of facets to count over all matches.",
+            default="date,entity,source",
+            choices=FACETS,
+        ),
+        IntParam(
+            "facet_size",
+            "Values per entity, source and category facet.",
+            default="10",
+            minimum=1,
+            maximum=config.max_facet_size,
+        ),
+        ChoiceParam(
+            "interval",
+            "Date histogram bucket: auto picks few enough for a chart.",
+            default="auto",
+            choices=INTERVALS,
+        ),
+        BoolParam("highlight", "Mark query words in snippets with <mark>.", default="true"),
+    ]
+
+
+def create_app(config: Config, service: SearchService | None = None) -> falcon.App[Any, Any]:
+    """The API application for ``config``; the index is opened on first use."""
+    service = service or SearchService(config)
+    params = search_params(config)
+    app = falcon.App()
+    app.req_options.strip_url_path_trailing_slash = True
+    app.req_options.media_handlers = json_handlers()
+    app.resp_options.media_handlers = json_handlers()
+    errors.install(app)
+    app.add_route("/api/search", SearchResource(service, params))
+    app.add_route("/api/events/{event_id}", EventResource(service))
+    app.add_route("/api/stats", StatsResource(service))
+    app.add_route("/healthz", HealthResource())
+    app.add_route("/readyz", ReadyResource(service))
+    app.add_route("/api/openapi.json", OpenAPIResource(openapi_document(params)))
+    return app
+
+
+app = create_app(Config.from_env())

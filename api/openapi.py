@@ -1,0 +1,215 @@
+"""The OpenAPI 3.1 document of the API, built from the same parameter specs that
+validate requests, so the two cannot drift apart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.params import Param
+
+__all__ = ["openapi_document"]
+
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_DATE = {"type": "string", "format": "date"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(_ref("Error"), description)
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+    }
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _object(
+        {
+            "error": _object(
+                {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "parameter": _NULLABLE_STRING,
+                }
+            )
+        }
+    ),
+    "Source": _object({"name": {"type": "string"}, "url": _NULLABLE_STRING}),
+    "RelatedLink": _object(
+        {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "date": {"type": ["string", "null"], "format": "date"},
+            "context": _NULLABLE_STRING,
+        }
+    ),
+    "Event": _object(
+        {
+            "id": {"type": "string"},
+            "date": _DATE,
+            "title": {"type": "string"},
+            "body": {"type": "string"},
+            "entities": {"type": "array", "items": {"type": "string"}},
+            "sources": {"type": "array", "items": _ref("Source")},
+            "category": _NULLABLE_STRING,
+            "story": _NULLABLE_STRING,
+            "image": _NULLABLE_STRING,
+            "related": {"type": "array", "items": _ref("RelatedLink")},
+        }
+    ),
+    "Result": _object(
+        {
+            "id": {"type": "string"},
+            "date": _DATE,
+            "title": {"type": "string"},
+            "snippet": {
+                "type": "string",
+                "description": "HTML-escaped text; only <mark> is markup.",
+            },
+            "entities": {"type": "array", "items": {"type": "string"}},
+            "sources": {"type": "array", "items": _ref("Source")},
+            "category": _NULLABLE_STRING,
+            "story": _NULLABLE_STRING,
+            "image": _NULLABLE_STRING,
+            "score": {"type": ["number", "null"]},
+        }
+    ),
+    "FacetValue": _object({"value": {"type": "string"}, "count": {"type": "integer"}}),
+    "DateHistogram": _object(
+        {
+            "interval": {"type": "string", "enum": ["year", "month", "day"]},
+            "buckets": {
+                "type": "array",
+                "items": _object({"key": {"type": "string"}, "count": {"type": "integer"}}),
+            },
+        }
+    ),
+    "SearchResponse": _object(
+        {
+            "total": {"type": "integer"},
+            "page": {"type": "integer"},
+            "size": {"type": "integer"},
+            "sort": {"type": "string", "enum": ["relevance", "newest", "oldest"]},
+            "took_ms": {"type": "number"},
+            "results": {"type": "array", "items": _ref("Result")},
+            "facets": {
+                "type": "object",
+                "properties": {
+                    "date": _ref("DateHistogram"),
+                    "entity": {"type": "array", "items": _ref("FacetValue")},
+                    "source": {"type": "array", "items": _ref("FacetValue")},
+                    "category": {"type": "array", "items": _ref("FacetValue")},
+                },
+                "additionalProperties": False,
+            },
+        }
+    ),
+    "Stats": _object(
+        {
+            "documents": {"type": "integer"},
+            "first_date": {"type": ["string", "null"], "format": "date"},
+            "last_date": {"type": ["string", "null"], "format": "date"},
+            "generation": {"type": "string"},
+            "built_at": _NULLABLE_STRING,
+        }
+    ),
+    "Status": _object(
+        {"status": {"type": "string"}, "reason": {"type": "string"}}, required=["status"]
+    ),
+}
+
+
+def openapi_document(search_params: list[Param]) -> dict[str, Any]:
+    """The whole document."""
+    unavailable = _error("No index has been built yet")
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Event search API",
+            "version": "1.0.0",
+            "description": "Full-text search over dated news events, with date histograms, "
+            "entity, source and category facets, and filters.",
+        },
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "operationId": "search",
+                    "summary": "Ranked, filtered and faceted search",
+                    "parameters": [p.openapi() for p in search_params],
+                    "responses": {
+                        "200": _json(_ref("SearchResponse"), "Results and facets"),
+                        "400": _error("A bad or unknown parameter"),
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/api/events/{event_id}": {
+                "get": {
+                    "operationId": "getEvent",
+                    "summary": "One whole event in the canonical shape",
+                    "parameters": [
+                        {
+                            "name": "event_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                            "description": "The event's id.",
+                        }
+                    ],
+                    "responses": {
+                        "200": _json(_ref("Event"), "The event"),
+                        "400": _error("An unknown parameter"),
+                        "404": _error("No event has this id"),
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/api/stats": {
+                "get": {
+                    "operationId": "stats",
+                    "summary": "What the live index holds",
+                    "responses": {
+                        "200": _json(_ref("Stats"), "Documents, date range, generation"),
+                        "400": _error("An unknown parameter"),
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "The process is alive",
+                    "responses": {"200": _json(_ref("Status"), "Alive")},
+                }
+            },
+            "/readyz": {
+                "get": {
+                    "operationId": "ready",
+                    "summary": "An index is open for searching",
+                    "responses": {
+                        "200": _json(_ref("Status"), "Ready"),
+                        "503": _json(_ref("Status"), "Not ready, with the reason"),
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "responses": {"200": _json({"type": "object"}, "The OpenAPI document")},
+                }
+            },
+        },
+        "components": {"schemas": SCHEMAS},
+    }

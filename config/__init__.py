@@ -1,0 +1,224 @@
+"""Settings of the event search service.
+
+Every setting has a name, a default, help text and an environment variable
+(``EVENTSEARCH_`` + the upper-case name).  ``Config.from_env()`` reads the
+environment; nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SETTINGS", "Config", "ConfigError", "Setting"]
+
+ENV_PREFIX = "EVENTSEARCH_"
+
+
+class ConfigError(ValueError):
+    """A setting's value in the environment cannot be used."""
+
+
+def _paths(value: str) -> tuple[Path, ...]:
+    return tuple(Path(p) for p in value.split(os.pathsep) if p.strip())
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError("must be at least 1")
+    return number
+
+
+def _non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must be 0 or more")
+    return number
+
+
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError("must be greater than 0")
+    return number
+
+
+def _words(value: str) -> tuple[str, ...]:
+    return tuple(w.strip() for w in value.split(",") if w.strip())
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One documented setting."""
+
+    name: str
+    default: str
+    help: str
+    parse: Callable[[str], Any] = str
+
+    @property
+    def env(self) -> str:
+        """The environment variable that overrides the default."""
+        return ENV_PREFIX + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("index_dir", "var/index", "Directory that holds the index generations.", Path),
+    Setting(
+        "corpus_paths",
+        "data/demo",
+        "Files or directories `indexer rebuild` reads when given no PATH (separated by `:`).",
+        _paths,
+    ),
+    Setting(
+        "keep_generations",
+        "2",
+        "How many earlier index generations a rebuild keeps beside the live one.",
+        _non_negative_int,
+    ),
+    Setting(
+        "refresh_interval",
+        "0.5",
+        "Seconds between a worker's checks for a new index generation or new writes.",
+        _positive_float,
+    ),
+    Setting(
+        "max_query_length",
+        "1000",
+        "Longest query string accepted, in characters (longer: 400 `query_too_long`).",
+        _positive_int,
+    ),
+    Setting(
+        "max_query_terms",
+        "64",
+        "Most terms a query may have (more: 400 `too_many_terms`).",
+        _positive_int,
+    ),
+    Setting(
+        "max_expansions",
+        "512",
+        "Most index terms one `prefix*` may expand to (more: 400 `too_many_expansions`).",
+        _positive_int,
+    ),
+    Setting(
+        "max_result_window",
+        "10000",
+        "Largest `page * size` accepted (deeper: 400 `result_window_too_large`).",
+        _positive_int,
+    ),
+    Setting(
+        "max_facet_size",
+        "100",
+        "Largest `facet_size` accepted.",
+        _positive_int,
+    ),
+    Setting(
+        "max_related_text",
+        "20000",
+        "Longest text, in characters, accepted by `POST /api/related` (longer: 413).",
+        _positive_int,
+    ),
+    Setting(
+        "max_body_bytes",
+        "65536",
+        "Largest request body accepted, in bytes (larger: 413).",
+        _positive_int,
+    ),
+    Setting(
+        "search_timeout",
+        "2.0",
+        "Seconds a search may take before it returns what it has, flagged `timed_out`.",
+        _positive_float,
+    ),
+    Setting(
+        "cors_origins",
+        "",
+        "Origins allowed to call the API from a browser (comma-separated; empty: CORS off).",
+        _words,
+    ),
+    Setting("bind", "127.0.0.1:8000", "Address gunicorn listens on."),
+    Setting(
+        "workers",
+        "2",
+        "gunicorn worker processes; searching is CPU-bound, so one per core.",
+        _positive_int,
+    ),
+    Setting(
+        "timeout",
+        "30",
+        "Seconds a worker may spend on one request before gunicorn restarts it.",
+        _positive_int,
+    ),
+    Setting(
+        "graceful_timeout",
+        "10",
+        "Seconds workers get to finish in-flight requests on SIGTERM or SIGHUP.",
+        _positive_int,
+    ),
+    Setting(
+        "max_requests",
+        "10000",
+        "Requests after which a worker is replaced (0: never), which bounds memory growth.",
+        _non_negative_int,
+    ),
+    Setting(
+        "max_requests_jitter",
+        "1000",
+        "Random extra requests added to `max_requests`, so workers do not restart together.",
+        _non_negative_int,
+    ),
+    Setting("log_level", "info", "Log level of the service: debug, info, warning or error."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """The service's settings, parsed.  Build with ``Config.from_env()``."""
+
+    index_dir: Path
+    corpus_paths: tuple[Path, ...]
+    keep_generations: int
+    refresh_interval: float
+    max_query_length: int
+    max_query_terms: int
+    max_expansions: int
+    max_result_window: int
+    max_facet_size: int
+    max_related_text: int
+    max_body_bytes: int
+    search_timeout: float
+    cors_origins: tuple[str, ...]
+    bind: str
+    workers: int
+    timeout: int
+    graceful_timeout: int
+    max_requests: int
+    max_requests_jitter: int
+    log_level: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
+        """Defaults, overridden by ``EVENTSEARCH_*`` variables, then by ``overrides``."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            raw = env.get(setting.env, setting.default)
+            try:
+                values[setting.name] = setting.parse(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{setting.env}={raw!r}: {exc}") from None
+        for name, value in overrides.items():
+            if name not in _BY_NAME:
+                raise ConfigError(f"unknown setting {name!r}")
+            values[name] = value
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with some settings changed."""
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,1 @@
+"""The indexer: input formats -> events -> index jobs, and the ``indexer`` command."""

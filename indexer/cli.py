@@ -1,0 +1,190 @@
+"""The ``indexer`` command: rebuild, add, delete and stats.
+
+Exit codes: 0 done, 1 failed (for a rebuild: nothing switched), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from config import Config, ConfigError
+from indexer import jobs
+from indexer.formats import Reject
+from search import IndexStore, SearchError, SearchService
+
+__all__ = ["cli", "main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _config(index_dir: Path | None) -> Config:
+    try:
+        config = Config.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    return config.replace(index_dir=index_dir) if index_dir else config
+
+
+def index_dir_option(func: F) -> F:
+    return click.option(
+        "--index-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Index directory (default: $EVENTSEARCH_INDEX_DIR or var/index).",
+    )(func)
+
+
+class _Bar:
+    """A progress bar on a terminal: files, events per second, time left."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started: float | None = None
+
+    def on_reject(self, reject: Reject) -> None:
+        self._clear()
+        click.echo(f"rejected: {reject}", err=True)
+
+    def on_file(self, done: int, total: int, events: int) -> None:
+        if not self.enabled:
+            return
+        import time
+
+        now = time.monotonic()
+        if self.started is None:
+            self.started = now
+        elapsed = max(now - self.started, 1e-6)
+        rate = events / elapsed
+        eta = (total - done) * elapsed / done if done else 0.0
+        width = 30
+        filled = int(width * done / total) if total else width
+        bar = "#" * filled + "-" * (width - filled)
+        click.echo(
+            f"\r[{bar}] {done}/{total} files  {events} events  {rate:,.0f} events/s  "
+            f"ETA {eta:,.0f}s ",
+            nl=False,
+            err=True,
+        )
+
+    def _clear(self) -> None:
+        if self.enabled:
+            click.echo("\r\x1b[K", nl=False, err=True)
+
+    def done(self) -> None:
+        if self.enabled:
+            click.echo(err=True)
+
+
+def _progress(bar: _Bar) -> jobs.Progress:
+    return jobs.Progress(on_reject=bar.on_reject, on_file=bar.on_file)
+
+
+def _report_lock(report: jobs.JobReport) -> None:
+    if report.recovered_lock:
+        click.echo(
+            f"note: recovered the writer lock left by pid {report.recovered_lock.get('pid')}, "
+            "which is no longer running",
+            err=True,
+        )
+
+
+@click.group()
+@click.version_option(package_name="eventsearch")
+def cli() -> None:
+    """Build and update the event search index."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_dir_option
+@click.option(
+    "--strict", is_flag=True, help="Fail, switching nothing, if any document is rejected."
+)
+def rebuild(paths: tuple[Path, ...], index_dir: Path | None, strict: bool) -> None:
+    """Build a new index generation from PATHS and switch to it when it is complete.
+
+    PATHS are files or directories (walked recursively); without PATHS the
+    configured corpus paths are read.  The live index keeps serving throughout.
+    """
+    config = _config(index_dir)
+    store = IndexStore(config.index_dir)
+    bar = _Bar(sys.stderr.isatty())
+    try:
+        report = jobs.rebuild(
+            store,
+            list(paths) or list(config.corpus_paths),
+            keep=config.keep_generations,
+            strict=strict,
+            progress=_progress(bar),
+        )
+    except KeyboardInterrupt:
+        bar.done()
+        raise click.ClickException("interrupted; the live index is unchanged") from None
+    except SearchError as exc:
+        bar.done()
+        raise click.ClickException(f"{exc}; the live index is unchanged") from None
+    bar.done()
+    _report_lock(report)
+    click.echo(
+        f"indexed {report.indexed} events from {report.files} files into {report.generation}: "
+        f"{report.rejected} rejected, {report.duplicates} duplicates, "
+        f"{report.seconds:.1f} s ({report.rate:,.0f} events/s)"
+    )
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@index_dir_option
+def add(paths: tuple[Path, ...], index_dir: Path | None) -> None:
+    """Add or replace (by id) the events of PATHS in the live index."""
+    store = IndexStore(_config(index_dir).index_dir)
+    bar = _Bar(False)
+    try:
+        report = jobs.add(store, list(paths), progress=_progress(bar))
+    except SearchError as exc:
+        raise click.ClickException(f"{exc}; nothing was changed") from None
+    _report_lock(report)
+    click.echo(
+        f"added {report.indexed} events and replaced {report.replaced} in {report.generation}: "
+        f"{report.rejected} rejected, {report.seconds:.1f} s"
+    )
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, required=True)
+@index_dir_option
+def delete(ids: tuple[str, ...], index_dir: Path | None) -> None:
+    """Delete events by id from the live index."""
+    store = IndexStore(_config(index_dir).index_dir)
+    try:
+        report = jobs.delete(store, ids)
+    except SearchError as exc:
+        raise click.ClickException(f"{exc}; nothing was changed") from None
+    _report_lock(report)
+    for missing in report.missing:
+        click.echo(f"not found: {missing}", err=True)
+    click.echo(f"deleted {report.deleted} events from {report.generation}")
+
+
+@cli.command()
+@index_dir_option
+def stats(index_dir: Path | None) -> None:
+    """Documents, date range, generation and build time of the live index."""
+    service = SearchService(_config(index_dir))
+    try:
+        data = service.stats()
+    except SearchError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        service.close()
+    for key, value in data.items():
+        click.echo(f"{key}: {value}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

@@ -1,0 +1,6 @@
+"""Input formats.  ``read_file`` detects a file's format by its content."""
+
+from indexer.formats.detect import read_file
+from indexer.formats.reject import Reject
+
+__all__ = ["Reject", "read_file"]

@@ -1,0 +1,67 @@
+"""Exceptions raised by the search engine.
+
+The hierarchy::
+
+    SearchError             base class of every error the engine raises on purpose
+    +-- IndexUnavailable    there is no live index generation to read (not built yet)
+    +-- EventNotFound       no event has the requested id
+    +-- IndexLocked         another process is writing the index; names its pid and start
+    +-- BuildFailed         a rebuild or update was stopped and nothing was switched
+    +-- BadRequest          input the engine will not run; carries a ``code`` and the
+                            ``parameter`` it came from, so the API can answer 4xx
+
+Anything else escaping the engine is a bug, not a user error.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BadRequest",
+    "BuildFailed",
+    "EventNotFound",
+    "IndexLocked",
+    "IndexUnavailable",
+    "SearchError",
+]
+
+
+class SearchError(Exception):
+    """Base class of the engine's errors."""
+
+
+class IndexUnavailable(SearchError):
+    """No live index generation exists in the index directory."""
+
+
+class EventNotFound(SearchError):
+    """No event has the requested id."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(f"no event with id {event_id!r}")
+        self.event_id = event_id
+
+
+class IndexLocked(SearchError):
+    """Another process holds the index's writer lock."""
+
+    def __init__(self, pid: int | None, since: str | None, command: str | None = None) -> None:
+        who = f"pid {pid}" if pid else "another process"
+        what = f" ({command})" if command else ""
+        when = f" since {since}" if since else ""
+        super().__init__(f"the index is being written by {who}{what}{when}")
+        self.pid = pid
+        self.since = since
+
+
+class BuildFailed(SearchError):
+    """A rebuild or update did not complete; the live generation is unchanged."""
+
+
+class BadRequest(SearchError):
+    """Input the engine refuses, with a machine-readable code and its parameter."""
+
+    def __init__(self, code: str, message: str, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.parameter = parameter

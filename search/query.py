@@ -1,0 +1,179 @@
+"""Turning what people type, and the filters they pick, into whoosh queries.
+
+The parser understands words, ``AND``/``OR``/``NOT``, ``"phrases"``, groups,
+``field:value`` for title, body, entity and source, and ``prefix*``.  Plugins
+that let a query do unbounded work (ranges, regular expressions, fuzzy terms,
+boosts, leading or inner wildcards) are not loaded or are refused.  Filters are
+built as query objects from exact values, never pasted into query text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from whoosh import fields, qparser
+from whoosh import query as wq
+from whoosh.qparser import plugins
+
+from search.analysis import fold, text_analyzer
+from search.errors import BadRequest
+from search.schema import QUERY_FIELDS
+
+__all__ = ["Limits", "QueryParser", "date_filter", "values_filter"]
+
+_WORDS = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on the work one query may ask for."""
+
+    max_query_length: int = 1000
+    max_query_terms: int = 64
+    max_expansions: int = 512
+
+
+class QueryParser:
+    """Parses the ``q`` parameter.  Safe to share between threads."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        ana = text_analyzer()
+        # A schema of only the fields a person may name: any other ``name:`` is plain text.
+        schema = fields.Schema(**{name: fields.TEXT(analyzer=ana) for name in QUERY_FIELDS})
+        self._fields = list(QUERY_FIELDS)
+        self._plugins = [
+            plugins.WhitespacePlugin(),
+            plugins.FieldsPlugin(),
+            plugins.PhrasePlugin(),
+            plugins.GroupPlugin(),
+            plugins.OperatorsPlugin(),
+            plugins.WildcardPlugin(),
+        ]
+        self._schema = schema
+
+    def _parser(self) -> Any:
+        # whoosh parsers keep state while parsing: one per call keeps threads apart.
+        return qparser.MultifieldParser(
+            self._fields, self._schema, fieldboosts=QUERY_FIELDS, plugins=self._plugins
+        )
+
+    def parse(self, text: str) -> Any:
+        """The query for ``text``; ``Every()`` when it is empty.
+
+        A syntax error degrades to the plain words.  Raises BadRequest for a query
+        that is too long, has too many terms or uses a refused wildcard.
+        """
+        if len(text) > self.limits.max_query_length:
+            raise BadRequest(
+                "query_too_long",
+                f"the query has {len(text)} characters; at most "
+                f"{self.limits.max_query_length} are allowed",
+                "q",
+            )
+        if not text.strip():
+            return wq.Every()
+        if len(_WORDS.findall(text)) > self.limits.max_query_terms:
+            raise BadRequest(
+                "too_many_terms",
+                f"the query has more than {self.limits.max_query_terms} words",
+                "q",
+            )
+        try:
+            parsed = self._parser().parse(text)
+        except Exception:  # noqa: BLE001 - whoosh raises assorted errors on odd syntax
+            parsed = None
+        if (
+            parsed is None
+            or _has_error(parsed)
+            or (isinstance(parsed, wq.NullQuery.__class__) and _WORDS.search(text))
+        ):
+            parsed = self.plain_words(text)
+        parsed = _normalise(parsed)
+        _refuse_wildcards(parsed, text)
+        return parsed
+
+    def plain_words(self, text: str) -> Any:
+        """The words of ``text`` with every operator and symbol taken as plain text."""
+        return self._parser().parse(" ".join(_WORDS.findall(text)))
+
+    def check_expansions(self, parsed: Any, reader: Any) -> None:
+        """Refuse a ``prefix*`` that matches more index terms than allowed."""
+        cap = self.limits.max_expansions
+        for leaf in _leaves(parsed):
+            if isinstance(leaf, wq.Prefix):
+                for count, _ in enumerate(reader.expand_prefix(leaf.fieldname, leaf.text), 1):
+                    if count > cap:
+                        raise BadRequest(
+                            "too_many_expansions",
+                            f"{leaf.text}* matches more than {cap} words; type more letters",
+                            "q",
+                        )
+
+
+def _leaves(q: Any) -> Iterator[Any]:
+    if q.is_leaf():
+        yield q
+    else:
+        for child in q.children():
+            yield from _leaves(child)
+
+
+def _refuse_wildcards(parsed: Any, text: str) -> None:
+    """Only a trailing ``*`` is allowed: ``*gees`` or ``r?fugee`` would scan every term."""
+    if any(isinstance(leaf, wq.Wildcard) for leaf in _leaves(parsed)):
+        word = next((w for w in text.split() if "*" in w or "?" in w), text)
+        raise BadRequest(
+            "wildcard_not_allowed",
+            f"{word!r}: a wildcard may only end a word, as in refug*",
+            "q",
+        )
+
+
+def _has_error(q: Any) -> bool:
+    return isinstance(q, wq.Query) and any(
+        type(node).__name__ == "ErrorNode" for node in _leaves(q)
+    )
+
+
+def _normalise(q: Any) -> Any:
+    """Fold the case and accents of prefixes, which the parser leaves as typed."""
+    if isinstance(q, wq.Prefix):
+        return wq.Prefix(q.fieldname, fold(q.text), boost=q.boost)
+    if not q.is_leaf():
+        return q.apply(_normalise)
+    return q
+
+
+def date_filter(first: dt.date | None, last: dt.date | None) -> Any | None:
+    """Events dated from ``first`` to ``last``, both inclusive; None for no bounds."""
+    if first is None and last is None:
+        return None
+    return wq.NumericRange(
+        "date",
+        first.toordinal() if first else None,
+        last.toordinal() if last else None,
+        constantscore=True,
+    )
+
+
+def values_filter(
+    fieldnames: Sequence[str],
+    wanted: Iterable[str],
+    folded_lexicons: Mapping[str, Mapping[str, Sequence[str]]],
+) -> Any:
+    """Events carrying any of ``wanted`` in any of ``fieldnames``, compared folded
+    (case and accents ignored) against the exact values in the index."""
+    terms = []
+    for value in wanted:
+        key = fold(value)
+        for fieldname in fieldnames:
+            for term in folded_lexicons[fieldname].get(key, ()):
+                terms.append(wq.Term(fieldname, term))
+    if not terms:
+        return wq.NullQuery
+    return wq.Or(terms) if len(terms) > 1 else terms[0]

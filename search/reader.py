@@ -1,0 +1,125 @@
+"""Reading the live generation: one searcher per thread, refreshed when the index changes.
+
+Each thread holds its own whoosh searcher (whoosh searchers are not shared
+between threads).  At most every ``refresh_interval`` seconds a thread checks
+whether CURRENT names a new generation (then it opens that one and lets the old
+one go) or whether the live generation got new commits (then it refreshes its
+searcher).  Column data is shared per process through a ColumnCache.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from whoosh import index as whoosh_index
+
+from search.analysis import fold
+from search.columns import ColumnCache, SnapshotColumns
+from search.store import Generation, IndexStore, ReaderLease
+
+__all__ = ["IndexReader", "Snapshot"]
+
+
+@dataclass
+class Snapshot:
+    """What one thread reads: a searcher over one generation, and its columns."""
+
+    generation: Generation
+    searcher: Any
+    columns: SnapshotColumns
+    lexicons: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def folded_lexicon(self, fieldname: str) -> dict[str, list[str]]:
+        """Exact values of a field keyed by their folded form (case and accents dropped)."""
+        found = self.lexicons.get(fieldname)
+        if found is None:
+            found = {}
+            for term in self.searcher.reader().lexicon(fieldname):
+                value = term.decode("utf-8")
+                found.setdefault(fold(value), []).append(value)
+            self.lexicons[fieldname] = found
+        return found
+
+
+class _ThreadState:
+    def __init__(self, ix: Any, lease: ReaderLease, snapshot: Snapshot) -> None:
+        self.ix = ix
+        self.lease = lease
+        self.snapshot = snapshot
+        self.checked_at = 0.0
+
+    def close(self) -> None:
+        self.snapshot.searcher.close()
+        self.ix.close()
+        self.lease.release()
+
+
+class IndexReader:
+    """Hands each thread an up-to-date Snapshot of the live generation."""
+
+    def __init__(
+        self,
+        store: IndexStore,
+        refresh_interval: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.refresh_interval = refresh_interval
+        self.clock = clock
+        self.cache = ColumnCache()
+        self._local = threading.local()
+        self._states: list[_ThreadState] = []
+        self._lock = threading.Lock()
+
+    def snapshot(self) -> Snapshot:
+        """The calling thread's snapshot; IndexUnavailable when nothing is built yet."""
+        state: _ThreadState | None = getattr(self._local, "state", None)
+        now = self.clock()
+        if state is not None and now - state.checked_at < self.refresh_interval:
+            return state.snapshot
+        name = self.store.current_name()
+        if state is None or name != state.snapshot.generation.name:
+            state = self._open(state)
+        elif not state.snapshot.searcher.up_to_date():
+            searcher = state.snapshot.searcher.refresh()
+            state.snapshot = self._snapshot(state.snapshot.generation, searcher)
+        state.checked_at = now
+        return state.snapshot
+
+    def _open(self, old: _ThreadState | None) -> _ThreadState:
+        while True:
+            generation = self.store.current()
+            lease = self.store.lease(generation)
+            if generation.complete:  # still there once leased: it cannot be pruned now
+                break
+            lease.release()
+        ix = whoosh_index.open_dir(str(generation.path))
+        state = _ThreadState(ix, lease, self._snapshot(generation, ix.searcher()))
+        self._local.state = state
+        with self._lock:
+            if old is not None:
+                self._states.remove(old)
+                old.close()
+            self._states.append(state)
+        return state
+
+    def _snapshot(self, generation: Generation, searcher: Any) -> Snapshot:
+        columns = SnapshotColumns(generation.name, searcher, self.cache)
+        with self._lock:
+            wanted = set(columns.keys)
+            for state in self._states:
+                wanted |= state.snapshot.columns.keys
+        self.cache.keep_only(wanted)
+        return Snapshot(generation, searcher, columns)
+
+    def close(self) -> None:
+        """Close every thread's searcher and release every lease."""
+        with self._lock:
+            for state in self._states:
+                state.close()
+            self._states.clear()
+        self._local = threading.local()

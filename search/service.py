@@ -1,0 +1,266 @@
+"""The search service: ranked, filtered and faceted search over the live index."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+from whoosh import query as wq
+
+from config import Config
+from search.analysis import text_analyzer
+from search.dates import bucket_keys, bucket_of_days, choose_interval
+from search.errors import BadRequest, EventNotFound
+from search.highlight import snippet
+from search.query import Limits, QueryParser, date_filter, values_filter
+from search.reader import IndexReader, Snapshot
+from search.store import IndexStore
+
+__all__ = ["FACETS", "INTERVALS", "SORTS", "SearchRequest", "SearchService"]
+
+FACETS = ("date", "entity", "source", "category")
+SORTS = ("relevance", "newest", "oldest")
+INTERVALS = ("auto", "year", "month", "day")
+DEFAULT_FACETS = ("date", "entity", "source")
+MAX_BUCKETS = 10_000
+_TEXT_FIELDS = ("title", "body", "entity")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One search, as the API validated it."""
+
+    q: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    entities: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    sort: str | None = None
+    page: int = 1
+    size: int = 10
+    facets: tuple[str, ...] = DEFAULT_FACETS
+    facet_size: int = 10
+    interval: str = "auto"
+    highlight: bool = True
+
+
+class SearchService:
+    """Searches the live generation of an index directory."""
+
+    def __init__(self, config: Config, reader: IndexReader | None = None) -> None:
+        self.config = config
+        self.store = IndexStore(config.index_dir)
+        self.reader = reader or IndexReader(self.store, config.refresh_interval)
+        self.parser = QueryParser(
+            Limits(config.max_query_length, config.max_query_terms, config.max_expansions)
+        )
+        self._local = threading.local()
+
+    def _analyzer(self) -> Any:
+        analyzer = getattr(self._local, "analyzer", None)
+        if analyzer is None:
+            analyzer = self._local.analyzer = text_analyzer()
+        return analyzer
+
+    # Searching
+
+    def search(self, request: SearchRequest) -> dict[str, Any]:
+        """Run a search; the result is ready to be sent as JSON."""
+        started = time.perf_counter()
+        if request.page * request.size > self.config.max_result_window:
+            raise BadRequest(
+                "result_window_too_large",
+                f"page * size is {request.page * request.size}; at most "
+                f"{self.config.max_result_window} results can be paged through",
+                "page",
+            )
+        snap = self.reader.snapshot()
+        user_query = self.parser.parse(request.q)
+        self.parser.check_expansions(user_query, snap.searcher.reader())
+        filters = self._filters(request, snap)
+        docs = self._matching(snap, user_query, filters)
+        sort = request.sort or ("relevance" if request.q.strip() else "newest")
+        hits: list[tuple[int, float | None]] = []
+        if request.size > 0 and len(docs):
+            hits = self._page(snap, user_query, filters, docs, sort, request)
+        terms = self._highlight_terms(snap, user_query) if request.highlight else set()
+        results = [self._result(snap, docnum, score, terms) for docnum, score in hits]
+        facets = self._facets(snap, docs, request)
+        return {
+            "total": len(docs),
+            "page": request.page,
+            "size": request.size,
+            "sort": sort,
+            "took_ms": round((time.perf_counter() - started) * 1000, 2),
+            "results": results,
+            "facets": facets,
+        }
+
+    def _filters(self, request: SearchRequest, snap: Snapshot) -> list[Any]:
+        filters = []
+        dates = date_filter(request.date_from, request.date_to)
+        if dates is not None:
+            filters.append(dates)
+        for entity in request.entities:  # every entity must match
+            filters.append(
+                values_filter(["entity_value"], [entity], self._lexicons(snap, "entity_value"))
+            )
+        if request.sources:
+            fields = ["source_value", "source_domain"]
+            filters.append(values_filter(fields, request.sources, self._lexicons(snap, *fields)))
+        if request.categories:
+            filters.append(
+                values_filter(["category"], request.categories, self._lexicons(snap, "category"))
+            )
+        return filters
+
+    @staticmethod
+    def _lexicons(snap: Snapshot, *fieldnames: str) -> dict[str, dict[str, list[str]]]:
+        return {name: snap.folded_lexicon(name) for name in fieldnames}
+
+    @staticmethod
+    def _combined(user_query: Any, filters: list[Any]) -> Any:
+        parts = [] if isinstance(user_query, wq.Every) else [user_query]
+        parts += [wq.ConstantScoreQuery(f, 0.0) for f in filters]
+        if not parts:
+            return wq.Every()
+        return parts[0] if len(parts) == 1 else wq.And(parts)
+
+    def _matching(self, snap: Snapshot, user_query: Any, filters: list[Any]) -> Any:
+        """Sorted docnums of every live event matching the query and the filters."""
+        if isinstance(user_query, wq.Every) and not filters:
+            return snap.columns.live_docs()
+        combined = self._combined(user_query, filters).normalize()
+        docs = np.fromiter(snap.searcher.docs_for_query(combined), dtype=np.int64)
+        docs.sort()
+        return docs
+
+    def _page(
+        self,
+        snap: Snapshot,
+        user_query: Any,
+        filters: list[Any],
+        docs: Any,
+        sort: str,
+        request: SearchRequest,
+    ) -> list[tuple[int, float | None]]:
+        first = (request.page - 1) * request.size
+        last = request.page * request.size
+        if sort == "relevance" and not isinstance(user_query, wq.Every):
+            results = snap.searcher.search(
+                self._combined(user_query, filters), limit=last, terms=False
+            )
+            return [(hit.docnum, round(float(hit.score), 4)) for hit in results[first:last]]
+        days = snap.columns.days(docs)
+        order = np.lexsort((docs, days))  # oldest first, then by docnum
+        if sort != "oldest":
+            order = order[::-1]
+        return [(int(docs[i]), None) for i in order[first:last]]
+
+    def _highlight_terms(self, snap: Snapshot, user_query: Any) -> set[str]:
+        if isinstance(user_query, wq.Every):
+            return set()
+        found = user_query.existing_terms(snap.searcher.reader(), phrases=True, expand=True)
+        return {
+            text.decode("utf-8") if isinstance(text, bytes) else str(text)
+            for field, text in found
+            if field in _TEXT_FIELDS
+        }
+
+    def _result(
+        self, snap: Snapshot, docnum: int, score: float | None, terms: set[str]
+    ) -> dict[str, Any]:
+        event = orjson.loads(snap.searcher.stored_fields(docnum)["event"])
+        return {
+            "id": event["id"],
+            "date": event["date"],
+            "title": event["title"],
+            "snippet": snippet(event["body"] or event["title"], terms, self._analyzer()),
+            "entities": event["entities"],
+            "sources": event["sources"],
+            "category": event["category"],
+            "story": event["story"],
+            "image": event["image"],
+            "score": score,
+        }
+
+    # Facets
+
+    def _facets(self, snap: Snapshot, docs: Any, request: SearchRequest) -> dict[str, Any]:
+        facets: dict[str, Any] = {}
+        for name in request.facets:
+            if name == "date":
+                facets["date"] = self._histogram(snap, docs, request)
+                continue
+            values, counts = snap.columns.facet_counts(name, docs)
+            present = np.flatnonzero(counts)
+            # Most frequent first; ties in alphabetical order (values are sorted).
+            order = present[np.lexsort((present, -counts[present]))][: request.facet_size]
+            facets[name] = [{"value": values[i], "count": int(counts[i])} for i in order]
+        return facets
+
+    def _histogram(self, snap: Snapshot, docs: Any, request: SearchRequest) -> dict[str, Any]:
+        days = snap.columns.days(docs)
+        interval = request.interval
+        if interval == "auto":
+            if len(days):
+                first = dt.date.fromordinal(int(days.min()))
+                last = dt.date.fromordinal(int(days.max()))
+            else:
+                first = request.date_from or dt.date(1970, 1, 1)
+                last = request.date_to or first
+            interval = choose_interval(first, last)
+        if not len(days):
+            return {"interval": interval, "buckets": []}
+        buckets = bucket_of_days(days, interval)
+        low, high = int(buckets.min()), int(buckets.max())
+        if high - low + 1 > MAX_BUCKETS:
+            raise BadRequest(
+                "too_many_buckets",
+                f"interval={interval} would give {high - low + 1} buckets; at most "
+                f"{MAX_BUCKETS}: narrow from/to or use a longer interval",
+                "interval",
+            )
+        counts = np.bincount(buckets - low, minlength=high - low + 1)
+        keys = bucket_keys(low, high, interval)
+        return {
+            "interval": interval,
+            "buckets": [{"key": k, "count": int(c)} for k, c in zip(keys, counts, strict=True)],
+        }
+
+    # Events and the index
+
+    def event(self, event_id: str) -> dict[str, Any]:
+        """An event in the canonical JSON shape; EventNotFound when there is none."""
+        snap = self.reader.snapshot()
+        docnum = snap.searcher.document_number(id=event_id)
+        if docnum is None:
+            raise EventNotFound(event_id)
+        data: dict[str, Any] = orjson.loads(snap.searcher.stored_fields(docnum)["event"])
+        return data
+
+    def stats(self) -> dict[str, Any]:
+        """Documents, date range, generation and build time of the live index."""
+        snap = self.reader.snapshot()
+        days = snap.columns.days(snap.columns.live_docs())
+        meta = snap.generation.meta()
+        return {
+            "documents": len(days),
+            "first_date": dt.date.fromordinal(int(days.min())).isoformat() if len(days) else None,
+            "last_date": dt.date.fromordinal(int(days.max())).isoformat() if len(days) else None,
+            "generation": snap.generation.name,
+            "built_at": meta.get("built_at"),
+        }
+
+    def check_ready(self) -> None:
+        """Raise IndexUnavailable unless an index is open for searching."""
+        self.reader.snapshot()
+
+    def close(self) -> None:
+        self.reader.close()
