@@ -47,10 +47,6 @@ def _positive_float(value: str) -> float:
     return number
 
 
-def _words(value: str) -> tuple[str, ...]:
-    return tuple(w.strip() for w in value.split(",") if w.strip())
-
-
 @dataclasses.dataclass(frozen=True)
 class Setting:
     """One documented setting."""
@@ -116,30 +112,6 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest `facet_size` accepted.",
         _positive_int,
     ),
-    Setting(
-        "max_related_text",
-        "20000",
-        "Longest text, in characters, accepted by `POST /api/related` (longer: 413).",
-        _positive_int,
-    ),
-    Setting(
-        "max_body_bytes",
-        "65536",
-        "Largest request body accepted, in bytes (larger: 413).",
-        _positive_int,
-    ),
-    Setting(
-        "search_timeout",
-        "2.0",
-        "Seconds a search may take before it returns what it has, flagged `timed_out`.",
-        _positive_float,
-    ),
-    Setting(
-        "cors_origins",
-        "",
-        "Origins allowed to call the API from a browser (comma-separated; empty: CORS off).",
-        _words,
-    ),
     Setting("bind", "127.0.0.1:8000", "Address gunicorn listens on."),
     Setting(
         "workers",
@@ -190,10 +162,6 @@ class Config:
     max_expansions: int
     max_result_window: int
     max_facet_size: int
-    max_related_text: int
-    max_body_bytes: int
-    search_timeout: float
-    cors_origins: tuple[str, ...]
     bind: str
     workers: int
     timeout: int

@@ -21,6 +21,7 @@ from search.schema import FACET_FIELDS
 __all__ = ["ColumnCache", "FacetColumn", "SegmentColumns", "SnapshotColumns"]
 
 IntArray = npt.NDArray[np.int64]
+_SIGN_SHIFT = 1 << 31
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,12 @@ def _read_days(reader: Any, doc_count: int) -> IntArray:
     column = reader.column_reader("date", translate=False)
     raw = getattr(column, "_dbfile", None)
     if raw is not None and hasattr(column, "_basepos") and column._count == doc_count:
-        # Fixed-width big-endian unsigned ints: read the whole column at once.
+        # Fixed-width big-endian ints in whoosh's sortable form (signed value + 2**31):
+        # read the whole column at once.
         data = raw.get(column._basepos, doc_count * 4)
-        return np.frombuffer(data, dtype=">u4").astype(np.int64)
-    return np.fromiter((column[d] for d in range(doc_count)), dtype=np.int64, count=doc_count)
+        return np.frombuffer(data, dtype=">u4").astype(np.int64) - _SIGN_SHIFT
+    values = (column[d] for d in range(doc_count))
+    return np.fromiter(values, dtype=np.int64, count=doc_count) - _SIGN_SHIFT
 
 
 def _read_facet(reader: Any, fieldname: str, doc_count: int) -> FacetColumn:

@@ -87,11 +87,7 @@ class QueryParser:
             parsed = self._parser().parse(text)
         except Exception:  # noqa: BLE001 - whoosh raises assorted errors on odd syntax
             parsed = None
-        if (
-            parsed is None
-            or _has_error(parsed)
-            or (isinstance(parsed, wq.NullQuery.__class__) and _WORDS.search(text))
-        ):
+        if parsed is None or (parsed is wq.NullQuery and _WORDS.search(text)):
             parsed = self.plain_words(text)
         parsed = _normalise(parsed)
         _refuse_wildcards(parsed, text)
@@ -99,7 +95,12 @@ class QueryParser:
 
     def plain_words(self, text: str) -> Any:
         """The words of ``text`` with every operator and symbol taken as plain text."""
-        return self._parser().parse(" ".join(_WORDS.findall(text)))
+        # Lower case, AND/OR/NOT are words, not operators.
+        words = " ".join(w.lower() for w in _WORDS.findall(text))
+        try:
+            return self._parser().parse(words)
+        except Exception:  # noqa: BLE001 - nothing parseable is left: match nothing
+            return wq.NullQuery
 
     def check_expansions(self, parsed: Any, reader: Any) -> None:
         """Refuse a ``prefix*`` that matches more index terms than allowed."""
@@ -134,12 +135,6 @@ def _refuse_wildcards(parsed: Any, text: str) -> None:
         )
 
 
-def _has_error(q: Any) -> bool:
-    return isinstance(q, wq.Query) and any(
-        type(node).__name__ == "ErrorNode" for node in _leaves(q)
-    )
-
-
 def _normalise(q: Any) -> Any:
     """Fold the case and accents of prefixes, which the parser leaves as typed."""
     if isinstance(q, wq.Prefix):
@@ -153,10 +148,11 @@ def date_filter(first: dt.date | None, last: dt.date | None) -> Any | None:
     """Events dated from ``first`` to ``last``, both inclusive; None for no bounds."""
     if first is None and last is None:
         return None
+    # Open ends are given as the extreme dates: whoosh mishandles a None bound here.
     return wq.NumericRange(
         "date",
-        first.toordinal() if first else None,
-        last.toordinal() if last else None,
+        (first or dt.date.min).toordinal(),
+        (last or dt.date.max).toordinal(),
         constantscore=True,
     )
 

@@ -30,8 +30,9 @@ def build_schema() -> fields.Schema:
     values = ValuesTokenizer()
     return fields.Schema(
         id=fields.ID(unique=True, stored=True),
-        # Day number (date.toordinal()), unsigned so its column reads as plain integers.
-        date=fields.NUMERIC(int, bits=32, signed=False, sortable=True),
+        # Day number (date.toordinal()).  Signed: whoosh's range queries on unsigned
+        # numeric fields miss documents.
+        date=fields.NUMERIC(int, bits=32, signed=True, sortable=True),
         title=fields.TEXT(analyzer=ana, phrase=True),
         body=fields.TEXT(analyzer=ana, phrase=True),
         entity=fields.TEXT(analyzer=ana, phrase=True),

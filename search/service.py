@@ -166,10 +166,12 @@ class SearchService:
     def _highlight_terms(self, snap: Snapshot, user_query: Any) -> set[str]:
         if isinstance(user_query, wq.Every):
             return set()
-        found = user_query.existing_terms(snap.searcher.reader(), phrases=True, expand=True)
+        reader = snap.searcher.reader()
+        # Not Query.existing_terms(): it drops every field but the first it meets.
         return {
             text.decode("utf-8") if isinstance(text, bytes) else str(text)
-            for field, text in found
+            for leaf in user_query.leaves()
+            for field, text in leaf.expanded_terms(reader, phrases=True)
             if field in _TEXT_FIELDS
         }
 

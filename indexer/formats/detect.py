@@ -42,7 +42,19 @@ def _json_error(exc: Exception) -> str:
 
 
 def _json_lines(path: str, first: bytes, fh: IO[bytes]) -> Iterator[Item]:
-    for number, line in enumerate(itertools.chain([first], fh), start=1):
+    pending = [(1, first)]
+    number = 1
+    for line in fh:
+        number += 1
+        if line.strip():
+            pending.append((number, line))
+            break
+    if len(pending) == 1:  # a lone object on one line is a document, not a stream
+        yield from _records(path, [orjson.loads(first)], numbered=False)
+        return
+    lines = itertools.chain(pending, enumerate(fh, start=number + 1))
+    # Line numbers count blank lines too, so a reject points at the right line.
+    for number, line in lines:
         if not line.strip():
             continue
         try:

@@ -1,0 +1,45 @@
+"""Shared fixtures: the real corpus, real indexes on disk, Falcon's test client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import falcon.testing
+import pytest
+
+from api.app import create_app
+from config import Config
+from indexer import jobs
+from search import IndexStore, SearchService
+from tests.corpus import CORPUS, DEMO_DIR, SEED_DIR
+
+
+def build_index(index_dir: Path, *paths: Path) -> jobs.JobReport:
+    """Run a real rebuild into ``index_dir``."""
+    return jobs.rebuild(IndexStore(index_dir), list(paths), keep=2)
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the real WikiTimes corpus, the seed page and the demo pages."""
+    index_dir = tmp_path_factory.mktemp("corpus-index")
+    build_index(index_dir, CORPUS, SEED_DIR, DEMO_DIR)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def config(corpus_index: Path) -> Config:
+    return Config.from_env({}, index_dir=corpus_index)
+
+
+@pytest.fixture(scope="session")
+def service(config: Config) -> Iterator[SearchService]:
+    svc = SearchService(config)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture(scope="session")
+def client(config: Config, service: SearchService) -> falcon.testing.TestClient:
+    return falcon.testing.TestClient(create_app(config, service))

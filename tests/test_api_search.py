@@ -1,0 +1,242 @@
+"""GET /api/search through falcon.testing on a real index of the real corpus."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from typing import Any
+
+import falcon.testing
+import pytest
+
+from search.analysis import fold, words
+from tests.truth import all_events, between, cites, has_entity, matching, top_values
+
+SEPT_2015 = between(dt.date(2015, 9, 1), dt.date(2015, 9, 30))
+
+
+def search(client: falcon.testing.TestClient, **params: Any) -> dict[str, Any]:
+    result = client.simulate_get("/api/search", params=params)
+    assert result.status_code == 200, result.text
+    body: dict[str, Any] = result.json
+    return body
+
+
+def ids(body: dict[str, Any]) -> list[str]:
+    return [r["id"] for r in body["results"]]
+
+
+def test_response_shape(client: falcon.testing.TestClient) -> None:
+    body = search(client, q="putin")
+    assert set(body) == {"total", "page", "size", "sort", "took_ms", "results", "facets"}
+    assert body["page"] == 1 and body["size"] == 10 and body["sort"] == "relevance"
+    assert set(body["facets"]) == {"date", "entity", "source"}
+    item = body["results"][0]
+    assert set(item) == {
+        "id",
+        "date",
+        "title",
+        "snippet",
+        "entities",
+        "sources",
+        "category",
+        "story",
+        "image",
+        "score",
+    }
+
+
+def test_words_match_title_body_and_entities(client: falcon.testing.TestClient) -> None:
+    body = search(client, q="putin", size=100)
+    expected = matching(lambda e: "putin" in words(" ".join([e.title, e.body, *e.entities])))
+    assert sorted(ids(body)) == sorted(e.id for e in expected)
+    scores = [r["score"] for r in body["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_accents_and_case_do_not_matter(client: falcon.testing.TestClient) -> None:
+    plain = search(client, q="munchen", size=100)
+    accented = search(client, q="MÜNCHEN", size=100)
+    assert ids(plain) == ids(accented)
+    assert "cep-56665" in ids(plain)  # München Hauptbahnhof, written with the accent
+    assert any("München" in r["title"] for r in plain["results"])
+
+
+def test_stemming(client: falcon.testing.TestClient) -> None:
+    assert search(client, q="refugee")["total"] == search(client, q="refugees")["total"] > 10
+
+
+def test_all_words_must_match(client: falcon.testing.TestClient) -> None:
+    both = set(ids(search(client, q="refugees hungary", size=100)))
+    one = set(ids(search(client, q="refugees", size=100)))
+    other = set(ids(search(client, q="hungary", size=100)))
+    assert both == one & other and both
+
+
+def test_phrase_not_and_fields_and_prefix(client: falcon.testing.TestClient) -> None:
+    assert ids(search(client, q='"Temple of Bel"')) == ["cep-56657"]
+    merkel = set(ids(search(client, q="merkel", size=100)))
+    without = set(ids(search(client, q="merkel NOT refugees", size=100)))
+    assert without < merkel
+    in_entity = search(client, q='entity:"Vladimir Putin"', size=100)
+    assert in_entity["total"] == len(matching(has_entity("Vladimir Putin")))
+    in_title = search(client, q="title:hungary", size=100)
+    assert all("hungary" in fold(r["title"]) for r in in_title["results"])
+    prefix = search(client, q="refug*")
+    assert prefix["total"] >= search(client, q="refugees")["total"]
+
+
+def test_syntax_errors_degrade_to_words(client: falcon.testing.TestClient) -> None:
+    body = search(client, q='(refugees AND "hungary')
+    assert body["total"] > 0
+    assert search(client, q="OR AND NOT")["total"] == 0
+
+
+def test_empty_query_is_every_event_newest_first(client: falcon.testing.TestClient) -> None:
+    body = search(client, size=100)
+    assert body["total"] == len(all_events())
+    assert body["sort"] == "newest"
+    dates = [r["date"] for r in body["results"]]
+    assert dates == sorted(dates, reverse=True)
+    assert all(r["score"] is None for r in body["results"])
+
+
+def test_sort_orders(client: falcon.testing.TestClient) -> None:
+    oldest = [r["date"] for r in search(client, q="syria", sort="oldest", size=50)["results"]]
+    newest = [r["date"] for r in search(client, q="syria", sort="newest", size=50)["results"]]
+    assert oldest == sorted(oldest) and newest == sorted(newest, reverse=True)
+
+
+def test_pages_continue_without_overlap(client: falcon.testing.TestClient) -> None:
+    first = ids(search(client, q="syria", size=5, page=1))
+    second = ids(search(client, q="syria", size=5, page=2))
+    both = ids(search(client, q="syria", size=10))
+    assert first + second == both
+    beyond = search(client, q="syria", size=10, page=100)
+    assert beyond["results"] == [] and beyond["total"] == search(client, q="syria")["total"]
+
+
+def test_size_zero_returns_facets_only(client: falcon.testing.TestClient) -> None:
+    body = search(client, size=0, facets="date")
+    assert body["results"] == [] and body["total"] == len(all_events())
+    assert set(body["facets"]) == {"date"}
+
+
+def test_entity_filters_all_must_match(client: falcon.testing.TestClient) -> None:
+    one = search(client, entity="hungary", size=100)
+    assert one["total"] == len(matching(has_entity("Hungary"))) > 5
+    two = client.simulate_get(
+        "/api/search", query_string="entity=Hungary&entity=Croatia&size=100"
+    ).json
+    expected = matching(lambda e: has_entity("Hungary")(e) and has_entity("Croatia")(e))
+    assert sorted(ids(two)) == sorted(e.id for e in expected) and expected
+    assert search(client, entity="No Such Entity")["total"] == 0
+
+
+def test_source_filters_any_may_match_by_name_or_domain(client: falcon.testing.TestClient) -> None:
+    assert search(client, source="bbc")["total"] == len(matching(cites("BBC"))) > 10
+    assert search(client, source="bbc.com")["total"] == len(matching(cites("bbc.com"))) > 10
+    both = client.simulate_get("/api/search", query_string="source=BBC&source=Reuters").json
+    assert both["total"] == len(matching(lambda e: cites("BBC")(e) or cites("Reuters")(e)))
+
+
+def test_category_filter(client: falcon.testing.TestClient) -> None:
+    body = client.simulate_get("/api/search", query_string="category=Sports&category=politics").json
+    assert body["total"] == len(matching(lambda e: e.category in ("Sports", "Politics"))) == 56
+
+
+@pytest.mark.parametrize(
+    ("params", "first", "last"),
+    [
+        ({"from": "2015-09-10", "to": "2015-09-12"}, dt.date(2015, 9, 10), dt.date(2015, 9, 12)),
+        ({"from": "2015-09", "to": "2015-09"}, dt.date(2015, 9, 1), dt.date(2015, 9, 30)),
+        ({"to": "2015-09-29"}, dt.date(1, 1, 1), dt.date(2015, 9, 29)),
+        ({"from": "2016"}, dt.date(2016, 1, 1), dt.date(9999, 12, 31)),
+        ({"from": "2014", "to": "2017"}, dt.date(2014, 1, 1), dt.date(2017, 12, 31)),
+    ],
+)
+def test_date_filters_are_inclusive(
+    client: falcon.testing.TestClient, params: dict[str, str], first: dt.date, last: dt.date
+) -> None:
+    body = search(client, size=0, **params)
+    assert body["total"] == len(matching(between(first, last)))
+
+
+def test_facet_counts_cover_all_matches(client: falcon.testing.TestClient) -> None:
+    body = search(
+        client,
+        size=3,
+        facets="entity,source,category",
+        facet_size=10,
+        **{"from": "2015-09", "to": "2015-09"},
+    )
+    events = matching(SEPT_2015)
+    assert body["facets"]["entity"] == top_values((x for e in events for x in set(e.entities)), 10)
+    assert body["facets"]["source"] == top_values(
+        (x for e in events for x in {s.name for s in e.sources}), 10
+    )
+    assert body["facets"]["category"] == top_values((e.category for e in events if e.category), 10)
+
+
+def test_facets_follow_the_query(client: falcon.testing.TestClient) -> None:
+    body = search(client, q="refugees", size=1, facet_size=5)
+    hits = set(ids(search(client, q="refugees", size=100)))
+    events = [e for e in all_events() if e.id in hits]
+    assert body["facets"]["entity"] == top_values((x for e in events for x in e.entities), 5)
+
+
+def test_date_histogram_has_every_bucket_in_order(client: falcon.testing.TestClient) -> None:
+    body = search(client, size=0, facets="date", **{"from": "2015-09", "to": "2015-09"})
+    histogram = body["facets"]["date"]
+    assert histogram["interval"] == "day"
+    expected = Counter(e.date.isoformat() for e in matching(SEPT_2015))
+    keys = [b["key"] for b in histogram["buckets"]]
+    assert keys == [f"2015-09-{d:02d}" for d in range(1, 31)]
+    assert [b["count"] for b in histogram["buckets"]] == [expected[k] for k in keys]
+
+
+def test_histogram_intervals(client: falcon.testing.TestClient) -> None:
+    every = search(client, size=0, facets="date")["facets"]["date"]
+    assert every["interval"] == "year"
+    years = [b["key"] for b in every["buckets"]]
+    assert years == [str(y) for y in range(int(years[0]), int(years[-1]) + 1)]
+    assert sum(b["count"] for b in every["buckets"]) == len(all_events())
+    months = search(client, size=0, facets="date", interval="month", q="merkel")["facets"]["date"]
+    assert months["interval"] == "month"
+    assert all(re.fullmatch(r"\d{4}-\d{2}", b["key"]) for b in months["buckets"])
+    assert months["buckets"][0]["count"] > 0 and months["buckets"][-1]["count"] > 0
+    nothing = search(client, q="zzzzunknownword", facets="date")["facets"]["date"]
+    assert nothing["buckets"] == []
+
+
+def test_snippets_mark_query_words(client: falcon.testing.TestClient) -> None:
+    body = search(client, q="refugees hungary")
+    snippet = body["results"][0]["snippet"]
+    assert re.search(r"<mark>refugees?</mark>", snippet, re.I)
+    assert re.search(r"<mark>hungary</mark>", snippet, re.I)
+    assert "<mark>" not in search(client, q="refugees", highlight="false")["results"][0]["snippet"]
+
+
+def test_event_route_returns_the_canonical_shape(client: falcon.testing.TestClient) -> None:
+    event = next(e for e in all_events() if e.id == "cep-56657")
+    result = client.simulate_get("/api/events/cep-56657")
+    assert result.status_code == 200
+    assert result.json == event.to_dict()
+    seed = next(e for e in all_events() if e.related)
+    body = client.simulate_get(f"/api/events/{seed.id}").json
+    assert body["related"] == [r.to_dict() for r in seed.related]
+
+
+def test_stats_route(client: falcon.testing.TestClient) -> None:
+    body = client.simulate_get("/api/stats").json
+    dates = sorted(e.date for e in all_events())
+    assert body["documents"] == len(all_events())
+    assert body["first_date"] == dates[0].isoformat() and body["last_date"] == dates[-1].isoformat()
+    assert body["generation"] == "gen-000001"
+    assert dt.datetime.fromisoformat(body["built_at"])
+
+
+def test_health_and_ready(client: falcon.testing.TestClient) -> None:
+    assert client.simulate_get("/healthz").json == {"status": "ok"}
+    assert client.simulate_get("/readyz").json == {"status": "ready"}

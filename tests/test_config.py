@@ -1,0 +1,46 @@
+"""Every setting has a default and help text, is documented, and reads from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import SETTINGS, Config, ConfigError, Setting
+from tests.corpus import ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=[s.name for s in SETTINGS])
+def test_setting_is_documented_in_the_readme(setting: Setting) -> None:
+    assert setting.help.strip()
+    row = next((line for line in README.splitlines() if f"`{setting.env}`" in line), None)
+    assert row is not None, f"{setting.env} is not in the README's settings table"
+    assert f"`{setting.default}`" in row or (setting.default == "" and "(empty)" in row)
+
+
+def test_defaults_parse() -> None:
+    config = Config.from_env({})
+    assert config.index_dir == Path("var/index")
+    assert config.workers == 2
+
+
+def test_environment_overrides() -> None:
+    config = Config.from_env(
+        {
+            "EVENTSEARCH_INDEX_DIR": "/data/ix",
+            "EVENTSEARCH_WORKERS": "4",
+            "EVENTSEARCH_CORPUS_PATHS": "a:b/c",
+        }
+    )
+    assert config.index_dir == Path("/data/ix")
+    assert config.workers == 4
+    assert config.corpus_paths == (Path("a"), Path("b/c"))
+
+
+def test_bad_value_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="EVENTSEARCH_WORKERS='many'"):
+        Config.from_env({"EVENTSEARCH_WORKERS": "many"})
+    with pytest.raises(ConfigError, match="EVENTSEARCH_WORKERS='0': must be at least 1"):
+        Config.from_env({"EVENTSEARCH_WORKERS": "0"})
