@@ -10,6 +10,7 @@ import falcon
 from api import errors
 from api.media import json_handlers
 from api.openapi import openapi_document
+from api.page import add_page_routes
 from api.params import (
     BoolParam,
     ChoiceParam,
@@ -108,6 +109,7 @@ def create_app(config: Config, service: SearchService | None = None) -> falcon.A
     app.add_route("/healthz", HealthResource())
     app.add_route("/readyz", ReadyResource(service))
     app.add_route("/api/openapi.json", OpenAPIResource(openapi_document(params)))
+    add_page_routes(app)
     return app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.page import page_openapi_paths
 from api.params import Param
 
 __all__ = ["openapi_document"]
@@ -210,6 +211,7 @@ def openapi_document(search_params: list[Param]) -> dict[str, Any]:
                     "responses": {"200": _json({"type": "object"}, "The OpenAPI document")},
                 }
             },
+            **page_openapi_paths(),
         },
         "components": {"schemas": SCHEMAS},
     }
