@@ -9,6 +9,7 @@ import { attachSuggest } from "./suggest.js";
 
 const $ = (id) => document.getElementById(id);
 const els = {
+  main: $("main"),
   form: $("search-form"),
   input: $("q"),
   suggestions: $("suggestions"),
@@ -91,12 +92,15 @@ async function render() {
   els.searchView.hidden = detailOpen;
   els.detail.hidden = !detailOpen;
   document.body.classList.toggle("detail-open", detailOpen);
+  els.main.setAttribute("aria-busy", "true");
   try {
     if (detailOpen) await renderDetail(state.event, signal, () => mine === generation);
     else await renderSearch(signal, () => mine === generation);
   } catch (error) {
     if (error.name === "AbortError" || mine !== generation) return;
     showError(error);
+  } finally {
+    if (mine === generation) els.main.removeAttribute("aria-busy");
   }
 }
 
@@ -106,14 +110,8 @@ function titleOf(s) {
 }
 
 async function renderSearch(signal, current) {
-  els.results.setAttribute("aria-busy", "true");
   els.status.textContent = "Searching…";
-  let data;
-  try {
-    data = await api.search(searchParams(state), signal);
-  } finally {
-    if (current()) els.results.removeAttribute("aria-busy");
-  }
+  const data = await api.search(searchParams(state), signal);
   if (!current()) return;
   renderResults(data);
   renderFacets(data.facets || {});

@@ -56,6 +56,21 @@ export function renderHistogram(root, histogram, onSelect) {
     bars,
   );
 
+  const plot = h(
+    "div",
+    { class: "chart-plot" },
+    h("div", { class: "chart-area" }, svg, tooltip),
+    h(
+      "div",
+      { class: "chart-axis", "aria-hidden": "true" },
+      h("span", {}, first),
+      h("span", {}, `tallest: ${max.toLocaleString("en")}`),
+      h("span", {}, buckets.length > 1 ? last : ""),
+    ),
+  );
+  // A few buckets get bars of a readable width rather than the whole row.
+  plot.style.maxWidth = `${Math.max(12, buckets.length * 3)}rem`;
+
   root.append(
     h(
       "figcaption",
@@ -70,14 +85,7 @@ export function renderHistogram(root, histogram, onSelect) {
         `The most, ${plural(peak.count, "event")}, in ${formatDate(peak.key)}. ` +
         "Each bar is a button; use the arrow keys to move between them and Enter to filter.",
     ),
-    h("div", { class: "chart-area" }, svg, tooltip),
-    h(
-      "div",
-      { class: "chart-axis", "aria-hidden": "true" },
-      h("span", {}, first),
-      h("span", {}, `max ${max.toLocaleString("en")}`),
-      h("span", {}, last),
-    ),
+    plot,
   );
 
   let dragFrom = null;
