@@ -8,6 +8,7 @@ from typing import Any
 import falcon
 
 from api import errors
+from api.body import RelatedBody
 from api.media import json_handlers
 from api.openapi import openapi_document
 from api.page import add_page_routes
@@ -25,13 +26,15 @@ from api.resources import (
     HealthResource,
     OpenAPIResource,
     ReadyResource,
+    RelatedResource,
+    RelatedTextResource,
     SearchResource,
     StatsResource,
 )
 from config import Config
-from search import FACETS, INTERVALS, SORTS, SearchService
+from search import FACETS, INTERVALS, MATCHES, SORTS, SearchService
 
-__all__ = ["app", "create_app", "search_params"]
+__all__ = ["app", "create_app", "related_params", "search_params"]
 
 
 def search_params(config: Config) -> list[Param]:
@@ -44,6 +47,19 @@ def search_params(config: Config) -> list[Param]:
             default="",
             max_length=config.max_query_length,
             too_long_code="query_too_long",
+        ),
+        ChoiceParam(
+            "match",
+            "any (default): events matching more of the words rank first; all: every word "
+            "must match.",
+            default="any",
+            choices=MATCHES,
+        ),
+        BoolParam(
+            "expand",
+            "With relevance sort, widen the query with the entities and key terms its first "
+            "results share (query expansion); the response lists what was added.",
+            default="true",
         ),
         DateParam("from", "First day, inclusive: YYYY, YYYY-MM or YYYY-MM-DD."),
         DateParam(
@@ -94,10 +110,21 @@ def search_params(config: Config) -> list[Param]:
     ]
 
 
+def related_params() -> list[Param]:
+    """The parameters of ``GET /api/events/{id}/related``."""
+    return [
+        IntParam("size", "How many related events.", default="5", minimum=1, maximum=50),
+        DateParam("from", "Only events from this day on: YYYY, YYYY-MM or YYYY-MM-DD."),
+        DateParam("to", "Only events up to this day: YYYY, YYYY-MM or YYYY-MM-DD.", end=True),
+    ]
+
+
 def create_app(config: Config, service: SearchService | None = None) -> falcon.App[Any, Any]:
     """The API application for ``config``; the index is opened on first use."""
     service = service or SearchService(config)
     params = search_params(config)
+    related = related_params()
+    body = RelatedBody(max_text=config.max_related_text, max_bytes=config.max_body_bytes)
     app = falcon.App()
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.media_handlers = json_handlers()
@@ -105,10 +132,12 @@ def create_app(config: Config, service: SearchService | None = None) -> falcon.A
     errors.install(app)
     app.add_route("/api/search", SearchResource(service, params))
     app.add_route("/api/events/{event_id}", EventResource(service))
+    app.add_route("/api/events/{event_id}/related", RelatedResource(service, related))
+    app.add_route("/api/related", RelatedTextResource(service, body))
     app.add_route("/api/stats", StatsResource(service))
     app.add_route("/healthz", HealthResource())
     app.add_route("/readyz", ReadyResource(service))
-    app.add_route("/api/openapi.json", OpenAPIResource(openapi_document(params)))
+    app.add_route("/api/openapi.json", OpenAPIResource(openapi_document(params, related, body)))
     add_page_routes(app)
     return app
 

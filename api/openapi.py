@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.body import RelatedBody
 from api.page import page_openapi_paths
 from api.params import Param
 
@@ -12,6 +13,15 @@ __all__ = ["openapi_document"]
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _DATE = {"type": "string", "format": "date"}
+
+
+_EVENT_ID = {
+    "name": "event_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "The event's id.",
+}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -86,6 +96,22 @@ SCHEMAS: dict[str, Any] = {
             "score": {"type": ["number", "null"]},
         }
     ),
+    "RelatedResult": {
+        "allOf": [
+            _ref("Result"),
+            _object(
+                {
+                    "reasons": _object(
+                        {
+                            "entities": {"type": "array", "items": {"type": "string"}},
+                            "terms": {"type": "array", "items": {"type": "string"}},
+                            "linked": {"type": "boolean"},
+                        }
+                    )
+                }
+            ),
+        ]
+    },
     "FacetValue": _object({"value": {"type": "string"}, "count": {"type": "integer"}}),
     "DateHistogram": _object(
         {
@@ -104,6 +130,18 @@ SCHEMAS: dict[str, Any] = {
             "sort": {"type": "string", "enum": ["relevance", "newest", "oldest"]},
             "took_ms": {"type": "number"},
             "results": {"type": "array", "items": _ref("Result")},
+            "expanded": {
+                "description": "What query expansion added, or null when it did not run.",
+                "oneOf": [
+                    {"type": "null"},
+                    _object(
+                        {
+                            "terms": {"type": "array", "items": {"type": "string"}},
+                            "entities": {"type": "array", "items": {"type": "string"}},
+                        }
+                    ),
+                ],
+            },
             "facets": {
                 "type": "object",
                 "properties": {
@@ -131,9 +169,19 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def openapi_document(search_params: list[Param]) -> dict[str, Any]:
+def openapi_document(
+    search_params: list[Param], related_params: list[Param], related_body: RelatedBody
+) -> dict[str, Any]:
     """The whole document."""
     unavailable = _error("No index has been built yet")
+    related_results = _json(
+        {
+            "type": "object",
+            "properties": {"results": {"type": "array", "items": _ref("RelatedResult")}},
+            "required": ["results"],
+        },
+        "Related events, best first, each with the reasons it is related",
+    )
     return {
         "openapi": "3.1.0",
         "info": {
@@ -159,19 +207,41 @@ def openapi_document(search_params: list[Param]) -> dict[str, Any]:
                 "get": {
                     "operationId": "getEvent",
                     "summary": "One whole event in the canonical shape",
-                    "parameters": [
-                        {
-                            "name": "event_id",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                            "description": "The event's id.",
-                        }
-                    ],
+                    "parameters": [_EVENT_ID],
                     "responses": {
                         "200": _json(_ref("Event"), "The event"),
                         "400": _error("An unknown parameter"),
                         "404": _error("No event has this id"),
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/api/events/{event_id}/related": {
+                "get": {
+                    "operationId": "relatedEvents",
+                    "summary": "Events related to an indexed one (more like this)",
+                    "parameters": [_EVENT_ID, *(p.openapi() for p in related_params)],
+                    "responses": {
+                        "200": related_results,
+                        "400": _error("A bad or unknown parameter"),
+                        "404": _error("No event has this id"),
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/api/related": {
+                "post": {
+                    "operationId": "relatedToText",
+                    "summary": "Events related to a text that is not in the index",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": related_body.openapi()}},
+                    },
+                    "responses": {
+                        "200": related_results,
+                        "400": _error("A bad body: not JSON, no text, an unknown field"),
+                        "413": _error("The text or the body is too long"),
+                        "415": _error("The body is not sent as application/json"),
                         "503": unavailable,
                     },
                 }

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import falcon
 
+from api.body import RelatedBody, read_json
 from api.params import Param, ParamError, parse_params
 from search import IndexUnavailable, SearchRequest, SearchService
 
@@ -14,6 +16,8 @@ __all__ = [
     "HealthResource",
     "OpenAPIResource",
     "ReadyResource",
+    "RelatedResource",
+    "RelatedTextResource",
     "SearchResource",
     "StatsResource",
 ]
@@ -21,6 +25,11 @@ __all__ = [
 
 def _no_params(req: falcon.Request) -> None:
     parse_params(req.params, ())
+
+
+def _check_range(date_from: dt.date | None, date_to: dt.date | None) -> None:
+    if date_from and date_to and date_from > date_to:
+        raise ParamError("from", f"from ({date_from}) is after to ({date_to})")
 
 
 class SearchResource:
@@ -32,13 +41,13 @@ class SearchResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         p = parse_params(req.params, self.params)
-        date_from, date_to = p["from"], p["to"]
-        if date_from and date_to and date_from > date_to:
-            raise ParamError("from", f"from ({date_from}) is after to ({date_to})")
+        _check_range(p["from"], p["to"])
         request = SearchRequest(
             q=p["q"],
-            date_from=date_from,
-            date_to=date_to,
+            match=p["match"],
+            expand=p["expand"],
+            date_from=p["from"],
+            date_to=p["to"],
             entities=p["entity"],
             sources=p["source"],
             categories=p["category"],
@@ -51,6 +60,33 @@ class SearchResource:
             highlight=p["highlight"],
         )
         resp.media = self.service.search(request)
+
+
+class RelatedResource:
+    """``GET /api/events/{id}/related``: events related to an indexed one, with reasons."""
+
+    def __init__(self, service: SearchService, params: list[Param]) -> None:
+        self.service = service
+        self.params = params
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, event_id: str) -> None:
+        p = parse_params(req.params, self.params)
+        _check_range(p["from"], p["to"])
+        resp.media = self.service.related(event_id, p["size"], p["from"], p["to"])
+
+
+class RelatedTextResource:
+    """``POST /api/related``: events related to a text that is not in the index."""
+
+    def __init__(self, service: SearchService, body: RelatedBody) -> None:
+        self.service = service
+        self.body = body
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        _no_params(req)
+        p = self.body.parse(read_json(req, self.body.max_bytes))
+        _check_range(p["from"], p["to"])
+        resp.media = self.service.related_to_text(p["text"], p["size"], p["from"], p["to"])
 
 
 class EventResource:

@@ -112,6 +112,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest `facet_size` accepted.",
         _positive_int,
     ),
+    Setting(
+        "max_related_text",
+        "20000",
+        "Longest text, in characters, `POST /api/related` accepts (longer: 413 `text_too_long`).",
+        _positive_int,
+    ),
+    Setting(
+        "max_body_bytes",
+        "65536",
+        "Largest request body accepted, in bytes (larger: 413 `body_too_large`).",
+        _positive_int,
+    ),
     Setting("bind", "127.0.0.1:8000", "Address gunicorn listens on."),
     Setting(
         "workers",
@@ -162,6 +174,8 @@ class Config:
     max_expansions: int
     max_result_window: int
     max_facet_size: int
+    max_related_text: int
+    max_body_bytes: int
     bind: str
     workers: int
     timeout: int

@@ -13,13 +13,14 @@ from search.errors import (
 )
 from search.event import Event, RelatedLink, Source
 from search.reader import IndexReader
-from search.service import FACETS, INTERVALS, SORTS, SearchRequest, SearchService
+from search.service import FACETS, INTERVALS, MATCHES, SORTS, SearchRequest, SearchService
 from search.store import IndexStore
 from search.writer import GenerationBuilder, LiveUpdater
 
 __all__ = [
     "FACETS",
     "INTERVALS",
+    "MATCHES",
     "SORTS",
     "BadRequest",
     "BuildFailed",

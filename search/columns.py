@@ -186,6 +186,14 @@ class SnapshotColumns:
                 found = self._vocab[facet] = (names, maps)
         return found
 
+    def values_of(self, facet: str, docnum: int) -> list[str]:
+        """The values of one facet that one document carries."""
+        i = int(np.searchsorted(self.bases, docnum, side="right")) - 1
+        column = self.segments[i].facets[facet]
+        local = docnum - int(self.bases[i])
+        ords = column.ords[column.offsets[local] : column.offsets[local + 1]]
+        return [column.values[o] for o in ords]
+
     def facet_counts(self, facet: str, docs: IntArray) -> tuple[list[str], IntArray]:
         """Every value of a facet and how many of ``docs`` carry it."""
         names, maps = self._global_vocab(facet)

@@ -21,7 +21,7 @@ from whoosh.qparser import plugins
 
 from search.analysis import fold, text_analyzer
 from search.errors import BadRequest
-from search.schema import QUERY_FIELDS
+from search.schema import DEFAULT_FIELDS, QUERY_FIELDS
 
 __all__ = ["Limits", "QueryParser", "date_filter", "values_filter"]
 
@@ -40,12 +40,14 @@ class Limits:
 class QueryParser:
     """Parses the ``q`` parameter.  Safe to share between threads."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, coordination: float = 0.9) -> None:
         self.limits = limits
+        # With match=any, how much matching more of the words lifts a score.
+        self.coordination = coordination
         ana = text_analyzer()
         # A schema of only the fields a person may name: any other ``name:`` is plain text.
         schema = fields.Schema(**{name: fields.TEXT(analyzer=ana) for name in QUERY_FIELDS})
-        self._fields = list(QUERY_FIELDS)
+        self._fields = list(DEFAULT_FIELDS)
         self._plugins = [
             plugins.WhitespacePlugin(),
             plugins.FieldsPlugin(),
@@ -56,13 +58,18 @@ class QueryParser:
         ]
         self._schema = schema
 
-    def _parser(self) -> Any:
+    def _parser(self, match: str = "all") -> Any:
         # whoosh parsers keep state while parsing: one per call keeps threads apart.
+        group = qparser.AndGroup if match == "all" else qparser.OrGroup.factory(self.coordination)
         return qparser.MultifieldParser(
-            self._fields, self._schema, fieldboosts=QUERY_FIELDS, plugins=self._plugins
+            self._fields,
+            self._schema,
+            fieldboosts=DEFAULT_FIELDS,
+            plugins=self._plugins,
+            group=group,
         )
 
-    def parse(self, text: str) -> Any:
+    def parse(self, text: str, match: str = "all") -> Any:
         """The query for ``text``; ``Every()`` when it is empty.
 
         A syntax error degrades to the plain words.  Raises BadRequest for a query
@@ -84,21 +91,21 @@ class QueryParser:
                 "q",
             )
         try:
-            parsed = self._parser().parse(text)
+            parsed = self._parser(match).parse(text)
         except Exception:  # noqa: BLE001 - whoosh raises assorted errors on odd syntax
             parsed = None
         if parsed is None or (parsed is wq.NullQuery and _WORDS.search(text)):
-            parsed = self.plain_words(text)
+            parsed = self.plain_words(text, match)
         parsed = _normalise(parsed)
         _refuse_wildcards(parsed, text)
         return parsed
 
-    def plain_words(self, text: str) -> Any:
+    def plain_words(self, text: str, match: str = "all") -> Any:
         """The words of ``text`` with every operator and symbol taken as plain text."""
         # Lower case, AND/OR/NOT are words, not operators.
         words = " ".join(w.lower() for w in _WORDS.findall(text))
         try:
-            return self._parser().parse(words)
+            return self._parser(match).parse(words)
         except Exception:  # noqa: BLE001 - nothing parseable is left: match nothing
             return wq.NullQuery
 
@@ -136,12 +143,26 @@ def _refuse_wildcards(parsed: Any, text: str) -> None:
 
 
 def _normalise(q: Any) -> Any:
-    """Fold the case and accents of prefixes, which the parser leaves as typed."""
+    """Fold the case and accents of prefixes, which the parser leaves as typed, and
+    make ``NOT`` exclude under match=any too (whoosh reads ``a NOT b`` there as
+    ``a OR (NOT b)``, which matches nearly everything)."""
     if isinstance(q, wq.Prefix):
-        return wq.Prefix(q.fieldname, fold(q.text), boost=q.boost)
-    if not q.is_leaf():
-        return q.apply(_normalise)
-    return q
+        q.text = fold(q.text)
+        return q
+    if q.is_leaf():
+        return q
+    if isinstance(q, wq.Or):
+        children = [_normalise(c) for c in q.subqueries]
+        excluded = [c.query for c in children if isinstance(c, wq.Not)]
+        kept = [c for c in children if not isinstance(c, wq.Not)]
+        # Keep the OR's own coordination factor; Query.apply() would drop it.
+        q.subqueries = kept
+        if excluded and kept:
+            return wq.AndNot(q, wq.Or(excluded) if len(excluded) > 1 else excluded[0])
+        if excluded:
+            return wq.Not(wq.Or(excluded) if len(excluded) > 1 else excluded[0])
+        return q
+    return q.apply(_normalise)
 
 
 def date_filter(first: dt.date | None, last: dt.date | None) -> Any | None:

@@ -16,15 +16,19 @@ from config import Config
 from search.analysis import text_analyzer
 from search.dates import bucket_keys, bucket_of_days, choose_interval
 from search.errors import BadRequest, EventNotFound
+from search.expansion import Expansion, ExpansionWeights, expand
 from search.highlight import snippet
 from search.query import Limits, QueryParser, date_filter, values_filter
+from search.ranking import top_hits
 from search.reader import IndexReader, Snapshot
+from search.related import RelatedQuery, RelatedWeights, duplicate_key, find_related
 from search.store import IndexStore
 
-__all__ = ["FACETS", "INTERVALS", "SORTS", "SearchRequest", "SearchService"]
+__all__ = ["FACETS", "INTERVALS", "MATCHES", "SORTS", "SearchRequest", "SearchService"]
 
 FACETS = ("date", "entity", "source", "category")
 SORTS = ("relevance", "newest", "oldest")
+MATCHES = ("any", "all")
 INTERVALS = ("auto", "year", "month", "day")
 DEFAULT_FACETS = ("date", "entity", "source")
 MAX_BUCKETS = 10_000
@@ -36,6 +40,8 @@ class SearchRequest:
     """One search, as the API validated it."""
 
     q: str = ""
+    match: str = "any"
+    expand: bool = True
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     entities: tuple[str, ...] = ()
@@ -50,11 +56,26 @@ class SearchRequest:
     highlight: bool = True
 
 
+def _postings(reader: Any, fieldname: str, value: str) -> list[int]:
+    """Docnums carrying an exact value (none when the index has no such term)."""
+    if (fieldname, value) not in reader:
+        return []
+    return list(reader.postings(fieldname, value).all_ids())
+
+
 class SearchService:
     """Searches the live generation of an index directory."""
 
-    def __init__(self, config: Config, reader: IndexReader | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        reader: IndexReader | None = None,
+        related_weights: RelatedWeights | None = None,
+        expansion_weights: ExpansionWeights | None = None,
+    ) -> None:
         self.config = config
+        self.related_weights = related_weights or RelatedWeights()
+        self.expansion_weights = expansion_weights or ExpansionWeights()
         self.store = IndexStore(config.index_dir)
         self.reader = reader or IndexReader(self.store, config.refresh_interval)
         self.parser = QueryParser(
@@ -81,14 +102,18 @@ class SearchService:
                 "page",
             )
         snap = self.reader.snapshot()
-        user_query = self.parser.parse(request.q)
+        user_query = self.parser.parse(request.q, request.match)
         self.parser.check_expansions(user_query, snap.searcher.reader())
         filters = self._filters(request, snap)
-        docs = self._matching(snap, user_query, filters)
         sort = request.sort or ("relevance" if request.q.strip() else "newest")
+        expansion = None
+        if request.expand and sort == "relevance" and not isinstance(user_query, wq.Every):
+            expansion = self._expansion(snap, user_query, filters, request.match)
+        query = expansion.query if expansion else user_query
+        docs = self._matching(snap, query, filters)
         hits: list[tuple[int, float | None]] = []
         if request.size > 0 and len(docs):
-            hits = self._page(snap, user_query, filters, docs, sort, request)
+            hits = self._page(snap, query, filters, docs, sort, request)
         terms = self._highlight_terms(snap, user_query) if request.highlight else set()
         results = [self._result(snap, docnum, score, terms) for docnum, score in hits]
         facets = self._facets(snap, docs, request)
@@ -100,7 +125,25 @@ class SearchService:
             "took_ms": round((time.perf_counter() - started) * 1000, 2),
             "results": results,
             "facets": facets,
+            "expanded": (
+                {"terms": expansion.terms, "entities": expansion.entities} if expansion else None
+            ),
         }
+
+    def _expansion(
+        self, snap: Snapshot, user_query: Any, filters: list[Any], match: str
+    ) -> Expansion | None:
+        """The query widened (match=any) or re-ranked (match=all) by its first results."""
+        weights = self.expansion_weights
+        hits = top_hits(snap.searcher, self._combined(user_query, filters), weights.feedback_docs)
+        found = expand(snap, self._analyzer(), user_query, hits, weights)
+        if found is None:
+            return None
+        if match == "all":  # every word must still match: the expansion only ranks
+            combined = wq.AndMaybe(user_query, found.query)
+        else:
+            combined = wq.Or([user_query, found.query])
+        return Expansion(combined, found.terms, found.entities)
 
     def _filters(self, request: SearchRequest, snap: Snapshot) -> list[Any]:
         filters = []
@@ -153,10 +196,8 @@ class SearchService:
         first = (request.page - 1) * request.size
         last = request.page * request.size
         if sort == "relevance" and not isinstance(user_query, wq.Every):
-            results = snap.searcher.search(
-                self._combined(user_query, filters), limit=last, terms=False
-            )
-            return [(hit.docnum, round(float(hit.score), 4)) for hit in results[first:last]]
+            hits = top_hits(snap.searcher, self._combined(user_query, filters), last)
+            return [(docnum, round(score, 4)) for docnum, score in hits[first:last]]
         days = snap.columns.days(docs)
         order = np.lexsort((docs, days))  # oldest first, then by docnum
         if sort != "oldest":
@@ -235,6 +276,67 @@ class SearchService:
             "interval": interval,
             "buckets": [{"key": k, "count": int(c)} for k, c in zip(keys, counts, strict=True)],
         }
+
+    # Related events
+
+    def related(
+        self,
+        event_id: str,
+        size: int = 5,
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+    ) -> dict[str, Any]:
+        """Events related to an indexed one, each with the reasons it is related."""
+        snap = self.reader.snapshot()
+        searcher = snap.searcher
+        docnum = searcher.document_number(id=event_id)
+        if docnum is None:
+            raise EventNotFound(event_id)
+        event = orjson.loads(searcher.stored_fields(docnum)["event"])
+        # Explicit links, both directions: the ones it makes and the ones made to it.
+        links = {searcher.document_number(id=link["id"]) for link in event["related"]}
+        links |= set(_postings(searcher.reader(), "related", event_id))
+        links -= {None, docnum}
+        source = RelatedQuery(
+            text=f"{event['title']}\n{event['body']}",
+            entities=snap.columns.values_of("entity", docnum),
+            day=dt.date.fromisoformat(event["date"]).toordinal(),
+            category=event["category"],
+            links={int(d) for d in links},
+            exclude={docnum},
+            duplicate_key=duplicate_key(event["title"], event["body"]),
+        )
+        return self._related(snap, source, size, date_from, date_to)
+
+    def related_to_text(
+        self,
+        text: str,
+        size: int = 5,
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+    ) -> dict[str, Any]:
+        """Events related to a text that is not in the index (a draft, a pasted article)."""
+        snap = self.reader.snapshot()
+        source = RelatedQuery(text=text, duplicate_key=duplicate_key("", text))
+        return self._related(snap, source, size, date_from, date_to)
+
+    def _related(
+        self,
+        snap: Snapshot,
+        source: RelatedQuery,
+        size: int,
+        date_from: dt.date | None,
+        date_to: dt.date | None,
+    ) -> dict[str, Any]:
+        dates = date_filter(date_from, date_to)
+        allowed = None if dates is None else self._matching(snap, wq.Every(), [dates])
+        hits = find_related(snap, self._analyzer(), source, size, self.related_weights, allowed)
+        results = []
+        for hit in hits:
+            item = self._result(snap, hit.docnum, hit.score, set())
+            item["reasons"] = {"entities": hit.entities, "terms": hit.terms, "linked": hit.linked}
+            results.append(item)
+        return {"results": results}
 
     # Events and the index
 

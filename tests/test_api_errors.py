@@ -92,8 +92,8 @@ def error_of(result: falcon.testing.Result) -> dict[str, object]:
             "colour=red",
             "unknown_parameter",
             "colour",
-            "unknown parameter 'colour'; accepted: q, from, to, entity, source, category, sort, "
-            "page, "
+            "unknown parameter 'colour'; accepted: q, match, expand, from, to, entity, source, "
+            "category, sort, page, "
             "size, facets, facet_size, interval, highlight",
         ),
         (

@@ -29,7 +29,16 @@ def ids(body: dict[str, Any]) -> list[str]:
 
 def test_response_shape(client: falcon.testing.TestClient) -> None:
     body = search(client, q="putin")
-    assert set(body) == {"total", "page", "size", "sort", "took_ms", "results", "facets"}
+    assert set(body) == {
+        "total",
+        "page",
+        "size",
+        "sort",
+        "took_ms",
+        "results",
+        "facets",
+        "expanded",
+    }
     assert body["page"] == 1 and body["size"] == 10 and body["sort"] == "relevance"
     assert set(body["facets"]) == {"date", "entity", "source"}
     item = body["results"][0]
@@ -48,7 +57,7 @@ def test_response_shape(client: falcon.testing.TestClient) -> None:
 
 
 def test_words_match_title_body_and_entities(client: falcon.testing.TestClient) -> None:
-    body = search(client, q="putin", size=100)
+    body = search(client, q="putin", size=100, expand="false")
     expected = matching(lambda e: "putin" in words(" ".join([e.title, e.body, *e.entities])))
     assert sorted(ids(body)) == sorted(e.id for e in expected)
     scores = [r["score"] for r in body["results"]]
@@ -67,24 +76,43 @@ def test_stemming(client: falcon.testing.TestClient) -> None:
     assert search(client, q="refugee")["total"] == search(client, q="refugees")["total"] > 10
 
 
-def test_all_words_must_match(client: falcon.testing.TestClient) -> None:
-    both = set(ids(search(client, q="refugees hungary", size=100)))
-    one = set(ids(search(client, q="refugees", size=100)))
-    other = set(ids(search(client, q="hungary", size=100)))
-    assert both == one & other and both
+def test_match_all_and_any(client: falcon.testing.TestClient) -> None:
+    def found(**params: Any) -> set[str]:
+        return set(ids(search(client, size=100, expand="false", **params)))
+
+    one, other = found(q="refugees"), found(q="hungary")
+    assert found(q="refugees hungary", match="all") == one & other != set()
+    assert found(q="refugees hungary", match="any") == one | other
+    ranked = ids(search(client, q="refugees hungary", match="any", expand="false", size=1))
+    assert ranked[0] in one & other  # events with both words rank first
+
+
+def test_expansion_widens_the_query_and_says_how(client: falcon.testing.TestClient) -> None:
+    literal = search(client, q="maiduguri", expand="false", size=100)
+    expanded = search(client, q="maiduguri", size=100)
+    assert literal["expanded"] is None
+    assert expanded["expanded"]["entities"][:2] == ["Maiduguri", "Nigeria"]
+    assert expanded["expanded"]["terms"]
+    assert set(ids(literal)) < set(ids(expanded))
+    assert ids(expanded)[: literal["total"]] == ids(literal)  # literal matches stay on top
+    # With match=all the expansion only ranks: the matches are the literal ones.
+    strict = search(client, q="maiduguri", match="all", size=100)
+    assert strict["total"] == literal["total"] and strict["expanded"] is not None
+    # Sorting by date never expands.
+    assert search(client, q="maiduguri", sort="newest")["expanded"] is None
 
 
 def test_phrase_not_and_fields_and_prefix(client: falcon.testing.TestClient) -> None:
-    assert ids(search(client, q='"Temple of Bel"')) == ["cep-56657"]
-    merkel = set(ids(search(client, q="merkel", size=100)))
-    without = set(ids(search(client, q="merkel NOT refugees", size=100)))
+    assert ids(search(client, q='"Temple of Bel"', expand="false")) == ["cep-56657"]
+    merkel = set(ids(search(client, q="merkel", size=100, expand="false")))
+    without = set(ids(search(client, q="merkel NOT refugees", size=100, expand="false")))
     assert without < merkel
-    in_entity = search(client, q='entity:"Vladimir Putin"', size=100)
+    in_entity = search(client, q='entity:"Vladimir Putin"', size=100, expand="false")
     assert in_entity["total"] == len(matching(has_entity("Vladimir Putin")))
-    in_title = search(client, q="title:hungary", size=100)
+    in_title = search(client, q="title:hungary", size=100, expand="false")
     assert all("hungary" in fold(r["title"]) for r in in_title["results"])
-    prefix = search(client, q="refug*")
-    assert prefix["total"] >= search(client, q="refugees")["total"]
+    prefix = search(client, q="refug*", expand="false")
+    assert prefix["total"] >= search(client, q="refugees", expand="false")["total"]
 
 
 def test_syntax_errors_degrade_to_words(client: falcon.testing.TestClient) -> None:
@@ -181,7 +209,10 @@ def test_facet_counts_cover_all_matches(client: falcon.testing.TestClient) -> No
 
 def test_facets_follow_the_query(client: falcon.testing.TestClient) -> None:
     body = search(client, q="refugees", size=1, facet_size=5)
-    hits = set(ids(search(client, q="refugees", size=100)))
+    hits = {
+        i for page in (1, 2, 3, 4) for i in ids(search(client, q="refugees", size=100, page=page))
+    }
+    assert len(hits) == body["total"]
     events = [e for e in all_events() if e.id in hits]
     assert body["facets"]["entity"] == top_values((x for e in events for x in e.entities), 5)
 
@@ -211,7 +242,7 @@ def test_histogram_intervals(client: falcon.testing.TestClient) -> None:
 
 
 def test_snippets_mark_query_words(client: falcon.testing.TestClient) -> None:
-    body = search(client, q="refugees hungary")
+    body = search(client, q="refugees hungary", match="all")
     snippet = body["results"][0]["snippet"]
     assert re.search(r"<mark>refugees?</mark>", snippet, re.I)
     assert re.search(r"<mark>hungary</mark>", snippet, re.I)

@@ -1,0 +1,110 @@
+"""Query expansion from the top results (pseudo-relevance feedback, RM3-style).
+
+The best ``feedback_docs`` events of the literal query vote, in proportion to
+their scores, for the terms they use (weighted by term share and rarity) and for
+the entities they carry (weighted by rarity).  The best ``terms`` and
+``entities`` are added to the query as optional clauses.  Story names need
+knowledge the words lack ("Boko Haram insurgency" is about bombings in
+Maiduguri); the entities of the first hits carry it.  The weights were chosen on
+the story judgements of bench/relevance.py.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from whoosh import query as wq
+
+from search.reader import Snapshot
+
+__all__ = ["Expansion", "ExpansionWeights", "expand"]
+
+
+@dataclass(frozen=True)
+class ExpansionWeights:
+    """How many results vote, how many terms and entities win, and how much they count."""
+
+    feedback_docs: int = 10
+    terms: int = 10
+    entities: int = 5
+    term_weight: float = 0.5
+    entity_weight: float = 15.0
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """The expanded query and what was added, for the response."""
+
+    query: Any
+    terms: list[str]
+    entities: list[str]
+
+
+def _best(votes: dict[str, float], count: int) -> list[tuple[str, float]]:
+    """The ``count`` best-voted keys with a positive vote, best first (ties by key)."""
+    ranked = sorted((item for item in votes.items() if item[1] > 0), key=lambda kv: (-kv[1], kv[0]))
+    return ranked[:count]
+
+
+def expand(
+    snap: Snapshot,
+    analyzer: Any,
+    user_query: Any,
+    first_hits: list[tuple[int, float]],
+    weights: ExpansionWeights,
+) -> Expansion | None:
+    """Expand ``user_query`` with what ``first_hits`` (docnum, score) have in common."""
+    if not first_hits:
+        return None
+    reader = snap.searcher.reader()
+    total = reader.doc_count_all() or 1
+    score_sum = sum(score for _, score in first_hits) or 1.0
+    asked = {text for _, text in user_query.iter_all_terms()}
+    term_votes: dict[str, float] = defaultdict(float)
+    written: dict[str, str] = {}
+    entity_votes: dict[str, float] = defaultdict(float)
+    for docnum, score in first_hits:
+        share = score / score_sum
+        event = orjson.loads(snap.searcher.stored_fields(docnum)["event"])
+        counts: Counter[str] = Counter()
+        for token in analyzer(f"{event['title']} {event['body']}", keeporiginal=True):
+            counts[token.text] += 1
+            written.setdefault(token.text, token.original.lower())
+        length = sum(counts.values()) or 1
+        for term, tf in counts.items():
+            if term in asked:
+                continue
+            df = reader.doc_frequency("body", term)
+            if df < 2:
+                continue
+            term_votes[term] += share * tf / length * math.log(total / df)
+        for entity in snap.columns.values_of("entity", docnum):
+            df = reader.doc_frequency("entity_value", entity)
+            entity_votes[entity] += share * math.log(total / max(df, 1))
+    clauses = []
+    terms = _best(term_votes, weights.terms)
+    if terms:
+        top = terms[0][1]
+        clauses += [
+            wq.Term(field, term, boost=weights.term_weight * vote / top)
+            for term, vote in terms
+            for field in ("title", "body")
+        ]
+    entities = _best(entity_votes, weights.entities)
+    if entities:
+        top = entities[0][1]
+        clauses += [
+            wq.Term("entity_value", name, boost=weights.entity_weight * vote / top)
+            for name, vote in entities
+        ]
+    if not clauses:
+        return None
+    return Expansion(
+        query=wq.Or(clauses),
+        terms=[written[t] for t, _ in terms],
+        entities=[name for name, _ in entities],
+    )

@@ -1,0 +1,196 @@
+"""Related events ("more like this"): several signals, combined by weights tuned on
+editors' story judgements (see bench/relevance.py).
+
+Signals, each scaled to 0..1 before weighting:
+
+- key terms: the source text's terms picked the way Lucene's MoreLikeThis picks
+  them (min term frequency, min/max document frequency, at most ``max_terms``,
+  ranked by tf-idf), run as a weighted OR query; its BM25 score, over the best;
+- shared entities, each weighted by its rarity (idf), over the source's total;
+- explicit ``Related:`` links, in either direction;
+- nearness in time, ``exp(-days apart / time_scale_days)``;
+- the same category, where events have one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import orjson
+from whoosh import query as wq
+
+from search.analysis import fold
+from search.ranking import top_hits
+from search.reader import Snapshot
+
+__all__ = ["RelatedQuery", "RelatedWeights", "find_related", "key_terms"]
+
+
+@dataclass(frozen=True)
+class RelatedWeights:
+    """How much each signal counts, and how key terms are picked."""
+
+    terms: float = 1.0
+    entities: float = 2.0
+    link: float = 1.0
+    time: float = 0.3
+    category: float = 0.8
+    time_scale_days: float = 14.0
+    max_terms: int = 25
+    min_term_freq: int = 1
+    min_doc_freq: int = 2
+    max_doc_ratio: float = 0.1
+    term_candidates: int = 100
+    entity_candidates: int = 300
+
+
+@dataclass
+class RelatedQuery:
+    """What to find relatives of: an indexed event or a free text."""
+
+    text: str
+    entities: Sequence[str] = ()
+    day: int | None = None
+    category: str | None = None
+    links: set[int] = field(default_factory=set)
+    exclude: set[int] = field(default_factory=set)
+    duplicate_key: str | None = None
+
+
+@dataclass(frozen=True)
+class RelatedHit:
+    docnum: int
+    score: float
+    entities: list[str]
+    terms: list[str]
+    linked: bool
+
+
+def key_terms(
+    snap: Snapshot, analyzer: Any, text: str, weights: RelatedWeights
+) -> list[tuple[str, float, str]]:
+    """The text's most telling terms: (index term, tf-idf, the word as written), best first."""
+    reader = snap.searcher.reader()
+    total = reader.doc_count_all() or 1
+    counts: Counter[str] = Counter()
+    written: dict[str, str] = {}
+    for token in analyzer(text, keeporiginal=True):
+        counts[token.text] += 1
+        written.setdefault(token.text, token.original.lower())
+    scored = []
+    for term, tf in counts.items():
+        if tf < weights.min_term_freq:
+            continue
+        df = reader.doc_frequency("body", term)
+        if df < weights.min_doc_freq or df > weights.max_doc_ratio * total:
+            continue
+        scored.append((term, tf * (math.log(total / (df + 1)) + 1.0), written[term]))
+    scored.sort(key=lambda item: (-item[1], item[0]))
+    return scored[: weights.max_terms]
+
+
+def duplicate_key(title: str, body: str) -> str:
+    """Events with the same key are exact duplicates of each other."""
+    return fold(f"{title}\n{body}")
+
+
+def _entity_idf(snap: Snapshot, names: Iterable[str]) -> dict[str, float]:
+    reader = snap.searcher.reader()
+    total = reader.doc_count_all() or 1
+    idf = {}
+    for name in names:
+        df = reader.doc_frequency("entity_value", name)
+        if df:
+            idf[name] = math.log((total + 1) / df)
+    return idf
+
+
+def find_related(
+    snap: Snapshot,
+    analyzer: Any,
+    source: RelatedQuery,
+    size: int,
+    weights: RelatedWeights,
+    allowed: Any | None = None,
+) -> list[RelatedHit]:
+    """The ``size`` best relatives of ``source``; ``allowed`` (sorted docnums) narrows them."""
+    searcher = snap.searcher
+    columns = snap.columns
+
+    # Key terms, as a weighted OR query.
+    terms = key_terms(snap, analyzer, source.text, weights)
+    term_scores: dict[int, float] = {}
+    if terms:
+        top = terms[0][1]
+        query = wq.Or(
+            [wq.Term(f, t, boost=w / top) for t, w, _ in terms for f in ("title", "body")]
+        )
+        for docnum, score in top_hits(
+            searcher, query, weights.term_candidates + len(source.exclude)
+        ):
+            if docnum not in source.exclude:
+                term_scores[docnum] = score
+        best = max(term_scores.values(), default=0.0)
+        if best > 0:
+            term_scores = {d: s / best for d, s in term_scores.items()}
+
+    # Shared entities, weighted by rarity.
+    idf = _entity_idf(snap, source.entities)
+    idf_total = sum(idf.values())
+    entity_docs: set[int] = set()
+    # Rarest first; an entity carried by many events adds no candidates (only score).
+    for name in sorted(idf, key=lambda e: -idf[e]):
+        postings = list(searcher.reader().postings("entity_value", name).all_ids())
+        if len(postings) <= weights.entity_candidates:
+            entity_docs.update(postings)
+        if len(entity_docs) >= weights.entity_candidates:
+            break
+
+    candidates = (set(term_scores) | entity_docs | source.links) - source.exclude
+    ordered = np.array(sorted(candidates), dtype=np.int64)
+    if allowed is not None:
+        ordered = ordered[np.isin(ordered, allowed)]
+    if not len(ordered):
+        return []
+    days = columns.days(ordered)
+    hits_out: list[tuple[float, int, list[str]]] = []
+    source_entities = set(idf)
+    for position, docnum in enumerate(ordered.tolist()):
+        shared = [e for e in columns.values_of("entity", docnum) if e in source_entities]
+        entity_score = sum(idf[e] for e in shared) / idf_total if idf_total else 0.0
+        score = weights.terms * term_scores.get(docnum, 0.0) + weights.entities * entity_score
+        if docnum in source.links:
+            score += weights.link
+        if source.day is not None:
+            apart = abs(int(days[position]) - source.day)
+            score += weights.time * math.exp(-apart / weights.time_scale_days)
+        if source.category is not None and source.category in columns.values_of("category", docnum):
+            score += weights.category
+        hits_out.append((score, docnum, sorted(shared, key=lambda e: -idf[e])))
+    hits_out.sort(key=lambda item: (-item[0], item[1]))
+
+    result: list[RelatedHit] = []
+    for score, docnum, shared in hits_out:
+        event = orjson.loads(searcher.stored_fields(docnum)["event"])
+        if source.duplicate_key and duplicate_key(event["title"], event["body"]) == (
+            source.duplicate_key
+        ):
+            continue
+        own = {t.text for t in analyzer(f"{event['title']} {event['body']}")}
+        result.append(
+            RelatedHit(
+                docnum=docnum,
+                score=round(score, 4),
+                entities=shared,
+                terms=[word for t, _, word in terms if t in own][:8],
+                linked=docnum in source.links,
+            )
+        )
+        if len(result) >= size:
+            break
+    return result
