@@ -1,0 +1,26 @@
+"""``python -m bench``: the benchmark commands (see BENCHMARKS.md)."""
+
+from __future__ import annotations
+
+import click
+
+from bench import generate, http_bench, index_bench, peers, profile, suite
+
+
+@click.group()
+def cli() -> None:
+    """Benchmarks of the event search service."""
+
+
+for command in (
+    generate.main,
+    index_bench.main,
+    http_bench.main,
+    peers.main,
+    profile.main,
+    suite.main,
+):
+    cli.add_command(command)
+
+if __name__ == "__main__":
+    cli()

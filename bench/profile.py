@@ -1,0 +1,115 @@
+"""Where the time goes: pyinstrument profiles of our engine on a query kind, or of a rebuild.
+
+    python -m bench profile --corpus bench/results/corpus/jsonl-n100000-s0.jsonl \\
+        --index-dir bench/results/index-100000 --kind half
+    python -m bench profile --corpus bench/results/corpus/jsonl-n100000-s0.jsonl --rebuild 20000
+
+A search profile runs every entry of the kind (after one warm-up pass) until
+``--seconds`` of samples are gathered; a rebuild profile indexes the first
+``--rebuild`` events of the corpus in this process.  The text tree is printed
+and an HTML profile saved under bench/results/.
+"""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+import time
+from pathlib import Path
+
+import click
+
+from bench.corpus import CORPUS_OPTION, CorpusInfo, read_corpus_events
+from bench.engines import OursEngine
+from bench.index_bench import rebuild
+from bench.queries import SEARCH_KINDS, build_log
+from bench.results import RESULTS_DIR
+from search import GenerationBuilder, IndexStore
+
+__all__ = ["main", "profile_rebuild", "profile_search"]
+
+
+def profile_search(
+    info: CorpusInfo, index_dir: Path, kind: str, facets: bool = True, seconds: float = 10.0
+) -> str:
+    """Profile our engine answering the log's entries of ``kind``; the HTML profile."""
+    from pyinstrument import Profiler
+
+    queries = [q for q in build_log(info.model(), info.count, info.seed) if q.kind == kind]
+    if not queries:
+        raise click.ClickException(f"no {kind!r} entries in the log")
+    engine = OursEngine(index_dir, literal=False)
+    try:
+        for query in queries:  # warm up: open the index, compute the columns
+            engine.run(query, facets)
+        profiler = Profiler(interval=0.0005)
+        profiler.start()
+        deadline = time.perf_counter() + seconds
+        for query in itertools.cycle(queries):
+            engine.run(query, facets)
+            if time.perf_counter() > deadline:
+                break
+        profiler.stop()
+    finally:
+        engine.close()
+    click.echo(profiler.output_text(unicode=True, color=False, show_all=False))
+    html: str = profiler.output_html()
+    return html
+
+
+def profile_rebuild(info: CorpusInfo, count: int) -> str:
+    """Profile indexing the first ``count`` events of the corpus; the HTML profile."""
+    from pyinstrument import Profiler
+
+    events = list(itertools.islice(read_corpus_events(info.path), count))
+    with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
+        profiler = Profiler(interval=0.001)
+        profiler.start()
+        builder = GenerationBuilder(IndexStore(Path(tmp)))
+        for event in events:
+            builder.add(event)
+        builder.finish()
+        profiler.stop()
+    click.echo(profiler.output_text(unicode=True, color=False, show_all=False))
+    html: str = profiler.output_html()
+    return html
+
+
+@click.command("profile")
+@CORPUS_OPTION
+@click.option(
+    "--index-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Our index of that corpus (default: built in a temporary directory).",
+)
+@click.option("--kind", type=click.Choice(SEARCH_KINDS), default="half", show_default=True)
+@click.option("--plain", is_flag=True, help="Profile without facets.")
+@click.option("--seconds", type=click.FloatRange(min=0.1), default=10.0, show_default=True)
+@click.option(
+    "--rebuild",
+    "rebuild_count",
+    type=click.IntRange(min=1),
+    help="Profile indexing this many events instead of searching.",
+)
+def main(
+    info: CorpusInfo,
+    index_dir: Path | None,
+    kind: str,
+    plain: bool,
+    seconds: float,
+    rebuild_count: int | None,
+) -> None:
+    """Profile our engine on CORPUS with pyinstrument."""
+    if rebuild_count:
+        html = profile_rebuild(info, rebuild_count)
+        name = f"profile-rebuild-{rebuild_count}.html"
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
+            if index_dir is None or not (index_dir / "CURRENT").exists():
+                index_dir = index_dir or Path(tmp) / "index"
+                rebuild(info.path, index_dir)
+            html = profile_search(info, index_dir, kind, not plain, seconds)
+        name = f"profile-{kind}-{'plain' if plain else 'facets'}-{info.count}.html"
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    (RESULTS_DIR / name).write_text(html)
+    click.echo(f"saved {RESULTS_DIR / name}")
