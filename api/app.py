@@ -30,11 +30,12 @@ from api.resources import (
     RelatedTextResource,
     SearchResource,
     StatsResource,
+    SuggestResource,
 )
 from config import Config
 from search import FACETS, INTERVALS, MATCHES, SORTS, SearchService
 
-__all__ = ["app", "create_app", "related_params", "search_params"]
+__all__ = ["app", "create_app", "related_params", "search_params", "suggest_params"]
 
 
 def search_params(config: Config) -> list[Param]:
@@ -119,11 +120,20 @@ def related_params() -> list[Param]:
     ]
 
 
+def suggest_params() -> list[Param]:
+    """The parameters of ``GET /api/suggest``."""
+    return [
+        TextParam("q", "What the person has typed so far.", default="", max_length=200),
+        IntParam("size", "How many suggestions.", default="8", minimum=1, maximum=20),
+    ]
+
+
 def create_app(config: Config, service: SearchService | None = None) -> falcon.App[Any, Any]:
     """The API application for ``config``; the index is opened on first use."""
     service = service or SearchService(config)
     params = search_params(config)
     related = related_params()
+    suggest = suggest_params()
     body = RelatedBody(max_text=config.max_related_text, max_bytes=config.max_body_bytes)
     app = falcon.App()
     app.req_options.strip_url_path_trailing_slash = True
@@ -134,10 +144,13 @@ def create_app(config: Config, service: SearchService | None = None) -> falcon.A
     app.add_route("/api/events/{event_id}", EventResource(service))
     app.add_route("/api/events/{event_id}/related", RelatedResource(service, related))
     app.add_route("/api/related", RelatedTextResource(service, body))
+    app.add_route("/api/suggest", SuggestResource(service, suggest))
     app.add_route("/api/stats", StatsResource(service))
     app.add_route("/healthz", HealthResource())
     app.add_route("/readyz", ReadyResource(service))
-    app.add_route("/api/openapi.json", OpenAPIResource(openapi_document(params, related, body)))
+    app.add_route(
+        "/api/openapi.json", OpenAPIResource(openapi_document(params, related, body, suggest))
+    )
     add_page_routes(app)
     return app
 

@@ -130,6 +130,10 @@ SCHEMAS: dict[str, Any] = {
             "sort": {"type": "string", "enum": ["relevance", "newest", "oldest"]},
             "took_ms": {"type": "number"},
             "results": {"type": "array", "items": _ref("Result")},
+            "did_you_mean": {
+                "type": ["string", "null"],
+                "description": "The query with unknown or rare words corrected, or null.",
+            },
             "expanded": {
                 "description": "What query expansion added, or null when it did not run.",
                 "oneOf": [
@@ -154,6 +158,20 @@ SCHEMAS: dict[str, Any] = {
             },
         }
     ),
+    "Suggestions": _object(
+        {
+            "suggestions": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "text": {"type": "string"},
+                        "kind": {"type": "string", "enum": ["entity", "phrase"]},
+                        "count": {"type": "integer"},
+                    }
+                ),
+            }
+        }
+    ),
     "Stats": _object(
         {
             "documents": {"type": "integer"},
@@ -170,7 +188,10 @@ SCHEMAS: dict[str, Any] = {
 
 
 def openapi_document(
-    search_params: list[Param], related_params: list[Param], related_body: RelatedBody
+    search_params: list[Param],
+    related_params: list[Param],
+    related_body: RelatedBody,
+    suggest_params: list[Param],
 ) -> dict[str, Any]:
     """The whole document."""
     unavailable = _error("No index has been built yet")
@@ -242,6 +263,18 @@ def openapi_document(
                         "400": _error("A bad body: not JSON, no text, an unknown field"),
                         "413": _error("The text or the body is too long"),
                         "415": _error("The body is not sent as application/json"),
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/api/suggest": {
+                "get": {
+                    "operationId": "suggest",
+                    "summary": "Entity names and title phrases for what has been typed",
+                    "parameters": [p.openapi() for p in suggest_params],
+                    "responses": {
+                        "200": _json(_ref("Suggestions"), "Suggestions, most frequent first"),
+                        "400": _error("A bad or unknown parameter"),
                         "503": unavailable,
                     },
                 }

@@ -20,6 +20,7 @@ __all__ = [
     "RelatedTextResource",
     "SearchResource",
     "StatsResource",
+    "SuggestResource",
 ]
 
 
@@ -98,6 +99,18 @@ class EventResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response, event_id: str) -> None:
         _no_params(req)
         resp.media = self.service.event(event_id)
+
+
+class SuggestResource:
+    """``GET /api/suggest``: suggestions for a search box, called on every keystroke."""
+
+    def __init__(self, service: SearchService, params: list[Param]) -> None:
+        self.service = service
+        self.params = params
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        p = parse_params(req.params, self.params)
+        resp.media = self.service.suggest(p["q"], p["size"])
 
 
 class StatsResource:

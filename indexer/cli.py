@@ -6,6 +6,7 @@ Exit codes: 0 done, 1 failed (for a rebuild: nothing switched), 2 usage error.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,33 +40,34 @@ def index_dir_option(func: F) -> F:
 
 
 class _Bar:
-    """A progress bar on a terminal: files, events per second, time left."""
+    """A progress bar on a terminal: files read, then events indexed, rate and time left."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, clock: Callable[[], float] = time.monotonic) -> None:
         self.enabled = enabled
-        self.started: float | None = None
+        self.clock = clock
+        self.started: dict[str, float] = {}
 
     def on_reject(self, reject: Reject) -> None:
         self._clear()
         click.echo(f"rejected: {reject}", err=True)
 
     def on_file(self, done: int, total: int, events: int) -> None:
+        self._draw("reading", done, total, f"{done}/{total} files  {events} events")
+
+    def on_indexed(self, done: int, total: int) -> None:
+        self._draw("indexing", done, total, f"{done}/{total} events")
+
+    def _draw(self, phase: str, done: int, total: int, counts: str) -> None:
         if not self.enabled:
             return
-        import time
-
-        now = time.monotonic()
-        if self.started is None:
-            self.started = now
-        elapsed = max(now - self.started, 1e-6)
-        rate = events / elapsed
+        now = self.clock()
+        elapsed = max(now - self.started.setdefault(phase, now), 1e-6)
         eta = (total - done) * elapsed / done if done else 0.0
-        width = 30
+        width = 24
         filled = int(width * done / total) if total else width
         bar = "#" * filled + "-" * (width - filled)
         click.echo(
-            f"\r[{bar}] {done}/{total} files  {events} events  {rate:,.0f} events/s  "
-            f"ETA {eta:,.0f}s ",
+            f"\r\x1b[K{phase:<9}[{bar}] {counts}  {done / elapsed:,.0f}/s  ETA {eta:,.0f}s",
             nl=False,
             err=True,
         )
@@ -80,7 +82,7 @@ class _Bar:
 
 
 def _progress(bar: _Bar) -> jobs.Progress:
-    return jobs.Progress(on_reject=bar.on_reject, on_file=bar.on_file)
+    return jobs.Progress(on_reject=bar.on_reject, on_file=bar.on_file, on_indexed=bar.on_indexed)
 
 
 def _report_lock(report: jobs.JobReport) -> None:
@@ -132,7 +134,9 @@ def rebuild(paths: tuple[Path, ...], index_dir: Path | None, strict: bool) -> No
     click.echo(
         f"indexed {report.indexed} events from {report.files} files into {report.generation}: "
         f"{report.rejected} rejected, {report.duplicates} duplicates, "
-        f"{report.seconds:.1f} s ({report.rate:,.0f} events/s)"
+        f"{report.seconds:.1f} s ({report.rate:,.0f} events/s); "
+        f"{report.events_with_mentions} events gained {report.mentions_added} entities "
+        "named in their text"
     )
 
 

@@ -8,26 +8,35 @@ and checked; add and delete change the live generation in place.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import orjson
+
 from indexer.formats import Reject, read_file
 from indexer.walk import input_files
 from search import BuildFailed, GenerationBuilder, IndexStore, LiveUpdater
 from search.event import Event
+from search.mentions import MentionVocabulary
 
 __all__ = ["JobReport", "Progress", "add", "delete", "rebuild"]
 
 
 @dataclass
 class Progress:
-    """Callbacks a job reports through (the command draws a bar or stays quiet)."""
+    """Callbacks a job reports through (the command draws a bar or stays quiet).
+
+    ``on_file(done, total, events)`` while input files are read, then
+    ``on_indexed(done, total)`` while the events read are written.
+    """
 
     on_reject: Callable[[Reject], None] = lambda reject: None
     on_file: Callable[[int, int, int], None] = lambda done, total, events: None
+    on_indexed: Callable[[int, int], None] = lambda done, total: None
 
 
 @dataclass
@@ -42,6 +51,8 @@ class JobReport:
     missing: list[str] = field(default_factory=list)
     rejected: int = 0
     duplicates: int = 0
+    events_with_mentions: int = 0
+    mentions_added: int = 0
     seconds: float = 0.0
     generation: str | None = None
     pruned: list[str] = field(default_factory=list)
@@ -57,6 +68,7 @@ def _events(
 ) -> Iterator[Event]:
     files = list(input_files(paths))
     total = sum(1 for f in files if isinstance(f, Path))
+    read = 0
     for item in files:
         if isinstance(item, Reject):
             items: Iterable[Event | Reject] = [item]
@@ -69,10 +81,39 @@ def _events(
                 if rejects is not None:
                     rejects.write(json.dumps({"job": report.job, **parsed.to_dict()}) + "\n")
             else:
+                read += 1
                 yield parsed
         if isinstance(item, Path):
             report.files += 1
-            progress.on_file(report.files, total, report.indexed)
+            progress.on_file(report.files, total, read)
+
+
+class _Spool:
+    """The first pass of a job: every input parsed once, kept as canonical JSON lines
+    beside the index, while the vocabulary of entity mentions is learnt.  The second
+    pass reads the spool, so no input is parsed twice."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / f".spool-{os.getpid()}.jsonl"
+        self.vocabulary = MentionVocabulary()
+        self.count = 0
+
+    def fill(self, events: Iterable[Event]) -> None:
+        with open(self.path, "wb") as out:
+            for event in events:
+                self.vocabulary.observe(event)
+                out.write(orjson.dumps(event.to_dict()) + b"\n")
+                self.count += 1
+
+    def events(self, progress: Progress) -> Iterator[Event]:
+        with open(self.path, "rb") as fh:
+            for done, line in enumerate(fh, start=1):
+                yield Event.from_dict(orjson.loads(line))
+                if done % 1000 == 0 or done == self.count:
+                    progress.on_indexed(done, self.count)
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
 
 
 def rebuild(
@@ -95,16 +136,21 @@ def rebuild(
     with store.writer_lock("indexer rebuild") as lock:
         report.recovered_lock = lock.recovered_from
         builder = GenerationBuilder(store)
+        spool = _Spool(builder.generation.path)
         try:
             with open(builder.generation.path / "rejects.jsonl", "w", encoding="utf-8") as rejects:
-                for event in _events(paths, report, progress, rejects):
-                    if builder.add(event):
-                        report.indexed += 1
-            report.duplicates = builder.duplicates
-            if report.indexed == 0:
+                spool.fill(_events(paths, report, progress, rejects))
+            if spool.count == 0:
                 raise BuildFailed("no events were read from the input")
             if strict and report.rejected:
                 raise BuildFailed(f"{report.rejected} documents rejected and --strict is set")
+            builder.learn(spool.vocabulary)
+            for event in spool.events(progress):
+                if builder.add(event):
+                    report.indexed += 1
+            spool.remove()
+            report.duplicates = builder.duplicates
+            report.events_with_mentions, report.mentions_added = builder.mentions
             builder.finish({"rejected": report.rejected, "files": report.files})
             report.generation = builder.generation.name
             report.pruned = builder.publish(keep)
@@ -122,18 +168,25 @@ def add(store: IndexStore, paths: Iterable[Path], *, progress: Progress | None =
     started = time.monotonic()
     with store.writer_lock("indexer add") as lock:
         report.recovered_lock = lock.recovered_from
-        updater = LiveUpdater(store)
-        report.generation = updater.generation.name
+        live = store.current()
+        spool = _Spool(store.root)
         try:
-            with open(updater.generation.path / "rejects.jsonl", "a", encoding="utf-8") as rejects:
-                for event in _events(paths, report, progress, rejects):
+            with open(live.path / "rejects.jsonl", "a", encoding="utf-8") as rejects:
+                spool.fill(_events(paths, report, progress, rejects))
+            updater = LiveUpdater(store, spool.vocabulary)
+            report.generation = updater.generation.name
+            try:
+                for event in spool.events(progress):
                     updater.upsert(event)
-            updater.commit()
-        except BaseException:
-            updater.cancel()
-            raise
+                updater.commit()
+            except BaseException:
+                updater.cancel()
+                raise
+        finally:
+            spool.remove()
         report.indexed = updater.added
         report.replaced = updater.replaced
+        report.events_with_mentions, report.mentions_added = updater.mentions
     report.seconds = time.monotonic() - started
     return report
 

@@ -20,7 +20,7 @@ from whoosh.analysis import (
 from whoosh.lang.porter2 import stem as porter2_stem
 from whoosh.support.charset import accent_map
 
-__all__ = ["ValuesTokenizer", "fold", "stem", "text_analyzer", "words"]
+__all__ = ["ValuesTokenizer", "fold", "stem", "text_analyzer", "words", "words_analyzer"]
 
 
 #: Stemming behind a thread-safe bounded cache (whoosh's own cache is not
@@ -58,6 +58,11 @@ def text_analyzer() -> Any:
         | StopFilter()
         | StemFilter(stemfn=stem, cachesize=None)
     )
+
+
+def words_analyzer() -> Any:
+    """Analyzer of the spelling field: words as written, lower case, accents folded."""
+    return RegexTokenizer(r"[^\W\d_]{2,}") | LowercaseFilter() | CharsetFilter(accent_map)
 
 
 class ValuesTokenizer(Tokenizer):  # type: ignore[misc]

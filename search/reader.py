@@ -33,6 +33,11 @@ class Snapshot:
     columns: SnapshotColumns
     lexicons: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
+    @property
+    def version(self) -> tuple[str, int]:
+        """Changes with every new generation and every commit to it."""
+        return self.generation.name, int(self.searcher.reader().generation())
+
     def folded_lexicon(self, fieldname: str) -> dict[str, list[str]]:
         """Exact values of a field keyed by their folded form (case and accents dropped)."""
         found = self.lexicons.get(fieldname)
@@ -85,8 +90,11 @@ class IndexReader:
         if state is None or name != state.snapshot.generation.name:
             state = self._open(state)
         elif not state.snapshot.searcher.up_to_date():
-            searcher = state.snapshot.searcher.refresh()
-            state.snapshot = self._snapshot(state.snapshot.generation, searcher)
+            # A new searcher, not Searcher.refresh(): that reuses segment readers by
+            # segment id and so keeps serving documents deleted since.
+            old = state.snapshot.searcher
+            state.snapshot = self._snapshot(state.snapshot.generation, state.ix.searcher())
+            old.close()
         state.checked_at = now
         return state.snapshot
 

@@ -87,7 +87,8 @@ def key_terms(
         if tf < weights.min_term_freq:
             continue
         df = reader.doc_frequency("body", term)
-        if df < weights.min_doc_freq or df > weights.max_doc_ratio * total:
+        # The ratio cap is for large indexes; a small one would have no term left.
+        if df < weights.min_doc_freq or df > max(weights.max_doc_ratio * total, 10):
             continue
         scored.append((term, tf * (math.log(total / (df + 1)) + 1.0), written[term]))
     scored.sort(key=lambda item: (-item[1], item[0]))

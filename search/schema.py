@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
 from whoosh import fields
 
-from search.analysis import ValuesTokenizer, text_analyzer
+from search.analysis import ValuesTokenizer, text_analyzer, words_analyzer
 from search.event import Event
 
 __all__ = [
@@ -54,7 +55,10 @@ def build_schema() -> fields.Schema:
         category=fields.ID(analyzer=values),
         story=fields.ID(analyzer=values),
         related=fields.ID(analyzer=values),
+        # Words as written (folded, not stemmed), for "did you mean".
+        spell=fields.KEYWORD(analyzer=words_analyzer(), scorable=False),
         event=fields.STORED(),
+        mentions=fields.STORED(),
     )
 
 
@@ -71,22 +75,25 @@ def source_domain(url: str | None) -> str | None:
     return host[4:] if host.startswith("www.") else host
 
 
-def document(event: Event) -> dict[str, Any]:
-    """The index document of an event."""
+def document(event: Event, mentions: Sequence[str] = ()) -> dict[str, Any]:
+    """The index document of an event; ``mentions`` are entity names found in its text."""
     domains = sorted({d for d in (source_domain(s.url) for s in event.sources) if d})
     source_names = [s.name for s in event.sources]
+    entities = list(dict.fromkeys([*event.entities, *mentions]))
     doc: dict[str, Any] = {
         "id": event.id,
         "date": event.date.toordinal(),
         "title": event.title,
         "body": event.body,
-        "entity": " ; ".join(event.entities),
+        "spell": f"{event.title}\n{event.body}",
+        "entity": " ; ".join(entities),
         "source": " ; ".join([*source_names, *domains]),
-        "entity_value": list(dict.fromkeys(event.entities)),
+        "entity_value": entities,
         "source_value": list(dict.fromkeys(source_names)),
         "source_domain": domains,
         "related": [r.id for r in event.related],
         "event": orjson.dumps(event.to_dict()),
+        "mentions": list(mentions),
     }
     if event.category:
         doc["category"] = [event.category]

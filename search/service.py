@@ -18,11 +18,14 @@ from search.dates import bucket_keys, bucket_of_days, choose_interval
 from search.errors import BadRequest, EventNotFound
 from search.expansion import Expansion, ExpansionWeights, expand
 from search.highlight import snippet
+from search.mentions import MENTIONS_FILE, MentionFinder, MentionVocabulary
 from search.query import Limits, QueryParser, date_filter, values_filter
 from search.ranking import top_hits
 from search.reader import IndexReader, Snapshot
 from search.related import RelatedQuery, RelatedWeights, duplicate_key, find_related
+from search.spelling import correct
 from search.store import IndexStore
+from search.suggest import PHRASES_FILE, Suggester, read_phrases
 
 __all__ = ["FACETS", "INTERVALS", "MATCHES", "SORTS", "SearchRequest", "SearchService"]
 
@@ -56,6 +59,12 @@ class SearchRequest:
     highlight: bool = True
 
 
+@dataclass(frozen=True)
+class _Extras:
+    suggester: Suggester
+    finder: MentionFinder
+
+
 def _postings(reader: Any, fieldname: str, value: str) -> list[int]:
     """Docnums carrying an exact value (none when the index has no such term)."""
     if (fieldname, value) not in reader:
@@ -82,6 +91,8 @@ class SearchService:
             Limits(config.max_query_length, config.max_query_terms, config.max_expansions)
         )
         self._local = threading.local()
+        self._lock = threading.Lock()
+        self._extras_by_version: dict[tuple[str, int], _Extras] = {}
 
     def _analyzer(self) -> Any:
         analyzer = getattr(self._local, "analyzer", None)
@@ -125,10 +136,17 @@ class SearchService:
             "took_ms": round((time.perf_counter() - started) * 1000, 2),
             "results": results,
             "facets": facets,
+            "did_you_mean": self._did_you_mean(snap, request.q),
             "expanded": (
                 {"terms": expansion.terms, "entities": expansion.entities} if expansion else None
             ),
         }
+
+    @staticmethod
+    def _did_you_mean(snap: Snapshot, text: str) -> str | None:
+        if not text.strip():
+            return None
+        return correct(snap.searcher.reader(), text)
 
     def _expansion(
         self, snap: Snapshot, user_query: Any, filters: list[Any], match: str
@@ -219,13 +237,15 @@ class SearchService:
     def _result(
         self, snap: Snapshot, docnum: int, score: float | None, terms: set[str]
     ) -> dict[str, Any]:
-        event = orjson.loads(snap.searcher.stored_fields(docnum)["event"])
+        stored = snap.searcher.stored_fields(docnum)
+        event = orjson.loads(stored["event"])
         return {
             "id": event["id"],
             "date": event["date"],
             "title": event["title"],
             "snippet": snippet(event["body"] or event["title"], terms, self._analyzer()),
-            "entities": event["entities"],
+            # The explicit entities, then the known names the text mentions.
+            "entities": event["entities"] + (stored.get("mentions") or []),
             "sources": event["sources"],
             "category": event["category"],
             "story": event["story"],
@@ -317,7 +337,11 @@ class SearchService:
     ) -> dict[str, Any]:
         """Events related to a text that is not in the index (a draft, a pasted article)."""
         snap = self.reader.snapshot()
-        source = RelatedQuery(text=text, duplicate_key=duplicate_key("", text))
+        source = RelatedQuery(
+            text=text,
+            entities=self._extras(snap).finder.find(text),
+            duplicate_key=duplicate_key("", text),
+        )
         return self._related(snap, source, size, date_from, date_to)
 
     def _related(
@@ -337,6 +361,35 @@ class SearchService:
             item["reasons"] = {"entities": hit.entities, "terms": hit.terms, "linked": hit.linked}
             results.append(item)
         return {"results": results}
+
+    # The search box
+
+    def suggest(self, typed: str, size: int = 8) -> dict[str, Any]:
+        """Entity names and title phrases for what a person has typed, most frequent first."""
+        snap = self.reader.snapshot()
+        found = self._extras(snap).suggester.suggest(typed, size)
+        return {"suggestions": [s.to_dict() for s in found]}
+
+    def _extras(self, snap: Snapshot) -> _Extras:
+        """The suggestion table and mention finder of a snapshot, built once per index
+        version and shared by the threads (both are read-only once built)."""
+        with self._lock:
+            found = self._extras_by_version.get(snap.version)
+        if found is None:
+            names, counts = snap.columns.facet_counts("entity", snap.columns.live_docs())
+            entries = [(n, "entity", int(c)) for n, c in zip(names, counts, strict=True) if c]
+            entries += [
+                (p, "phrase", c) for p, c in read_phrases(snap.generation.path / PHRASES_FILE)
+            ]
+            vocabulary = MentionVocabulary.load(snap.generation.path / MENTIONS_FILE)
+            found = _Extras(Suggester(entries), vocabulary.finder())
+            with self._lock:
+                # Keep this version and the ones of threads not yet refreshed.
+                self._extras_by_version = {
+                    k: v for k, v in self._extras_by_version.items() if k[0] == snap.version[0]
+                }
+                self._extras_by_version[snap.version] = found
+        return found
 
     # Events and the index
 

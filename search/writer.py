@@ -11,14 +11,17 @@ import contextlib
 import datetime as dt
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
 
 from search.errors import BuildFailed
 from search.event import Event
+from search.mentions import MENTIONS_FILE, MentionVocabulary
 from search.schema import build_schema, document
 from search.store import Generation, IndexStore
+from search.suggest import PHRASES_FILE, PhraseCounter
 
 __all__ = ["GenerationBuilder", "LiveUpdater"]
 
@@ -47,19 +50,53 @@ def _drop_earlier_copies(ix: Any, ids: Iterable[str]) -> int:
     return deleted
 
 
+class _Extras:
+    """What writers keep beside the whoosh files: title phrases for suggestions, and
+    the vocabulary entity mentions are found with."""
+
+    def __init__(self, path: Path, vocabulary: MentionVocabulary, phrases: PhraseCounter) -> None:
+        self.path = path
+        self.vocabulary = vocabulary
+        self.finder = vocabulary.finder()
+        self.phrases = phrases
+        self.events_with_mentions = 0
+        self.mentions_added = 0
+
+    def document(self, event: Event) -> dict[str, Any]:
+        mentions = self.finder.mentions(event)
+        if mentions:
+            self.events_with_mentions += 1
+            self.mentions_added += len(mentions)
+        self.phrases.add(event.title)
+        return document(event, mentions)
+
+    def save(self) -> None:
+        self.phrases.save(self.path / PHRASES_FILE)
+        self.vocabulary.save(self.path / MENTIONS_FILE)
+
+
 class GenerationBuilder:
     """Builds a complete new generation beside the live one.
 
     ``add()`` the events, then ``finish()`` checks and seals the generation and
     ``publish()`` makes it live.  ``abort()`` (or an exception before ``finish``)
-    removes the partial generation; the live one is never touched.
+    removes the partial generation; the live one is never touched.  Entity
+    mentions are looked for with ``vocabulary``, which should have observed every
+    event to be added.
     """
 
-    def __init__(self, store: IndexStore) -> None:
+    def __init__(self, store: IndexStore, vocabulary: MentionVocabulary | None = None) -> None:
         self.store = store
         self.generation: Generation = store.new_generation()
         self._ix = whoosh_index.create_in(str(self.generation.path), build_schema())
         self._writer = self._ix.writer(limitmb=_LIMIT_MB)
+        self._extras = _Extras(
+            self.generation.path, vocabulary or MentionVocabulary(), PhraseCounter()
+        )
+
+    def learn(self, vocabulary: MentionVocabulary) -> None:
+        """Find mentions with ``vocabulary`` from now on (before the first ``add``)."""
+        self._extras = _Extras(self.generation.path, vocabulary, self._extras.phrases)
         self._seen: set[str] = set()
         self._duplicated: set[str] = set()
         self.added = 0
@@ -72,7 +109,7 @@ class GenerationBuilder:
 
     def add(self, event: Event) -> bool:
         """Add one event; returns False when it replaces an earlier one with its id."""
-        self._writer.add_document(**document(event))
+        self._writer.add_document(**self._extras.document(event))
         self.added += 1
         if event.id in self._seen:
             self._duplicated.add(event.id)
@@ -84,6 +121,7 @@ class GenerationBuilder:
         """Commit, drop replaced copies, check the result and write meta.json."""
         self._writer.commit()
         _drop_earlier_copies(self._ix, self._duplicated)
+        self._extras.save()
         with self._ix.searcher() as searcher:
             count = searcher.doc_count()
         if count != len(self._seen):
@@ -95,11 +133,18 @@ class GenerationBuilder:
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "documents": count,
             "duplicates": self.duplicates,
+            "events_with_mentions": self._extras.events_with_mentions,
+            "mentions_added": self._extras.mentions_added,
             "seconds": round(time.monotonic() - self.started, 3),
             **(extra_meta or {}),
         }
         self.generation.write_meta(meta)
         return self.generation
+
+    @property
+    def mentions(self) -> tuple[int, int]:
+        """Events that gained entities from their text, and how many entities they gained."""
+        return self._extras.events_with_mentions, self._extras.mentions_added
 
     def publish(self, keep: int) -> list[str]:
         """Switch the live index to this generation; returns the generations pruned."""
@@ -117,9 +162,17 @@ class GenerationBuilder:
 class LiveUpdater:
     """Upserts and deletes events in the live generation; readers see them after commit."""
 
-    def __init__(self, store: IndexStore) -> None:
+    def __init__(self, store: IndexStore, learn: MentionVocabulary | None = None) -> None:
+        """Open the live generation; ``learn`` (from the events to add) extends the
+        vocabulary of mentions the generation was built with."""
         self.generation = store.current()
-        self._ix = whoosh_index.open_dir(str(self.generation.path))
+        path = self.generation.path
+        vocabulary = MentionVocabulary.load(path / MENTIONS_FILE)
+        if learn is not None:
+            vocabulary.names |= learn.names
+            vocabulary.lowercase_words |= learn.lowercase_words
+        self._extras = _Extras(path, vocabulary, PhraseCounter.load(path / PHRASES_FILE))
+        self._ix = whoosh_index.open_dir(str(path))
         self._writer = self._ix.writer(limitmb=_LIMIT_MB)
         self._before = self._ix.searcher()  # the index as it was, to tell adds from replaces
         self._seen: set[str] = set()
@@ -127,6 +180,11 @@ class LiveUpdater:
         self.added = 0
         self.replaced = 0
         self.deleted = 0
+
+    @property
+    def mentions(self) -> tuple[int, int]:
+        """Events that gained entities from their text, and how many entities they gained."""
+        return self._extras.events_with_mentions, self._extras.mentions_added
 
     def upsert(self, event: Event) -> None:
         """Add an event, replacing any event with its id."""
@@ -139,7 +197,7 @@ class LiveUpdater:
                 self.replaced += 1
             else:
                 self.added += 1
-        self._writer.update_document(**document(event))
+        self._writer.update_document(**self._extras.document(event))
 
     def delete(self, event_id: str) -> bool:
         """Delete an event by id; False when there was none."""
@@ -152,6 +210,7 @@ class LiveUpdater:
         self._before.close()
         self._writer.commit()
         _drop_earlier_copies(self._ix, self._duplicated)
+        self._extras.save()
 
     def cancel(self) -> None:
         """Drop uncommitted changes."""

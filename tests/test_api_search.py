@@ -11,7 +11,15 @@ import falcon.testing
 import pytest
 
 from search.analysis import fold, words
-from tests.truth import all_events, between, cites, has_entity, matching, top_values
+from tests.truth import (
+    all_events,
+    between,
+    cites,
+    entities_of,
+    has_entity,
+    matching,
+    top_values,
+)
 
 SEPT_2015 = between(dt.date(2015, 9, 1), dt.date(2015, 9, 30))
 
@@ -38,6 +46,7 @@ def test_response_shape(client: falcon.testing.TestClient) -> None:
         "results",
         "facets",
         "expanded",
+        "did_you_mean",
     }
     assert body["page"] == 1 and body["size"] == 10 and body["sort"] == "relevance"
     assert set(body["facets"]) == {"date", "entity", "source"}
@@ -200,7 +209,9 @@ def test_facet_counts_cover_all_matches(client: falcon.testing.TestClient) -> No
         **{"from": "2015-09", "to": "2015-09"},
     )
     events = matching(SEPT_2015)
-    assert body["facets"]["entity"] == top_values((x for e in events for x in set(e.entities)), 10)
+    assert body["facets"]["entity"] == top_values(
+        (x for e in events for x in set(entities_of(e))), 10
+    )
     assert body["facets"]["source"] == top_values(
         (x for e in events for x in {s.name for s in e.sources}), 10
     )
@@ -214,7 +225,7 @@ def test_facets_follow_the_query(client: falcon.testing.TestClient) -> None:
     }
     assert len(hits) == body["total"]
     events = [e for e in all_events() if e.id in hits]
-    assert body["facets"]["entity"] == top_values((x for e in events for x in e.entities), 5)
+    assert body["facets"]["entity"] == top_values((x for e in events for x in entities_of(e)), 5)
 
 
 def test_date_histogram_has_every_bucket_in_order(client: falcon.testing.TestClient) -> None:

@@ -10,6 +10,7 @@ from functools import cache
 from indexer.formats import read_file
 from search import Event
 from search.analysis import fold
+from search.mentions import MentionFinder, MentionVocabulary
 from search.schema import source_domain
 from tests.corpus import CORPUS, DEMO_DIR, SEED_DIR
 
@@ -23,12 +24,25 @@ def all_events() -> tuple[Event, ...]:
     return tuple(events)
 
 
+@cache
+def _finder() -> MentionFinder:
+    vocabulary = MentionVocabulary()
+    for event in all_events():
+        vocabulary.observe(event)
+    return vocabulary.finder()
+
+
+def entities_of(event: Event) -> list[str]:
+    """An event's entity field: its explicit entities, then the known names its text mentions."""
+    return [*event.entities, *_finder().mentions(event)]
+
+
 def matching(predicate: Callable[[Event], bool]) -> list[Event]:
     return [e for e in all_events() if predicate(e)]
 
 
 def has_entity(name: str) -> Callable[[Event], bool]:
-    return lambda e: fold(name) in {fold(x) for x in e.entities}
+    return lambda e: fold(name) in {fold(x) for x in entities_of(e)}
 
 
 def cites(name_or_domain: str) -> Callable[[Event], bool]:

@@ -1,0 +1,124 @@
+"""The search box: suggestions as a person types, and "did you mean"."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import falcon.testing
+import pytest
+
+from api.app import create_app
+from config import Config
+from indexer import jobs
+from search import IndexStore
+from search.spelling import edit_distance
+from tests.conftest import build_index
+from tests.truth import all_events, entities_of
+
+
+def suggest(client: falcon.testing.TestClient, q: str, **params: Any) -> list[dict[str, Any]]:
+    result = client.simulate_get("/api/suggest", params={"q": q, **params})
+    assert result.status_code == 200, result.text
+    found: list[dict[str, Any]] = result.json["suggestions"]
+    return found
+
+
+def entity_count(name: str) -> int:
+    return sum(1 for e in all_events() if name in entities_of(e))
+
+
+def test_several_words_case_and_accents(client: falcon.testing.TestClient) -> None:
+    found = suggest(client, "vladimir pu")
+    assert found[0] == {
+        "text": "Vladimir Putin",
+        "kind": "entity",
+        "count": entity_count("Vladimir Putin"),
+    }
+    assert suggest(client, "VLADIMIR PU")[0]["text"] == "Vladimir Putin"
+    assert suggest(client, "putin")[0]["text"] == "Vladimir Putin"  # any word of the name
+    munich = [s["text"] for s in suggest(client, "mun", size=20)]
+    assert "München Hauptbahnhof" in munich and "Bayern München" in munich
+    assert suggest(client, "sao pa")[0]["text"] == "São Paulo"
+
+
+def test_most_frequent_first_and_size(client: falcon.testing.TestClient) -> None:
+    found = suggest(client, "s", size=20)
+    assert len(found) == 20
+    counts = [s["count"] for s in found]
+    assert counts == sorted(counts, reverse=True)
+    assert {s["kind"] for s in found} == {"entity", "phrase"}
+    assert len(suggest(client, "s", size=3)) == 3
+    assert suggest(client, "") == [] and suggest(client, "zzzzqx") == []
+
+
+def test_entity_counts_are_events_carrying_the_name(client: falcon.testing.TestClient) -> None:
+    for item in suggest(client, "united", size=20):
+        if item["kind"] == "entity":
+            assert item["count"] == entity_count(item["text"]), item
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("size=0", "size: must be from 1 to 20, got 0"),
+        ("size=21", "size: must be from 1 to 20, got 21"),
+        ("q=a&q=b", "q is given 2 times; give it once"),
+    ],
+)
+def test_bad_parameters(client: falcon.testing.TestClient, query: str, message: str) -> None:
+    result = client.simulate_get("/api/suggest", query_string=query)
+    assert result.status_code == 400
+    assert result.json["error"]["message"] == message
+
+
+@pytest.mark.parametrize(
+    ("typed", "offered"),
+    [
+        ("refugess", "refugees"),
+        ("Hungray refugess", "Hungary refugees"),
+        ("merkle", "merkel"),
+        ("Syrai", "Syria"),
+        ("refugees", None),
+        ("Putin Syria", None),
+        ("", None),
+    ],
+)
+def test_did_you_mean(client: falcon.testing.TestClient, typed: str, offered: str | None) -> None:
+    body = client.simulate_get("/api/search", params={"q": typed, "size": 1}).json
+    assert body["did_you_mean"] == offered
+
+
+def test_did_you_mean_never_rewrites_the_query(client: falcon.testing.TestClient) -> None:
+    body = client.simulate_get("/api/search", params={"q": "refugess", "expand": "false"}).json
+    assert body["did_you_mean"] == "refugees"
+    assert body["total"] == 0
+
+
+def test_suggestions_follow_index_changes(tmp_path: Path) -> None:
+    source = tmp_path / "one.jsonl"
+    source.write_text(
+        '{"id": "a", "date": "2020-01-01", "title": "Zanzibar ferry sinks", "entities": '
+        '["Zanzibar"]}\n{"id": "b", "date": "2020-01-02", "title": "Zanzibar votes"}\n'
+    )
+    build_index(tmp_path / "ix", source)
+    client = falcon.testing.TestClient(
+        create_app(Config.from_env({}, index_dir=tmp_path / "ix", refresh_interval=0.01))
+    )
+    assert suggest(client, "zanz")[0] == {"text": "Zanzibar", "kind": "entity", "count": 2}
+    more = tmp_path / "more.jsonl"
+    more.write_text('{"id": "c", "date": "2020-01-03", "title": "Storm hits Zanzibar"}\n')
+    jobs.add(IndexStore(tmp_path / "ix"), [more])
+    jobs.delete(IndexStore(tmp_path / "ix"), ["a"])
+    time.sleep(0.05)  # past the refresh interval: the next request sees the commits
+    assert suggest(client, "zanz")[0] == {"text": "Zanzibar", "kind": "entity", "count": 2}
+    assert "Storm hits Zanzibar" in {s["text"] for s in suggest(client, "storm")}
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [("syria", "syrai", 1), ("refugess", "refugees", 1), ("kitten", "sitting", 3), ("", "ab", 2)],
+)
+def test_edit_distance(a: str, b: str, distance: int) -> None:
+    assert edit_distance(a, b) == distance
