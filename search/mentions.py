@@ -37,7 +37,14 @@ _MAX_WORDS = 8
 
 
 def _tokens(text: str) -> list[tuple[str, int, int]]:
-    return [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    """Words with their offsets; a possessive ``'s`` is not part of the word."""
+    found = []
+    for match in _TOKEN.finditer(text):
+        word, end = match.group(0), match.end()
+        if word[-2:].lower() in ("'s", "’s"):
+            word, end = word[:-2], end - 2
+        found.append((word, match.start(), end))
+    return found
 
 
 @dataclass
