@@ -37,8 +37,8 @@ def run_suite(
     fmt: str = "jsonl",
     learn_from: Path | None = None,
     runs: int = 3,
-    requests: int = 1000,
-    seconds: float = 30.0,
+    requests: int | None = None,
+    seconds: float = 120.0,
     rounds: int = 5,
     parts: tuple[str, ...] = PARTS,
     results_dir: Path = RESULTS_DIR,
@@ -94,14 +94,12 @@ def print_targets(result: dict[str, Any]) -> None:
 @click.option(
     "--requests",
     type=click.IntRange(min=1),
-    default=1000,
-    show_default=True,
-    help="Most requests per HTTP phase.",
+    help="Most requests per HTTP phase (default: one pass over the query log).",
 )
 @click.option(
     "--seconds",
     type=click.FloatRange(min=0.1),
-    default=30.0,
+    default=120.0,
     show_default=True,
     help="Most seconds per HTTP phase.",
 )
@@ -115,7 +113,7 @@ def main(
     fmt: str,
     learn_from: Path | None,
     runs: int,
-    requests: int,
+    requests: int | None,
     seconds: float,
     rounds: int,
     only: tuple[str, ...],
