@@ -571,8 +571,10 @@ const suggest = attachSuggest(els.input, els.suggestions, api.suggest, (chosen) 
     els.input.value = "";
     go(changed(state, { q: "", entity: [...state.entity, chosen.text] }), { focus: "results" });
   } else {
-    els.input.value = chosen.text;
-    go(changed(state, { q: chosen.text }), { focus: "results" });
+    // A phrase of several words is searched as that phrase, not as any of its words.
+    const q = /\s/.test(chosen.text.trim()) ? `"${chosen.text.trim()}"` : chosen.text.trim();
+    els.input.value = q;
+    go(changed(state, { q }), { focus: "results" });
   }
 });
 
