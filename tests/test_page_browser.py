@@ -355,6 +355,9 @@ def test_errors_and_empty_results_are_explained(
     assert status == 400
     expect(page.get_by_role("alert")).to_be_visible()
     expect(page.get_by_role("alert")).to_contain_text(body["error"]["message"])
+    expect(page.locator("#results .result")).to_have_count(0)
+    expect(page.locator("#pager")).to_be_hidden()
+    expect(page.locator("#chart")).to_be_hidden()
     screenshot(page, "error-1-bad-query")
 
     box.fill("merkle")

@@ -546,6 +546,8 @@ function showError(error) {
     els.results.replaceChildren();
     els.pager.hidden = true;
     els.didYouMean.hidden = true;
+    els.chart.hidden = true;
+    els.facets.replaceChildren();
   }
 }
 
