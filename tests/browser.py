@@ -27,6 +27,51 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
 
 
+# Text whose contrast with the background behind it is below WCAG AA (4.5:1, 3:1 for
+# large text), as "tag.class: ratio text".
+LOW_CONTRAST_JS = """() => {
+  const channel = (c) => {
+    c /= 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  const luminance = (c) => 0.2126 * channel(c[0]) + 0.7152 * channel(c[1]) + 0.0722 * channel(c[2]);
+  const parse = (text) => {
+    const m = text.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const parts = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return [parts[0], parts[1], parts[2], parts.length > 3 ? parts[3] : 1];
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c[3] > 0.5) return c;
+    }
+    return [255, 255, 255, 1];
+  };
+  const low = [];
+  const seen = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    if (!walker.currentNode.textContent.trim() || seen.has(el)) continue;
+    seen.add(el);
+    if (!el.getClientRects().length || el.closest(".visually-hidden, [hidden], option")) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === "hidden") continue;
+    const a = luminance(parse(style.color));
+    const b = luminance(background(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) {
+      low.push(`${el.tagName.toLowerCase()}.${el.className}: ${ratio.toFixed(2)} ` +
+               el.textContent.trim().slice(0, 40));
+    }
+  }
+  return low;
+}"""
+
+
 def require_chromium() -> None:
     """Fail (never skip) with how to install Chromium when it is missing."""
     if not CHROMIUM.exists():

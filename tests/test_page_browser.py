@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser import PHONE, Browser, chromium, screenshot
+from tests.browser import LOW_CONTRAST_JS, PHONE, Browser, chromium, screenshot
 from tests.corpus import DEMO_DIR
 from tests.servers import Gunicorn, run_indexer
 
@@ -112,6 +112,7 @@ def finish(browser: Browser, page: Page, name: str) -> None:
                  .map(e => e.outerHTML.slice(0, 80))""",
     )
     assert unnamed == [], "controls without an accessible name"
+    assert page.evaluate(LOW_CONTRAST_JS) == [], "text below WCAG AA contrast"
 
 
 # Tests
@@ -128,6 +129,8 @@ def test_type_a_prefix_and_pick_a_suggestion_with_the_keyboard(
     options = page.locator("#suggestions").get_by_role("option")
     expect(options).to_have_text([re.compile(re.escape(s["text"])) for s in offered])
     expect(box).to_have_attribute("aria-expanded", "true")
+    asked = [url for url in browser.requests if urlsplit(url).path == "/api/suggest"]
+    assert 1 <= len(asked) < len("merk"), "suggestions are asked for once typing pauses"
     screenshot(page, "suggest-1-offered")
 
     box.press("ArrowDown")
@@ -376,7 +379,41 @@ def test_errors_and_empty_results_are_explained(
     page.wait_for_url(lambda url: state_of_url(url) == {"q": [correction]})
     ready(page)
     expect_results(page, search(server, q=correction))
-    finish(browser, page, "error-3-corrected")
+    screenshot(page, "error-3-corrected")
+
+    open_page(page, server, "?event=no-such-event")
+    expect(page.get_by_role("alert")).to_contain_text("This event was not found")
+    expect(page.get_by_role("link", name="Back to results")).to_be_visible()
+    finish(browser, page, "error-4-unknown-event")
+
+
+def test_focus_order_starts_with_the_search_box(
+    browser: Browser, page: Page, server: Gunicorn
+) -> None:
+    open_page(page, server, "?q=merkel")
+    order = []
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        order.append(
+            page.evaluate(
+                "() => { const e = document.activeElement;"
+                " return e.id || e.className || e.textContent.trim(); }"
+            )
+        )
+    assert order == ["skip-link", "Event search", "q", "search-button", "Filters"]
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    expect(page.locator(".skip-link")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#results-heading")).to_be_focused()
+    page.keyboard.press("Tab")  # from the results heading on to the sort and the first result
+    expect(page.get_by_label("Sort by")).to_be_focused()
+    page.keyboard.press("Tab")
+    first = search(server, q="merkel")["results"][0]
+    expect(page.locator(f"#results a[data-event='{first['id']}']")).to_be_focused()
+    finish(browser, page, "focus-order")
 
 
 def test_phone_and_desktop_widths(browser: Browser, page: Page, server: Gunicorn) -> None:

@@ -68,7 +68,9 @@ document.addEventListener("click", (event) => {
 });
 
 window.addEventListener("popstate", () => {
-  state = readState(location.search);
+  const next = readState(location.search);
+  if (writeState(next) === writeState(state)) return; // only the #fragment moved (skip link)
+  state = next;
   focusAfterRender = state.event ? "detail" : "back";
   render();
 });
