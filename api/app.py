@@ -97,7 +97,7 @@ def search_params(config: Config) -> list[Param]:
         IntParam(
             "facet_size",
             "Values per entity, source and category facet.",
-            default="10",
+            default=str(min(10, config.max_facet_size)),
             minimum=1,
             maximum=config.max_facet_size,
         ),

@@ -2,7 +2,8 @@
 
 Every error answers ``{"error": {"code": "...", "message": "...", "parameter": ...}}``:
 400 for bad or unknown parameters, 404 for unknown ids and routes, 405 for a wrong
-method, 413 for a body too large, 503 while no index is available.  An unexpected
+method, 413 for a body too large, 503 while no index is available or when a
+search found nothing before its time limit.  An unexpected
 exception is logged and answered 500 without a traceback or a path.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 import falcon
 
 from api.params import ParamError
-from search import BadRequest, EventNotFound, IndexUnavailable
+from search import BadRequest, EventNotFound, IndexUnavailable, SearchTimeout
 
 __all__ = ["ApiError", "install"]
 
@@ -94,6 +95,10 @@ def _unavailable(
     raise ApiError(503, "index_unavailable", str(exc), None, headers={"Retry-After": "5"})
 
 
+def _timeout(req: falcon.Request, resp: falcon.Response, exc: SearchTimeout, params: Any) -> None:
+    raise ApiError(503, "search_timeout", str(exc), None, headers={"Retry-After": "1"})
+
+
 def _unexpected(req: falcon.Request, resp: falcon.Response, exc: Exception, params: Any) -> None:
     if isinstance(exc, falcon.HTTPError):
         raise exc
@@ -110,3 +115,4 @@ def install(app: falcon.App[Any, Any]) -> None:
     app.add_error_handler(BadRequest, _bad_request)
     app.add_error_handler(EventNotFound, _not_found)
     app.add_error_handler(IndexUnavailable, _unavailable)
+    app.add_error_handler(SearchTimeout, _timeout)

@@ -129,6 +129,10 @@ SCHEMAS: dict[str, Any] = {
             "size": {"type": "integer"},
             "sort": {"type": "string", "enum": ["relevance", "newest", "oldest"]},
             "took_ms": {"type": "number"},
+            "timed_out": {
+                "type": "boolean",
+                "description": "The time limit passed: total, results and facets are partial.",
+            },
             "results": {"type": "array", "items": _ref("Result")},
             "did_you_mean": {
                 "type": ["string", "null"],

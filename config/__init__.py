@@ -101,6 +101,12 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
     ),
     Setting(
+        "max_edits",
+        "2",
+        "Most edits a fuzzy term (`word~2`) may allow (more: 400 `too_many_edits`).",
+        _non_negative_int,
+    ),
+    Setting(
         "max_result_window",
         "10000",
         "Largest `page * size` accepted (deeper: 400 `result_window_too_large`).",
@@ -123,6 +129,13 @@ SETTINGS: tuple[Setting, ...] = (
         "65536",
         "Largest request body accepted, in bytes (larger: 413 `body_too_large`).",
         _positive_int,
+    ),
+    Setting(
+        "search_timeout",
+        "2.0",
+        "Seconds a search may run; then it answers with what it has, flagged `timed_out`, "
+        "or 503 `search_timeout` when it has nothing.",
+        _positive_float,
     ),
     Setting("bind", "127.0.0.1:8000", "Address gunicorn listens on."),
     Setting(
@@ -172,10 +185,12 @@ class Config:
     max_query_length: int
     max_query_terms: int
     max_expansions: int
+    max_edits: int
     max_result_window: int
     max_facet_size: int
     max_related_text: int
     max_body_bytes: int
+    search_timeout: float
     bind: str
     workers: int
     timeout: int

@@ -10,6 +10,7 @@ from search.errors import (
     IndexLocked,
     IndexUnavailable,
     SearchError,
+    SearchTimeout,
 )
 from search.event import Event, RelatedLink, Source
 from search.reader import IndexReader
@@ -36,5 +37,6 @@ __all__ = [
     "SearchError",
     "SearchRequest",
     "SearchService",
+    "SearchTimeout",
     "Source",
 ]

@@ -9,6 +9,7 @@ The hierarchy::
     +-- BuildFailed         a rebuild or update was stopped and nothing was switched
     +-- BadRequest          input the engine will not run; carries a ``code`` and the
                             ``parameter`` it came from, so the API can answer 4xx
+    +-- SearchTimeout       a search ran out of time before it found anything to return
 
 Anything else escaping the engine is a bug, not a user error.
 """
@@ -22,6 +23,7 @@ __all__ = [
     "IndexLocked",
     "IndexUnavailable",
     "SearchError",
+    "SearchTimeout",
 ]
 
 
@@ -65,3 +67,7 @@ class BadRequest(SearchError):
         self.code = code
         self.message = message
         self.parameter = parameter
+
+
+class SearchTimeout(SearchError):
+    """The search's time limit passed before it had anything to return."""

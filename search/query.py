@@ -35,6 +35,7 @@ class Limits:
     max_query_length: int = 1000
     max_query_terms: int = 64
     max_expansions: int = 512
+    max_edits: int = 2
 
 
 class QueryParser:
@@ -55,6 +56,7 @@ class QueryParser:
             plugins.GroupPlugin(),
             plugins.OperatorsPlugin(),
             plugins.WildcardPlugin(),
+            plugins.FuzzyTermPlugin(),
         ]
         self._schema = schema
 
@@ -98,6 +100,14 @@ class QueryParser:
             parsed = self.plain_words(text, match)
         parsed = _normalise(parsed)
         _refuse_wildcards(parsed, text)
+        for leaf in _leaves(parsed):
+            if isinstance(leaf, wq.FuzzyTerm) and leaf.maxdist > self.limits.max_edits:
+                raise BadRequest(
+                    "too_many_edits",
+                    f"{leaf.text}~{leaf.maxdist}: at most {self.limits.max_edits} edits "
+                    "are allowed",
+                    "q",
+                )
         return parsed
 
     def plain_words(self, text: str, match: str = "all") -> Any:
@@ -110,17 +120,26 @@ class QueryParser:
             return wq.NullQuery
 
     def check_expansions(self, parsed: Any, reader: Any) -> None:
-        """Refuse a ``prefix*`` that matches more index terms than allowed."""
+        """Refuse a ``prefix*`` or ``word~`` that matches more index terms than allowed."""
         cap = self.limits.max_expansions
         for leaf in _leaves(parsed):
-            if isinstance(leaf, wq.Prefix):
-                for count, _ in enumerate(reader.expand_prefix(leaf.fieldname, leaf.text), 1):
-                    if count > cap:
-                        raise BadRequest(
-                            "too_many_expansions",
-                            f"{leaf.text}* matches more than {cap} words; type more letters",
-                            "q",
-                        )
+            if isinstance(leaf, wq.FuzzyTerm):
+                words = reader.terms_within(
+                    leaf.fieldname, leaf.text, leaf.maxdist, leaf.prefixlength
+                )
+                shown = f"{leaf.text}~{leaf.maxdist}"
+            elif isinstance(leaf, wq.Prefix):
+                words = reader.expand_prefix(leaf.fieldname, leaf.text)
+                shown = f"{leaf.text}*"
+            else:
+                continue
+            for count, _ in enumerate(words, 1):
+                if count > cap:
+                    raise BadRequest(
+                        "too_many_expansions",
+                        f"{shown} matches more than {cap} words; type more letters",
+                        "q",
+                    )
 
 
 def _leaves(q: Any) -> Iterator[Any]:

@@ -131,9 +131,8 @@ def find_related(
         query = wq.Or(
             [wq.Term(f, t, boost=w / top) for t, w, _ in terms for f in ("title", "body")]
         )
-        for docnum, score in top_hits(
-            searcher, query, weights.term_candidates + len(source.exclude)
-        ):
+        hits, _ = top_hits(searcher, query, weights.term_candidates + len(source.exclude))
+        for docnum, score in hits:
             if docnum not in source.exclude:
                 term_scores[docnum] = score
         best = max(term_scores.values(), default=0.0)

@@ -15,12 +15,12 @@ from whoosh import query as wq
 from config import Config
 from search.analysis import text_analyzer
 from search.dates import bucket_keys, bucket_of_days, choose_interval
-from search.errors import BadRequest, EventNotFound
+from search.errors import BadRequest, EventNotFound, SearchTimeout
 from search.expansion import Expansion, ExpansionWeights, expand
 from search.highlight import snippet
 from search.mentions import MENTIONS_FILE, MentionFinder, MentionVocabulary
 from search.query import Limits, QueryParser, date_filter, values_filter
-from search.ranking import top_hits
+from search.ranking import Deadline, matching_docs, top_hits
 from search.reader import IndexReader, Snapshot
 from search.related import RelatedQuery, RelatedWeights, duplicate_key, find_related
 from search.spelling import correct
@@ -88,7 +88,12 @@ class SearchService:
         self.store = IndexStore(config.index_dir)
         self.reader = reader or IndexReader(self.store, config.refresh_interval)
         self.parser = QueryParser(
-            Limits(config.max_query_length, config.max_query_terms, config.max_expansions)
+            Limits(
+                config.max_query_length,
+                config.max_query_terms,
+                config.max_expansions,
+                config.max_edits,
+            )
         )
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -112,6 +117,7 @@ class SearchService:
                 f"{self.config.max_result_window} results can be paged through",
                 "page",
             )
+        deadline = Deadline(self.config.search_timeout)
         snap = self.reader.snapshot()
         user_query = self.parser.parse(request.q, request.match)
         self.parser.check_expansions(user_query, snap.searcher.reader())
@@ -119,12 +125,18 @@ class SearchService:
         sort = request.sort or ("relevance" if request.q.strip() else "newest")
         expansion = None
         if request.expand and sort == "relevance" and not isinstance(user_query, wq.Every):
-            expansion = self._expansion(snap, user_query, filters, request.match)
+            expansion = self._expansion(snap, user_query, filters, request.match, deadline)
         query = expansion.query if expansion else user_query
-        docs = self._matching(snap, query, filters)
+        docs, complete = self._matching(snap, query, filters, deadline)
         hits: list[tuple[int, float | None]] = []
         if request.size > 0 and len(docs):
-            hits = self._page(snap, query, filters, docs, sort, request)
+            hits, ranked = self._page(snap, query, filters, docs, sort, request, deadline)
+            complete = complete and ranked
+        if not complete and not hits and (request.size > 0 or not len(docs)):
+            raise SearchTimeout(
+                f"the search found nothing within {self.config.search_timeout:g} s; try again "
+                "or narrow it"
+            )
         terms = self._highlight_terms(snap, user_query) if request.highlight else set()
         results = [self._result(snap, docnum, score, terms) for docnum, score in hits]
         facets = self._facets(snap, docs, request)
@@ -134,6 +146,7 @@ class SearchService:
             "size": request.size,
             "sort": sort,
             "took_ms": round((time.perf_counter() - started) * 1000, 2),
+            "timed_out": not complete,
             "results": results,
             "facets": facets,
             "did_you_mean": self._did_you_mean(snap, request.q),
@@ -149,11 +162,19 @@ class SearchService:
         return correct(snap.searcher.reader(), text)
 
     def _expansion(
-        self, snap: Snapshot, user_query: Any, filters: list[Any], match: str
+        self,
+        snap: Snapshot,
+        user_query: Any,
+        filters: list[Any],
+        match: str,
+        deadline: Deadline,
     ) -> Expansion | None:
         """The query widened (match=any) or re-ranked (match=all) by its first results."""
         weights = self.expansion_weights
-        hits = top_hits(snap.searcher, self._combined(user_query, filters), weights.feedback_docs)
+        combined = self._combined(user_query, filters)
+        hits, complete = top_hits(snap.searcher, combined, weights.feedback_docs, deadline)
+        if not complete:
+            return None  # no time to learn from the first results: search without
         found = expand(snap, self._analyzer(), user_query, hits, weights)
         if found is None:
             return None
@@ -193,14 +214,19 @@ class SearchService:
             return wq.Every()
         return parts[0] if len(parts) == 1 else wq.And(parts)
 
-    def _matching(self, snap: Snapshot, user_query: Any, filters: list[Any]) -> Any:
-        """Sorted docnums of every live event matching the query and the filters."""
+    def _matching(
+        self,
+        snap: Snapshot,
+        user_query: Any,
+        filters: list[Any],
+        deadline: Deadline | None = None,
+    ) -> tuple[Any, bool]:
+        """Sorted docnums of every live event matching the query and the filters, and
+        whether they were all collected in time."""
         if isinstance(user_query, wq.Every) and not filters:
-            return snap.columns.live_docs()
+            return snap.columns.live_docs(), True
         combined = self._combined(user_query, filters).normalize()
-        docs = np.fromiter(snap.searcher.docs_for_query(combined), dtype=np.int64)
-        docs.sort()
-        return docs
+        return matching_docs(snap.searcher, combined, deadline)
 
     def _page(
         self,
@@ -210,17 +236,19 @@ class SearchService:
         docs: Any,
         sort: str,
         request: SearchRequest,
-    ) -> list[tuple[int, float | None]]:
+        deadline: Deadline,
+    ) -> tuple[list[tuple[int, float | None]], bool]:
         first = (request.page - 1) * request.size
         last = request.page * request.size
         if sort == "relevance" and not isinstance(user_query, wq.Every):
-            hits = top_hits(snap.searcher, self._combined(user_query, filters), last)
-            return [(docnum, round(score, 4)) for docnum, score in hits[first:last]]
+            combined = self._combined(user_query, filters)
+            hits, complete = top_hits(snap.searcher, combined, last, deadline)
+            return [(docnum, round(score, 4)) for docnum, score in hits[first:last]], complete
         days = snap.columns.days(docs)
         order = np.lexsort((docs, days))  # oldest first, then by docnum
         if sort != "oldest":
             order = order[::-1]
-        return [(int(docs[i]), None) for i in order[first:last]]
+        return [(int(docs[i]), None) for i in order[first:last]], True
 
     def _highlight_terms(self, snap: Snapshot, user_query: Any) -> set[str]:
         if isinstance(user_query, wq.Every):
@@ -353,7 +381,7 @@ class SearchService:
         date_to: dt.date | None,
     ) -> dict[str, Any]:
         dates = date_filter(date_from, date_to)
-        allowed = None if dates is None else self._matching(snap, wq.Every(), [dates])
+        allowed = None if dates is None else self._matching(snap, wq.Every(), [dates])[0]
         hits = find_related(snap, self._analyzer(), source, size, self.related_weights, allowed)
         results = []
         for hit in hits:

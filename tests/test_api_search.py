@@ -43,6 +43,7 @@ def test_response_shape(client: falcon.testing.TestClient) -> None:
         "size",
         "sort",
         "took_ms",
+        "timed_out",
         "results",
         "facets",
         "expanded",

@@ -1,0 +1,99 @@
+"""Limits on the work one request may ask for, each with its own error, and the time limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon.testing
+
+from api.app import create_app
+from config import Config
+from search.ranking import Deadline, matching_docs, top_hits
+
+
+def error(client: falcon.testing.TestClient, **params: Any) -> dict[str, Any]:
+    result = client.simulate_get("/api/search", params=params)
+    assert result.status_code == 400, result.text
+    body: dict[str, Any] = result.json["error"]
+    return body
+
+
+def test_fuzzy_terms_and_their_edit_limit(client: falcon.testing.TestClient) -> None:
+    found = client.simulate_get("/api/search", params={"q": "merkle~1", "expand": "false"})
+    assert found.json["total"] > 0
+    assert all(
+        "merkel" in r["snippet"].lower() or "Merkel" in r["title"] for r in found.json["results"]
+    )
+    assert error(client, q="putin~3") == {
+        "code": "too_many_edits",
+        "message": "putin~3: at most 2 edits are allowed",
+        "parameter": "q",
+    }
+
+
+def test_each_limit_has_its_own_code(client: falcon.testing.TestClient) -> None:
+    codes = {
+        error(client, q="x" * 1001)["code"],
+        error(client, q=" ".join(["word"] * 65))["code"],
+        error(client, q="*gees")["code"],
+        error(client, q="putin~3")["code"],
+        error(client, page="2000")["code"],
+    }
+    assert codes == {
+        "query_too_long",
+        "too_many_terms",
+        "wildcard_not_allowed",
+        "too_many_edits",
+        "result_window_too_large",
+    }
+    assert error(client, facet_size="101")["parameter"] == "facet_size"
+
+
+def test_limits_follow_their_settings(config: Config) -> None:
+    tight = falcon.testing.TestClient(
+        create_app(
+            config.replace(
+                max_query_length=10,
+                max_query_terms=2,
+                max_edits=0,
+                max_result_window=50,
+                max_facet_size=3,
+            )
+        )
+    )
+    assert error(tight, q="x" * 11)["code"] == "query_too_long"
+    assert error(tight, q="a b c")["code"] == "too_many_terms"
+    assert error(tight, q="merkle~1")["code"] == "too_many_edits"
+    assert error(tight, page="6", size="10")["code"] == "result_window_too_large"
+    assert error(tight, facet_size="4")["message"] == "facet_size: must be from 1 to 3, got 4"
+
+
+def test_collection_stops_at_the_deadline(service: Any) -> None:
+    snap = service.reader.snapshot()
+    query = service.parser.parse("the OR syria OR said OR war OR people", "any")
+    every, complete = matching_docs(snap.searcher, query)
+    assert complete and len(every) > 100
+    passed = Deadline(-1.0)
+    partial, complete = matching_docs(snap.searcher, query, passed, chunk=50)
+    assert not complete and len(partial) == 50
+    assert set(partial.tolist()) <= set(every.tolist())
+    hits, complete = top_hits(snap.searcher, query, 10, passed)
+    assert hits == [] and not complete
+    hits, complete = top_hits(snap.searcher, query, 10, Deadline(60.0))
+    assert complete and len(hits) == 10
+
+
+def test_a_search_out_of_time_answers_503_or_partial(config: Config) -> None:
+    client = falcon.testing.TestClient(create_app(config.replace(search_timeout=1e-9)))
+    result = client.simulate_get("/api/search", params={"q": "syria"})
+    assert result.status_code == 503
+    assert result.headers["retry-after"] == "1"
+    assert result.json["error"]["code"] == "search_timeout"
+    # An empty query needs no collecting: it still answers in full.
+    body = client.simulate_get("/api/search").json
+    assert body["timed_out"] is False and body["total"] > 400
+
+
+def test_in_time_is_not_flagged(client: falcon.testing.TestClient) -> None:
+    body = client.simulate_get("/api/search", params={"q": "syria"}).json
+    assert body["timed_out"] is False and body["total"] > 0
