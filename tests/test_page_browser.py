@@ -95,6 +95,16 @@ def expect_results(page: Page, answer: dict[str, Any]) -> None:
         )
         expected = [[f["value"], str(f["count"])] for f in answer["facets"].get(name, [])]
         assert [s for s in shown if s[1] is not None] == expected, name
+    added = [
+        *(answer.get("expanded") or {}).get("entities", []),
+        *(answer.get("expanded") or {}).get("terms", []),
+    ]
+    if added:
+        expect(page.locator("#expanded")).to_have_text(
+            re.compile(re.escape(", ".join(added)) + "$")
+        )
+    else:
+        expect(page.locator("#expanded")).to_be_hidden()
     keys = [b["key"] for b in answer["facets"]["date"]["buckets"]]
     assert page.eval_on_selector_all("#chart g.bar", "els => els.map(e => e.dataset.key)") == keys
 

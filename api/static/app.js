@@ -24,6 +24,7 @@ const els = {
   status: $("status"),
   sort: $("sort"),
   didYouMean: $("did-you-mean"),
+  expanded: $("expanded"),
   results: $("results"),
   pager: $("pager"),
   detail: $("detail-view"),
@@ -147,6 +148,14 @@ function renderResults(data) {
   els.results.setAttribute("start", String(first));
   els.results.replaceChildren(...results.map(resultItem));
   renderDidYouMean(total, data.did_you_mean);
+  renderExpanded(data.expanded);
+}
+
+/** What the API added to the query (query expansion), so results without the words make sense. */
+function renderExpanded(expanded) {
+  const added = expanded ? [...(expanded.entities || []), ...(expanded.terms || [])] : [];
+  els.expanded.hidden = added.length === 0;
+  els.expanded.textContent = added.length ? `Also searched for related words: ${added.join(", ")}` : "";
 }
 
 function renderDidYouMean(total, suggestion) {
@@ -548,6 +557,7 @@ function showError(error) {
     els.results.replaceChildren();
     els.pager.hidden = true;
     els.didYouMean.hidden = true;
+    els.expanded.hidden = true;
     els.chart.hidden = true;
     els.facets.replaceChildren();
   }
