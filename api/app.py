@@ -3,6 +3,7 @@ gunicorn serves the module-level ``app`` (``gunicorn api.app:app``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import falcon
@@ -10,6 +11,8 @@ import falcon
 from api import errors
 from api.body import RelatedBody
 from api.media import json_handlers
+from api.metrics import Metrics
+from api.middleware import RequestMiddleware, json_log
 from api.openapi import openapi_document
 from api.page import add_page_routes
 from api.params import (
@@ -24,6 +27,7 @@ from api.params import (
 from api.resources import (
     EventResource,
     HealthResource,
+    MetricsResource,
     OpenAPIResource,
     ReadyResource,
     RelatedResource,
@@ -128,14 +132,28 @@ def suggest_params() -> list[Param]:
     ]
 
 
-def create_app(config: Config, service: SearchService | None = None) -> falcon.App[Any, Any]:
-    """The API application for ``config``; the index is opened on first use."""
+def create_app(
+    config: Config,
+    service: SearchService | None = None,
+    log: Callable[[dict[str, Any]], None] = json_log,
+) -> falcon.App[Any, Any]:
+    """The API application for ``config``; the index is opened on first use.
+    ``log`` receives one record per request."""
     service = service or SearchService(config)
+    metrics = Metrics()
     params = search_params(config)
     related = related_params()
     suggest = suggest_params()
     body = RelatedBody(max_text=config.max_related_text, max_bytes=config.max_body_bytes)
-    app = falcon.App()
+    middleware: list[Any] = [RequestMiddleware(metrics, log)]
+    if config.cors_origins:
+        middleware.append(
+            falcon.CORSMiddleware(
+                allow_origins="*" if "*" in config.cors_origins else list(config.cors_origins),
+                expose_headers=["X-Request-ID"],
+            )
+        )
+    app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.media_handlers = json_handlers()
     app.resp_options.media_handlers = json_handlers()
@@ -148,6 +166,7 @@ def create_app(config: Config, service: SearchService | None = None) -> falcon.A
     app.add_route("/api/stats", StatsResource(service))
     app.add_route("/healthz", HealthResource())
     app.add_route("/readyz", ReadyResource(service))
+    app.add_route("/metrics", MetricsResource(service, metrics))
     app.add_route(
         "/api/openapi.json", OpenAPIResource(openapi_document(params, related, body, suggest))
     )

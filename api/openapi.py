@@ -311,6 +311,19 @@ def openapi_document(
                     },
                 }
             },
+            "/metrics": {
+                "get": {
+                    "operationId": "metrics",
+                    "summary": "Prometheus metrics: requests, latency, the live index, timeouts",
+                    "responses": {
+                        "200": {
+                            "description": "Prometheus text exposition format",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        },
+                        "400": _error("An unknown parameter"),
+                    },
+                }
+            },
             "/api/openapi.json": {
                 "get": {
                     "operationId": "openapi",

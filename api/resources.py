@@ -8,12 +8,14 @@ from typing import Any
 import falcon
 
 from api.body import RelatedBody, read_json
+from api.metrics import CONTENT_TYPE_LATEST, Metrics
 from api.params import Param, ParamError, parse_params
 from search import IndexUnavailable, SearchRequest, SearchService
 
 __all__ = [
     "EventResource",
     "HealthResource",
+    "MetricsResource",
     "OpenAPIResource",
     "ReadyResource",
     "RelatedResource",
@@ -145,6 +147,26 @@ class ReadyResource:
             resp.media = {"status": "unavailable", "reason": str(exc)}
             return
         resp.media = {"status": "ready"}
+
+
+class MetricsResource:
+    """``GET /metrics``: Prometheus metrics of every worker."""
+
+    def __init__(self, service: SearchService, metrics: Metrics) -> None:
+        self.service = service
+        self.metrics = metrics
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        _no_params(req)
+        try:
+            stats = self.service.stats()
+        except IndexUnavailable:
+            pass  # nothing to report about an index that is not there
+        else:
+            number = int(stats["generation"].rsplit("-", 1)[-1])
+            self.metrics.set_index(stats, number)
+        resp.content_type = CONTENT_TYPE_LATEST
+        resp.data = self.metrics.render()
 
 
 class OpenAPIResource:

@@ -40,6 +40,10 @@ def _non_negative_int(value: str) -> int:
     return number
 
 
+def _words(value: str) -> tuple[str, ...]:
+    return tuple(w.strip() for w in value.split(",") if w.strip())
+
+
 def _positive_float(value: str) -> float:
     number = float(value)
     if not number > 0:
@@ -137,6 +141,12 @@ SETTINGS: tuple[Setting, ...] = (
         "or 503 `search_timeout` when it has nothing.",
         _positive_float,
     ),
+    Setting(
+        "cors_origins",
+        "",
+        "Origins whose pages may call the API (comma-separated, `*` for any; empty: CORS off).",
+        _words,
+    ),
     Setting("bind", "127.0.0.1:8000", "Address gunicorn listens on."),
     Setting(
         "workers",
@@ -191,6 +201,7 @@ class Config:
     max_related_text: int
     max_body_bytes: int
     search_timeout: float
+    cors_origins: tuple[str, ...]
     bind: str
     workers: int
     timeout: int

@@ -1,0 +1,146 @@
+"""What every request goes through: its id, checks of its raw query string and path,
+and one JSON log line when it is answered."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+import falcon
+
+from api.errors import ApiError
+from api.metrics import Metrics
+
+__all__ = ["RequestMiddleware", "json_log"]
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+_logger = logging.getLogger("eventsearch.access")
+
+
+def json_log(record: dict[str, Any]) -> None:
+    """Write one request's record as a JSON line to stderr (gunicorn's error log stream)."""
+    if not _logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        _logger.addHandler(handler)
+        _logger.setLevel(logging.INFO)
+        _logger.propagate = False
+    _logger.info(json.dumps(record, ensure_ascii=False))
+
+
+def _decode(piece: str, name: str) -> str:
+    """One percent-encoded name or value, strictly: bad escapes, bad UTF-8 and NUL refused."""
+    if _BAD_PERCENT.search(piece):
+        raise ApiError(400, "invalid_encoding", f"{name}: a % not followed by two hex digits", name)
+    try:
+        text = unquote_to_bytes(piece.replace("+", " ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "invalid_encoding", f"{name}: not valid UTF-8", name) from None
+    if "\x00" in text:
+        raise ApiError(400, "invalid_parameter", f"{name}: contains a NUL byte", name)
+    return text
+
+
+def check_query_string(raw: str) -> None:
+    """Refuse a query string Falcon would otherwise decode leniently."""
+    for part in raw.split("&"):
+        if not part:
+            continue
+        key, _, value = part.partition("=")
+        lenient = unquote_to_bytes(key.replace("+", " ")).decode("utf-8", "replace")
+        name = _decode(key, lenient or "parameter name")
+        _decode(value, name)
+
+
+def check_path(environ: dict[str, Any]) -> None:
+    """The path must be valid UTF-8 without NUL bytes (WSGI hands it over as latin-1)."""
+    path = environ.get("PATH_INFO", "")
+    try:
+        text = path.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_encoding", "the path is not valid UTF-8") from None
+    if "\x00" in text:
+        raise ApiError(400, "invalid_encoding", "the path contains a NUL byte")
+
+
+def _result_count(media: Any) -> int | None:
+    if not isinstance(media, dict):
+        return None
+    if isinstance(media.get("total"), int):
+        return int(media["total"])
+    for key in ("results", "suggestions"):
+        if isinstance(media.get(key), list):
+            return len(media[key])
+    return None
+
+
+class RequestMiddleware:
+    """Request ids (``X-Request-ID`` honoured or made, and echoed), strict decoding of
+    query strings and paths, metrics and a JSON log line per request."""
+
+    def __init__(
+        self,
+        metrics: Metrics,
+        log: Callable[[dict[str, Any]], None] = json_log,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.metrics = metrics
+        self.log = log
+        self.clock = clock
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.started = self.clock()
+        given = req.get_header("X-Request-ID") or ""
+        req.context.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        resp.set_header("X-Request-ID", req.context.request_id)
+        check_path(req.env)
+
+    def process_resource(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, params: object
+    ) -> None:
+        # After routing, so that a refused request is still counted under its route.
+        check_query_string(req.query_string)
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, req_succeeded: bool
+    ) -> None:
+        started = getattr(req.context, "started", None)
+        latency = self.clock() - started if started is not None else 0.0
+        request_id = getattr(req.context, "request_id", None) or uuid.uuid4().hex
+        resp.set_header("X-Request-ID", request_id)
+        route = req.uri_template or "unmatched"
+        status = resp.status_code
+        media = resp.media if resp.text is None and resp.data is None else None
+        self.metrics.observe(req.method, route, status, latency)
+        timed_out = isinstance(media, dict) and media.get("timed_out") is True
+        if timed_out or (status == 503 and _error_code(media) == "search_timeout"):
+            self.metrics.timeouts.inc()
+        self.log(
+            {
+                "ts": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "request_id": request_id,
+                "method": req.method,
+                "route": route,
+                "path": req.path,
+                "status": status,
+                "latency_ms": round(latency * 1000, 2),
+                "results": _result_count(media),
+                "timed_out": timed_out,
+            }
+        )
+
+
+def _error_code(media: Any) -> str | None:
+    if isinstance(media, dict) and isinstance(media.get("error"), dict):
+        code = media["error"].get("code")
+        return str(code) if code is not None else None
+    return None
