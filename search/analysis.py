@@ -20,7 +20,27 @@ from whoosh.analysis import (
 from whoosh.lang.porter2 import stem as porter2_stem
 from whoosh.support.charset import accent_map
 
-__all__ = ["ValuesTokenizer", "fold", "stem", "text_analyzer", "words", "words_analyzer"]
+__all__ = [
+    "FUNCTION_WORDS",
+    "ValuesTokenizer",
+    "fold",
+    "stem",
+    "text_analyzer",
+    "words",
+    "words_analyzer",
+]
+
+#: English function words: indexed (phrases need them) but never picked as a text's
+#: key terms or as query expansions.
+_FUNCTION_WORDS = """a about above after again against all am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each
+    few for from further had has have having he her here hers herself him himself his how
+    i if in into is it its itself just me more most my myself no nor not now of off on
+    once only or other our ours ourselves out over own same she should so some such than
+    that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with
+    would you your yours yourself yourselves also said says say one two new"""
+FUNCTION_WORDS = frozenset(_FUNCTION_WORDS.split())
 
 
 #: Stemming behind a thread-safe bounded cache (whoosh's own cache is not

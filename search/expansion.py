@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from whoosh import query as wq
 
+from search.analysis import FUNCTION_WORDS
 from search.reader import Snapshot
 
 __all__ = ["Expansion", "ExpansionWeights", "expand"]
@@ -72,6 +73,8 @@ def expand(
         event = orjson.loads(snap.searcher.stored_fields(docnum)["event"])
         counts: Counter[str] = Counter()
         for token in analyzer(f"{event['title']} {event['body']}", keeporiginal=True):
+            if token.original.lower() in FUNCTION_WORDS:
+                continue
             counts[token.text] += 1
             written.setdefault(token.text, token.original.lower())
         length = sum(counts.values()) or 1

@@ -24,7 +24,7 @@ import numpy as np
 import orjson
 from whoosh import query as wq
 
-from search.analysis import fold
+from search.analysis import FUNCTION_WORDS, fold
 from search.ranking import top_hits
 from search.reader import Snapshot
 
@@ -80,6 +80,8 @@ def key_terms(
     counts: Counter[str] = Counter()
     written: dict[str, str] = {}
     for token in analyzer(text, keeporiginal=True):
+        if token.original.lower() in FUNCTION_WORDS:
+            continue
         counts[token.text] += 1
         written.setdefault(token.text, token.original.lower())
     scored = []
