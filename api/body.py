@@ -9,7 +9,7 @@ import falcon
 import orjson
 
 from api.errors import ApiError
-from api.params import DateParam, IntParam, Param, ParamError
+from api.params import NOT_BLANK, DateParam, IntParam, Param, ParamError, has_text
 
 __all__ = ["RelatedBody", "read_json"]
 
@@ -38,6 +38,12 @@ def read_json(req: falcon.Request, max_bytes: int) -> Any:
         raise ApiError(400, "invalid_body", f"the body is not valid JSON: {exc}") from None
 
 
+def _shown(value: Any, limit: int = 40) -> str:
+    """A JSON value as the sender wrote it, shortened for an error message."""
+    text = orjson.dumps(value).decode()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 @dataclass(frozen=True)
 class RelatedBody:
     """``{"text": "...", "size": 5, "from": "2015", "to": "2016"}`` of ``POST /api/related``."""
@@ -63,7 +69,7 @@ class RelatedBody:
                     "unknown_parameter",
                 )
         text = body.get("text")
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(text, str) or not has_text(text):
             raise ParamError("text", "text: give the text to find related events for")
         if len(text) > self.max_text:
             raise ApiError(
@@ -74,19 +80,34 @@ class RelatedBody:
             )
         values: dict[str, Any] = {"text": text}
         for spec in self.fields:
-            raw = body.get(spec.name)
-            if raw is None:
+            if spec.name not in body:
                 values[spec.name] = spec.default_value()
-            elif isinstance(raw, bool) or not isinstance(raw, (str, int)):
-                raise ParamError(spec.name, f"{spec.name}: must be a number or a string")
+                continue
+            raw = body[spec.name]
+            if isinstance(spec, IntParam):
+                # JSON has one kind of number: 5.0 is the whole number 5 (as in JSON Schema).
+                if isinstance(raw, float) and raw.is_integer():
+                    raw = int(raw)
+                if isinstance(raw, bool) or not isinstance(raw, int):
+                    raise ParamError(
+                        spec.name, f"{spec.name}: must be a whole number, got {_shown(raw)}"
+                    )
+                values[spec.name] = spec.check(raw)
+            elif not isinstance(raw, str):
+                raise ParamError(spec.name, f"{spec.name}: must be a string, got {_shown(raw)}")
             else:
-                values[spec.name] = spec.parse(str(raw))
+                values[spec.name] = spec.parse(raw)
         return values
 
     def openapi(self) -> dict[str, Any]:
         """The request body's JSON schema."""
         properties: dict[str, Any] = {
-            "text": {"type": "string", "minLength": 1, "maxLength": self.max_text}
+            "text": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": self.max_text,
+                "pattern": NOT_BLANK,
+            }
         }
         for spec in self.fields:
             properties[spec.name] = spec.openapi()["schema"]

@@ -8,6 +8,7 @@ from typing import Any
 from api.body import RelatedBody
 from api.page import page_openapi_paths
 from api.params import Param
+from search.event import ID_PATTERN
 
 __all__ = ["openapi_document"]
 
@@ -19,9 +20,10 @@ _EVENT_ID = {
     "name": "event_id",
     "in": "path",
     "required": True,
-    "schema": {"type": "string"},
-    "description": "The event's id.",
+    "schema": {"type": "string", "pattern": f"^{ID_PATTERN.pattern}$"},
+    "description": "The event's id: 1 to 200 letters, digits and . _ ~ : -",
 }
+_BAD_ENCODING = "A query string or path that is not valid UTF-8 or holds a NUL byte"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -207,7 +209,7 @@ def openapi_document(
         },
         "Related events, best first, each with the reasons it is related",
     )
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "Event search API",
@@ -335,3 +337,8 @@ def openapi_document(
         },
         "components": {"schemas": SCHEMAS},
     }
+    # Every route's query string and path are checked before its resource runs.
+    for item in document["paths"].values():
+        for operation in item.values():
+            operation["responses"].setdefault("400", _error(_BAD_ENCODING))
+    return document

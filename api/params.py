@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from search.dates import parse_bound
 
 __all__ = [
+    "NOT_BLANK",
     "BoolParam",
     "ChoiceParam",
     "DateParam",
@@ -18,8 +20,27 @@ __all__ = [
     "Param",
     "ParamError",
     "TextParam",
+    "has_text",
     "parse_params",
 ]
+
+# ASCII digits, no white space: what the OpenAPI schemas say.
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,12}")
+_YEAR = "(?!0000)[0-9]{4}"
+#: A character that is neither white space nor NUL.  Spelt out, because ``\s`` means
+#: different characters to Python, to ECMAScript and to other JSON Schema validators.
+NOT_BLANK = (
+    r"[^\u0000\t\n\v\f\r \u001c-\u001f\u0085\u00a0\u1680\u2000-\u200a"
+    r"\u2028\u2029\u202f\u205f\u3000\ufeff]"
+)
+#: Text without NUL characters (the request middleware refuses them in query strings).
+_NO_NUL = r"^[^\u0000]*$"
+_NOT_BLANK = re.compile(NOT_BLANK)
+
+
+def has_text(value: str) -> bool:
+    """Whether ``value`` holds anything besides white space (and NUL)."""
+    return _NOT_BLANK.search(value) is not None
 
 
 class ParamError(ValueError):
@@ -89,12 +110,16 @@ class TextParam(Param):
                 f"{self.name}: at most {self.max_length} characters, got {len(raw)}",
                 self.too_long_code,
             )
-        if not self.repeatable or raw.strip():
+        if not self.repeatable or has_text(raw):
             return raw
         raise self.error("must not be empty")
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "maxLength": self.max_length}
+        schema = {"type": "string", "maxLength": self.max_length, "pattern": _NO_NUL}
+        if self.repeatable:  # each value must have something besides white space
+            schema["pattern"] = rf"^[^\u0000]*{NOT_BLANK}[^\u0000]*$"
+            schema["minLength"] = 1
+        return schema
 
 
 @dataclass(frozen=True)
@@ -103,10 +128,12 @@ class IntParam(Param):
     maximum: int = 2**31
 
     def parse(self, raw: str) -> int:
-        text = raw.strip()
-        if not text.lstrip("-").isdigit() or len(text) > 12:
+        if not _WHOLE_NUMBER.fullmatch(raw):
             raise self.error(f"must be a whole number, got {raw!r}")
-        value = int(text)
+        return self.check(int(raw))
+
+    def check(self, value: int) -> int:
+        """``value`` when it is within bounds; ParamError otherwise."""
         if not self.minimum <= value <= self.maximum:
             raise self.error(f"must be from {self.minimum} to {self.maximum}, got {value}")
         return value
@@ -173,12 +200,21 @@ class DateParam(Param):
 
     def parse(self, raw: str) -> dt.date:
         try:
+            if not raw.isascii() or raw != raw.strip():
+                raise ValueError(f"{raw!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
             return parse_bound(raw, end=self.end)
         except ValueError as exc:
             raise self.error(str(exc)) from None
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"}
+        return {
+            "type": "string",
+            "anyOf": [
+                {"pattern": f"^{_YEAR}$"},
+                {"pattern": f"^{_YEAR}-(0[1-9]|1[0-2])$"},
+                {"format": "date"},
+            ],
+        }
 
 
 def parse_params(given: Mapping[str, str | list[str]], specs: Sequence[Param]) -> dict[str, Any]:
