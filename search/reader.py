@@ -101,7 +101,10 @@ class IndexReader:
     def _open(self, old: _ThreadState | None) -> _ThreadState:
         while True:
             generation = self.store.current()
-            lease = self.store.lease(generation)
+            try:
+                lease = self.store.lease(generation)
+            except FileNotFoundError:  # pruned since CURRENT was read: read it again
+                continue
             if generation.complete:  # still there once leased: it cannot be pruned now
                 break
             lease.release()

@@ -30,9 +30,10 @@ from typing import IO, Any
 
 from search.errors import IndexLocked, IndexUnavailable
 
-__all__ = ["Generation", "IndexStore", "ReaderLease", "WriterLock"]
+__all__ = ["Generation", "IndexStore", "ReaderLease", "WriterLock", "temp_path", "write_atomic"]
 
 _GEN = re.compile(r"gen-(\d{6,})")
+_TEMP = re.compile(r"\..+\.\d+\.tmp")
 CURRENT = "CURRENT"
 META = "meta.json"
 READERS_LOCK = "readers.lock"
@@ -46,9 +47,15 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def temp_path(folder: Path, name: str) -> Path:
+    """A writer's temporary file in ``folder``: ``.NAME.PID.tmp``.  What a killed writer
+    leaves under such a name is removed by the next one (``IndexStore.remove_leftovers``)."""
+    return folder / f".{name}.{os.getpid()}.tmp"
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old or the new file, never half."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = temp_path(path.parent, path.name)
     with open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
@@ -240,8 +247,10 @@ class IndexStore:
                 removed.append(generation.name)
         return removed
 
-    @staticmethod
-    def _remove_unused(generation: Generation) -> bool:
+    def _remove_unused(self, generation: Generation) -> bool:
+        """Remove a generation unless a reader holds it.  Under the exclusive lock it is
+        first renamed out of the way, so a reader arriving meanwhile finds no such
+        generation (and reads CURRENT again), never a half-removed one."""
         lock_path = generation.path / READERS_LOCK
         with contextlib.ExitStack() as stack:
             if lock_path.exists():
@@ -250,8 +259,31 @@ class IndexStore:
                     fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except OSError:
                     return False
-            shutil.rmtree(generation.path, ignore_errors=True)
+            doomed = temp_path(self.root, generation.name)
+            generation.path.rename(doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
         return True
+
+    def remove_leftovers(self) -> list[Path]:
+        """Remove what killed writers left in the index directory and in the live
+        generation: temporary files, and generations a prune had begun to remove.  Call
+        it with the writer lock held: no other writer runs then, so every temporary file
+        is a dead writer's.  Returns what was removed."""
+        folders = [self.root]
+        live = self.current_name()
+        if live is not None:
+            folders.append(self.root / live)
+        removed = []
+        for folder in folders:
+            for path in folder.iterdir():
+                if not _TEMP.fullmatch(path.name):
+                    continue
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+                removed.append(path)
+        return removed
 
     def discard(self, generation: Generation) -> None:
         """Remove a generation that was never published."""
