@@ -8,7 +8,6 @@ and checked; add and delete change the live generation in place.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from indexer.walk import input_files
 from search import BuildFailed, GenerationBuilder, IndexStore, LiveUpdater
 from search.event import Event
 from search.mentions import MentionVocabulary
+from search.store import temp_path
 
 __all__ = ["JobReport", "Progress", "add", "delete", "rebuild"]
 
@@ -90,13 +90,15 @@ def _events(
 
 class _Spool:
     """The first pass of a job: every input parsed once, kept as canonical JSON lines
-    beside the index, while the vocabulary of entity mentions is learnt.  The second
-    pass reads the spool, so no input is parsed twice."""
+    beside the index, while the vocabulary of entity mentions is learnt and the last
+    copy of each id is noted.  The second pass reads the spool, so no input is parsed
+    twice."""
 
     def __init__(self, directory: Path) -> None:
-        self.path = directory / f".spool-{os.getpid()}.jsonl"
+        self.path = temp_path(directory, "spool")
         self.vocabulary = MentionVocabulary()
         self.count = 0
+        self.last_copy: dict[str, int] = {}  # id -> number of its last copy, from 1
 
     def fill(self, events: Iterable[Event]) -> None:
         with open(self.path, "wb") as out:
@@ -104,6 +106,7 @@ class _Spool:
                 self.vocabulary.observe(event)
                 out.write(orjson.dumps(event.to_dict()) + b"\n")
                 self.count += 1
+                self.last_copy[event.id] = self.count
 
     def events(self, progress: Progress) -> Iterator[Event]:
         with open(self.path, "rb") as fh:
@@ -135,6 +138,7 @@ def rebuild(
     started = time.monotonic()
     with store.writer_lock("indexer rebuild") as lock:
         report.recovered_lock = lock.recovered_from
+        store.remove_leftovers()
         builder = GenerationBuilder(store)
         spool = _Spool(builder.generation.path)
         try:
@@ -168,6 +172,7 @@ def add(store: IndexStore, paths: Iterable[Path], *, progress: Progress | None =
     started = time.monotonic()
     with store.writer_lock("indexer add") as lock:
         report.recovered_lock = lock.recovered_from
+        store.remove_leftovers()
         live = store.current()
         spool = _Spool(store.root)
         try:
@@ -176,8 +181,13 @@ def add(store: IndexStore, paths: Iterable[Path], *, progress: Progress | None =
             updater = LiveUpdater(store, spool.vocabulary)
             report.generation = updater.generation.name
             try:
-                for event in spool.events(progress):
-                    updater.upsert(event)
+                # Only the last copy of a repeated id is written, so one commit makes the
+                # whole add visible and no moment holds two copies of an id.
+                for number, event in enumerate(spool.events(progress), start=1):
+                    if spool.last_copy[event.id] == number:
+                        updater.upsert(event)
+                    else:
+                        report.duplicates += 1
                 updater.commit()
             except BaseException:
                 updater.cancel()
@@ -185,7 +195,7 @@ def add(store: IndexStore, paths: Iterable[Path], *, progress: Progress | None =
         finally:
             spool.remove()
         report.indexed = updater.added
-        report.replaced = updater.replaced
+        report.replaced = updater.replaced + report.duplicates
         report.events_with_mentions, report.mentions_added = updater.mentions
     report.seconds = time.monotonic() - started
     return report
@@ -197,6 +207,7 @@ def delete(store: IndexStore, ids: Iterable[str]) -> JobReport:
     started = time.monotonic()
     with store.writer_lock("indexer delete") as lock:
         report.recovered_lock = lock.recovered_from
+        store.remove_leftovers()
         updater = LiveUpdater(store)
         report.generation = updater.generation.name
         try:

@@ -1,0 +1,343 @@
+"""``indexer rebuild`` and ``indexer add`` killed with SIGKILL at seeded random moments.
+
+gunicorn serves throughout under light steady traffic.  After every kill: the
+API and ``indexer stats`` report the last good generation with its exact
+document count (an add is all there or not at all), CURRENT never names an
+incomplete generation, and the next rebuild succeeds and says it recovered the
+killed process's writer lock.  The figures are printed (``pytest -s``) and
+quoted in RELIABILITY.md.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bench.generate import generate_events, write_corpus
+from bench.model import builtin_model
+from indexer import jobs
+from indexer.cli import cli
+from indexer.formats import read_file
+from search import Event, IndexStore
+from tests.corpus import DEMO_DIR
+from tests.servers import BIN, Gunicorn, run_indexer
+from tests.traffic import IndexWatcher, Traffic, fetch, request_mix, worker_leases
+
+SEED = 4242
+# When each kill comes: "anytime" is a uniform moment of a whole run (most land while
+# whoosh writes the segment, the longest step); the others come a few random
+# milliseconds after a step shows on disk, to reach the short steps at the end.
+PLAN = {
+    "rebuild": {"anytime": 7, "after the commit": 3, "after the switch": 4},
+    "add": {"anytime": 6, "mid-commit": 2, "after the commit": 2},
+}
+JITTER = {"after the commit": 0.06, "after the switch": 0.1, "mid-commit": 0.01}
+BUDGET = 150.0  # seconds: no new round starts after this (about 80 s on an idle machine)
+MIN_KILLS = 8  # of each kind, or the test proves too little
+BIG = 300  # generated events a killed rebuild indexes (with the 48 demo pages)
+ADDED = 200  # generated events a killed add upserts
+DEMO_EVENTS = 48
+KEEP = 2
+WORKERS = 2
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """BIG and ADDED generated events (distinct ids) as two JSON Lines files."""
+    folder = tmp_path_factory.mktemp("crash-inputs")
+    events = generate_events(builtin_model(SEED), BIG + ADDED, seed=SEED)
+    big, added = folder / "big.jsonl", folder / "added.jsonl"
+    write_corpus(islice(events, BIG), big, "jsonl")
+    write_corpus(events, added, "jsonl")
+    return big, added
+
+
+def demo_ids() -> list[str]:
+    return [e.id for p in sorted(DEMO_DIR.iterdir()) for e in read_file(p) if isinstance(e, Event)]
+
+
+def indexer(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(BIN / "indexer"), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def lock_holder(index_dir: Path) -> int | None:
+    """The pid writer.lock records, if any."""
+    try:
+        text = (index_dir / "writer.lock").read_text()
+    except FileNotFoundError:
+        return None
+    return json.loads(text).get("pid") if text else None
+
+
+def cli_stats(index_dir: Path) -> dict[str, str]:
+    """``indexer stats``, as its lines ``key: value``."""
+    result = CliRunner().invoke(cli, ["stats", "--index-dir", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    return dict(line.split(": ", 1) for line in result.stdout.splitlines())
+
+
+def served_everywhere(server: Gunicorn, index_dir: Path, generation: str, documents: int) -> float:
+    """Seconds until 8 concurrent /api/stats answers in a row report ``generation`` with
+    ``documents`` and every worker holds only that generation; fails after 10 s."""
+    started = time.monotonic()
+    deadline = started + 10.0
+    with ThreadPoolExecutor(4) as pool:
+        while True:
+            answers = list(pool.map(lambda _: fetch(server.url + "/api/stats"), range(8)))
+            agreed = all(
+                status == 200 and (body["generation"], body["documents"]) == (generation, documents)
+                for status, body, _ in answers
+            )
+            leases = worker_leases(server.process.pid, index_dir)
+            if (
+                agreed
+                and len(leases) == WORKERS
+                and all(h == {generation} for h in leases.values())
+            ):
+                return time.monotonic() - started
+            assert time.monotonic() < deadline, (generation, documents, answers, leases)
+            time.sleep(0.05)
+
+
+def _number(name: str) -> int:
+    return int(name.split("-")[1])
+
+
+class Steps:
+    """What a running job has done so far, as its files show."""
+
+    def __init__(self, store: IndexStore, kind: str, before: str) -> None:
+        self.store = store
+        self.kind = kind
+        self.before = before
+        self.live = store.root / before
+        self.live_files = self._files("*")
+
+    def _files(self, pattern: str, folder: Path | None = None) -> set[str]:
+        return {p.name for p in (folder or self.live).glob(pattern)}
+
+    def _new_generation(self) -> Path | None:
+        newer = [g for g in self.store.generations() if g.number > _number(self.before)]
+        return newer[-1].path if newer else None
+
+    def _committed(self) -> bool:
+        """A commit of this job is there: a new TOC in the live generation (add), or the
+        first commit of the new one (rebuild; whoosh writes _MAIN_0.toc on creation)."""
+        if self.kind == "add":
+            return self._files("_MAIN_*.toc") - self.live_files != set()
+        new = self._new_generation()
+        return new is not None and self._files("_MAIN_*.toc", new) - {"_MAIN_0.toc"} != set()
+
+    def reached(self, step: str) -> bool:
+        """Whether the job has reached ``step`` of the PLAN."""
+        if step == "after the switch":
+            return self.store.current_name() != self.before
+        if step == "mid-commit":  # the new segment file is there, its TOC not yet
+            return self._files("MAIN_*.seg") - self.live_files != set()
+        return self._committed()
+
+    def where(self, pid: int) -> str:
+        """Where the killed job was, told from what it left on disk."""
+        locked = lock_holder(self.store.root) == pid
+        if self.kind == "add":
+            if self._committed():
+                return "committed, finishing"
+            if self._files("MAIN_*.seg") - self.live_files:
+                return "committing (segment written, no TOC yet)"
+            if any(self.store.root.glob(".spool.*")):
+                return "reading, indexing or committing"
+            return "locked" if locked else "starting (no lock yet)"
+        if self.store.current_name() != self.before:
+            return "switched, pruning or exiting"
+        new = self._new_generation()
+        if new is None:
+            return "locked" if locked else "starting (no lock yet)"
+        if (new / "meta.json").is_file():
+            return "sealed, not switched"
+        if self._committed():
+            return "committed, checking and sealing"
+        if any(new.glob(".spool.*")):
+            return "reading or indexing"
+        return "committing the segment"
+
+
+def test_killed_writers_never_break_the_served_index(
+    tmp_path: Path, inputs: tuple[Path, Path]
+) -> None:
+    big, added = inputs
+    index_dir = tmp_path / "index"
+    store = IndexStore(index_dir)
+    jobs.rebuild(store, [DEMO_DIR], keep=KEEP)
+    rng = random.Random(SEED)
+    print(f"\ncrash safety: seed {SEED}")
+    commands = {
+        "rebuild": ["rebuild", str(big), str(DEMO_DIR), "--index-dir", str(index_dir)],
+        "add": ["add", str(added), "--index-dir", str(index_dir)],
+    }
+    after = {"rebuild": BIG + DEMO_EVENTS, "add": DEMO_EVENTS + ADDED}
+    summary = {"rebuild": f"indexed {BIG + DEMO_EVENTS} events", "add": f"added {ADDED} events"}
+
+    def recover(killed: int | None) -> None:
+        """The next rebuild: back to the demo pages."""
+        result = run_indexer("rebuild", str(DEMO_DIR), "--index-dir", str(index_dir))
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith(f"indexed {DEMO_EVENTS} events from ")
+        note = f"recovered the writer lock left by pid {killed}, which is no longer running"
+        assert (note in result.stderr) == (killed is not None), result.stderr
+
+    with (
+        Gunicorn(index_dir, workers=WORKERS, max_requests="0") as server,
+        IndexWatcher(index_dir) as watcher,
+        Traffic(server.url, request_mix(demo_ids()), seed=SEED, threads=2, pause=0.01) as traffic,
+    ):
+        # Full runs first: how long each job takes here sets the range of "anytime".
+        durations = {}
+        for kind in ("rebuild", "add"):
+            started = time.monotonic()
+            job = indexer(*commands[kind])
+            out, err = job.communicate(timeout=300)
+            durations[kind] = time.monotonic() - started
+            assert job.returncode == 0, err
+            assert out.startswith(summary[kind]), out
+            served_everywhere(server, index_dir, store.current().name, after[kind])
+            recover(None)
+        print("full runs: " + ", ".join(f"{k} {s:.1f} s" for k, s in durations.items()))
+
+        plan = [(kind, when) for kind, whens in PLAN.items() for when, n in whens.items()]
+        plan = [item for item in plan for _ in range(PLAN[item[0]][item[1]])]
+        rng.shuffle(plan)
+        kills: Counter[str] = Counter()
+        phases: Counter[tuple[str, str]] = Counter()
+        outcomes: Counter[tuple[str, str]] = Counter()
+        finished_first: Counter[str] = Counter()
+        recovered = 0
+        converge: list[float] = []
+        deadline = time.monotonic() + BUDGET
+        for kind, when in plan:
+            if time.monotonic() > deadline:
+                break
+            before = store.current().name
+            steps = Steps(store, kind, before)
+            job = indexer(*commands[kind])
+            if when == "anytime":
+                time.sleep(rng.uniform(0.0, durations[kind]))
+            else:
+                jitter = rng.uniform(0.0, JITTER[when])
+                while job.poll() is None and not steps.reached(when):
+                    time.sleep(0.002)
+                time.sleep(jitter)
+            if job.poll() is not None:  # it finished first: not a kill
+                job.communicate()
+                assert job.returncode == 0
+                finished_first[kind] += 1
+                recover(None)
+                continue
+            job.send_signal(signal.SIGKILL)
+            job.communicate(timeout=30)
+            assert job.returncode == -signal.SIGKILL
+            kills[kind] += 1
+            phases[(kind, steps.where(job.pid))] += 1
+
+            # The live generation is complete: the old one, or the new one, finished.
+            live = store.current()
+            stats = cli_stats(index_dir)
+            documents = int(stats["documents"])
+            if live.name == before:
+                allowed = {DEMO_EVENTS, after["add"]} if kind == "add" else {DEMO_EVENTS}
+            else:
+                assert kind == "rebuild" and live.number > _number(before)
+                allowed = {after["rebuild"]}
+                assert live.meta()["documents"] == after["rebuild"]
+            assert documents in allowed, (kind, live.name, documents)
+            assert stats["generation"] == live.name
+            outcomes[(kind, "new" if documents != DEMO_EVENTS else "old")] += 1
+            converge.append(served_everywhere(server, index_dir, live.name, documents))
+
+            holder = lock_holder(index_dir)
+            assert holder in (None, job.pid)
+            recover(holder)
+            recovered += holder is not None
+            # Nothing a killed job left behind survives the next rebuild.
+            leftovers = sorted(
+                p.name
+                for p in index_dir.iterdir()
+                if p.name not in ("CURRENT", "writer.lock") and not p.name.startswith("gen-")
+            )
+            assert leftovers == []
+            generations = store.generations()
+            assert all(g.complete for g in generations), [g.name for g in generations]
+            assert len(generations) <= KEEP + 1 + WORKERS
+        elapsed = BUDGET - (deadline - time.monotonic())
+    print(
+        f"kills: {dict(kills)} in {elapsed:.0f} s (jobs that finished before their kill: "
+        f"{dict(finished_first)})"
+    )
+    print("killed while: " + "; ".join(f"{k} {p}: {n}" for (k, p), n in sorted(phases.items())))
+    print(
+        "then served: "
+        + ", ".join(f"{k} {o} index: {n}" for (k, o), n in sorted(outcomes.items()))
+        + f"; locks recovered by the next rebuild: {recovered}; API and every worker agreed "
+        f"within {max(converge):.2f} s of the first check; CURRENT read {watcher.reads:,} "
+        f"times, never incomplete; traffic: {traffic.summary()}"
+    )
+    assert kills["rebuild"] >= MIN_KILLS and kills["add"] >= MIN_KILLS, kills
+    assert recovered > 0
+    assert watcher.incomplete == []
+    assert traffic.failures == [], traffic.failures[:5]
+
+
+def test_an_add_that_repeats_an_id_commits_once(tmp_path: Path) -> None:
+    """Both copies of a repeated id are never committed together, so no kill can leave
+    the older one beside the newer."""
+    store = IndexStore(tmp_path / "index")
+    jobs.rebuild(store, [DEMO_DIR], keep=KEEP)
+    live = store.current()
+    tocs_before = sorted(live.path.glob("_MAIN_*.toc"))
+    updates = tmp_path / "updates.jsonl"
+    updates.write_text(
+        "\n".join(
+            json.dumps({"id": "repeated", "date": "2024-01-0" + str(n), "title": f"version {n}"})
+            for n in (1, 2, 3)
+        )
+        + "\n"
+    )
+    report = jobs.add(store, [updates])
+    assert (report.indexed, report.replaced) == (1, 2)
+    tocs_after = sorted(live.path.glob("_MAIN_*.toc"))
+    newest = [int(p.stem.rsplit("_", 1)[1]) for p in (tocs_before[-1], tocs_after[-1])]
+    assert newest[1] == newest[0] + 1  # one commit
+    result = CliRunner().invoke(cli, ["stats", "--index-dir", str(store.root)])
+    assert f"documents: {DEMO_EVENTS + 1}" in result.stdout
+
+
+def test_leftovers_of_killed_writers_are_removed_by_the_next_writer(tmp_path: Path) -> None:
+    """What a killed job leaves (its spool, a half-written file, a generation a prune had
+    begun to remove) is swept by the next job, whichever it is."""
+    store = IndexStore(tmp_path / "index")
+    jobs.rebuild(store, [DEMO_DIR], keep=KEEP)
+    live = store.current()
+    left = [
+        store.root / ".spool.999999.tmp",
+        store.root / ".CURRENT.999999.tmp",
+        live.path / ".phrases.json.999999.tmp",
+    ]
+    for path in left:
+        path.write_text("half written")
+    half_removed = store.root / ".gen-000000.999999.tmp"
+    (half_removed / "sub").mkdir(parents=True)
+    left.append(half_removed)
+    result = CliRunner().invoke(cli, ["delete", "no-such-id", "--index-dir", str(store.root)])
+    assert result.exit_code == 0
+    assert [p for p in left if p.exists()] == []
