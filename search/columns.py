@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from search.postings import read_lengths
 from search.schema import FACET_FIELDS
 
 __all__ = ["ColumnCache", "FacetColumn", "SegmentColumns", "SnapshotColumns"]
@@ -47,11 +48,12 @@ class FacetColumn:
 
 @dataclass(frozen=True)
 class SegmentColumns:
-    """All columnar data of one segment."""
+    """All columnar data of one segment.  Field lengths are read on first use."""
 
     doc_count: int
     days: IntArray
     facets: dict[str, FacetColumn] = field(default_factory=dict)
+    lengths: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
 
 
 def _read_days(reader: Any, doc_count: int) -> IntArray:
@@ -135,6 +137,7 @@ class SnapshotColumns:
 
     def __init__(self, generation: str, searcher: Any, cache: ColumnCache) -> None:
         leaves = searcher.reader().leaf_readers()
+        self.segment_keys = [f"{generation}/{r.segment().segment_id()}" for r, _ in leaves]
         self.keys = {(generation, r.segment().segment_id()) for r, _ in leaves}
         self.segments = [cache.get(generation, r) for r, _ in leaves]
         self.bases = np.array([base for _, base in leaves], dtype=np.int64)
@@ -142,6 +145,26 @@ class SnapshotColumns:
         self._vocab: dict[str, tuple[list[str], list[IntArray]]] = {}
         self._lock = threading.Lock()
         self._live: IntArray | None = None
+        self._masks: dict[int, npt.NDArray[np.bool_] | None] = {}
+
+    def live_mask(self, index: int) -> npt.NDArray[np.bool_] | None:
+        """Which documents of segment ``index`` are not deleted; None when none is."""
+        if index not in self._masks:
+            reader = self._readers[index]
+            mask = None
+            if reader.has_deletions():
+                mask = np.ones(self.segments[index].doc_count, dtype=bool)
+                mask[np.fromiter(reader.deleted_docs_set, dtype=np.int64)] = False
+            self._masks[index] = mask
+        return self._masks[index]
+
+    def lengths(self, index: int, fieldname: str) -> npt.NDArray[np.float64]:
+        """Every document's length in a field, for segment ``index``."""
+        segment = self.segments[index]
+        found = segment.lengths.get(fieldname)
+        if found is None:
+            found = segment.lengths[fieldname] = read_lengths(self._readers[index], fieldname)
+        return found
 
     def split(self, docs: IntArray) -> list[tuple[int, IntArray]]:
         """Sorted global docnums -> [(segment index, local docnums)]."""

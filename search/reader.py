@@ -19,6 +19,7 @@ from whoosh import index as whoosh_index
 
 from search.analysis import fold
 from search.columns import ColumnCache, SnapshotColumns
+from search.postings import PostingsCache
 from search.store import Generation, IndexStore, ReaderLease
 
 __all__ = ["IndexReader", "Snapshot"]
@@ -76,6 +77,7 @@ class IndexReader:
         self.refresh_interval = refresh_interval
         self.clock = clock
         self.cache = ColumnCache()
+        self.postings = PostingsCache()
         self._local = threading.local()
         self._states: list[_ThreadState] = []
         self._lock = threading.Lock()
@@ -125,6 +127,7 @@ class IndexReader:
             for state in self._states:
                 wanted |= state.snapshot.columns.keys
         self.cache.keep_only(wanted)
+        self.postings.forget_segments({f"{g}/{s}" for g, s in wanted})
         return Snapshot(generation, searcher, columns)
 
     def close(self) -> None:

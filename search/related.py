@@ -25,7 +25,7 @@ import orjson
 from whoosh import query as wq
 
 from search.analysis import FUNCTION_WORDS, fold
-from search.ranking import top_hits
+from search.execute import Executor
 from search.reader import Snapshot
 
 __all__ = ["RelatedQuery", "RelatedWeights", "find_related", "key_terms"]
@@ -115,6 +115,7 @@ def _entity_idf(snap: Snapshot, names: Iterable[str]) -> dict[str, float]:
 
 def find_related(
     snap: Snapshot,
+    executor: Executor,
     analyzer: Any,
     source: RelatedQuery,
     size: int,
@@ -133,7 +134,7 @@ def find_related(
         query = wq.Or(
             [wq.Term(f, t, boost=w / top) for t, w, _ in terms for f in ("title", "body")]
         )
-        hits, _ = top_hits(searcher, query, weights.term_candidates + len(source.exclude))
+        hits = executor.run(query).top(weights.term_candidates + len(source.exclude))
         for docnum, score in hits:
             if docnum not in source.exclude:
                 term_scores[docnum] = score

@@ -15,12 +15,13 @@ from whoosh import query as wq
 from config import Config
 from search.analysis import text_analyzer
 from search.dates import bucket_keys, bucket_of_days, choose_interval
+from search.deadline import Deadline
 from search.errors import BadRequest, EventNotFound, SearchTimeout
+from search.execute import Executor, Matches
 from search.expansion import Expansion, ExpansionWeights, expand
 from search.highlight import snippet
 from search.mentions import MENTIONS_FILE, MentionFinder, MentionVocabulary
 from search.query import Limits, QueryParser, date_filter, values_filter
-from search.ranking import Deadline, matching_docs, top_hits
 from search.reader import IndexReader, Snapshot
 from search.related import RelatedQuery, RelatedWeights, duplicate_key, find_related
 from search.spelling import correct
@@ -127,11 +128,9 @@ class SearchService:
         if request.expand and sort == "relevance" and not isinstance(user_query, wq.Every):
             expansion = self._expansion(snap, user_query, filters, request.match, deadline)
         query = expansion.query if expansion else user_query
-        docs, complete = self._matching(snap, query, filters, deadline)
-        hits: list[tuple[int, float | None]] = []
-        if request.size > 0 and len(docs):
-            hits, ranked = self._page(snap, query, filters, docs, sort, request, deadline)
-            complete = complete and ranked
+        matches, complete = self._matching(snap, query, filters, deadline)
+        docs = matches.docs
+        hits = self._page(snap, query, matches, sort, request) if request.size > 0 else []
         if not complete and not hits and (request.size > 0 or not len(docs)):
             raise SearchTimeout(
                 f"the search found nothing within {self.config.search_timeout:g} s; try again "
@@ -171,10 +170,10 @@ class SearchService:
     ) -> Expansion | None:
         """The query widened (match=any) or re-ranked (match=all) by its first results."""
         weights = self.expansion_weights
-        combined = self._combined(user_query, filters)
-        hits, complete = top_hits(snap.searcher, combined, weights.feedback_docs, deadline)
+        first, complete = self._matching(snap, user_query, filters, deadline)
         if not complete:
             return None  # no time to learn from the first results: search without
+        hits = first.top(weights.feedback_docs)
         found = expand(snap, self._analyzer(), user_query, hits, weights)
         if found is None:
             return None
@@ -220,35 +219,33 @@ class SearchService:
         user_query: Any,
         filters: list[Any],
         deadline: Deadline | None = None,
-    ) -> tuple[Any, bool]:
-        """Sorted docnums of every live event matching the query and the filters, and
-        whether they were all collected in time."""
+    ) -> tuple[Matches, bool]:
+        """Every live event matching the query and the filters, with scores, and whether
+        all segments were searched before the deadline."""
         if isinstance(user_query, wq.Every) and not filters:
-            return snap.columns.live_docs(), True
-        combined = self._combined(user_query, filters).normalize()
-        return matching_docs(snap.searcher, combined, deadline)
+            docs = snap.columns.live_docs()
+            return Matches(docs, np.zeros(len(docs)), np.zeros(len(docs), dtype=np.int64)), True
+        executor = Executor(snap, self.reader.postings, deadline.expired if deadline else None)
+        return executor.run_by_segment(self._combined(user_query, filters))
 
     def _page(
         self,
         snap: Snapshot,
-        user_query: Any,
-        filters: list[Any],
-        docs: Any,
+        query: Any,
+        matches: Matches,
         sort: str,
         request: SearchRequest,
-        deadline: Deadline,
-    ) -> tuple[list[tuple[int, float | None]], bool]:
+    ) -> list[tuple[int, float | None]]:
         first = (request.page - 1) * request.size
         last = request.page * request.size
-        if sort == "relevance" and not isinstance(user_query, wq.Every):
-            combined = self._combined(user_query, filters)
-            hits, complete = top_hits(snap.searcher, combined, last, deadline)
-            return [(docnum, round(score, 4)) for docnum, score in hits[first:last]], complete
+        if sort == "relevance" and not isinstance(query, wq.Every):
+            return [(docnum, round(score, 4)) for docnum, score in matches.top(last)[first:]]
+        docs = matches.docs
         days = snap.columns.days(docs)
         order = np.lexsort((docs, days))  # oldest first, then by docnum
         if sort != "oldest":
             order = order[::-1]
-        return [(int(docs[i]), None) for i in order[first:last]], True
+        return [(int(docs[i]), None) for i in order[first:last]]
 
     def _highlight_terms(self, snap: Snapshot, user_query: Any) -> set[str]:
         if isinstance(user_query, wq.Every):
@@ -381,8 +378,11 @@ class SearchService:
         date_to: dt.date | None,
     ) -> dict[str, Any]:
         dates = date_filter(date_from, date_to)
-        allowed = None if dates is None else self._matching(snap, wq.Every(), [dates])[0]
-        hits = find_related(snap, self._analyzer(), source, size, self.related_weights, allowed)
+        allowed = None if dates is None else self._matching(snap, wq.Every(), [dates])[0].docs
+        executor = Executor(snap, self.reader.postings)
+        hits = find_related(
+            snap, executor, self._analyzer(), source, size, self.related_weights, allowed
+        )
         results = []
         for hit in hits:
             item = self._result(snap, hit.docnum, hit.score, set())

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import falcon.testing
+import numpy as np
 
 from api.app import create_app
 from config import Config
-from search.ranking import Deadline, matching_docs, top_hits
+from indexer import jobs
+from search import IndexStore, SearchService
+from search.execute import Executor
+from tests.conftest import build_index
+from tests.corpus import CORPUS
 
 
 def error(client: falcon.testing.TestClient, **params: Any) -> dict[str, Any]:
@@ -68,19 +74,41 @@ def test_limits_follow_their_settings(config: Config) -> None:
     assert error(tight, facet_size="4")["message"] == "facet_size: must be from 1 to 3, got 4"
 
 
-def test_collection_stops_at_the_deadline(service: Any) -> None:
-    snap = service.reader.snapshot()
-    query = service.parser.parse("the OR syria OR said OR war OR people", "any")
-    every, complete = matching_docs(snap.searcher, query)
-    assert complete and len(every) > 100
-    passed = Deadline(-1.0)
-    partial, complete = matching_docs(snap.searcher, query, passed, chunk=50)
-    assert not complete and len(partial) == 50
-    assert set(partial.tolist()) <= set(every.tolist())
-    hits, complete = top_hits(snap.searcher, query, 10, passed)
-    assert hits == [] and not complete
-    hits, complete = top_hits(snap.searcher, query, 10, Deadline(60.0))
-    assert complete and len(hits) == 10
+def test_evaluation_stops_at_the_deadline_between_segments(tmp_path: Path) -> None:
+    build_index(tmp_path / "ix", CORPUS)
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(
+        '{"id": "x1", "date": "2015-10-01", "title": "Syria talks in Vienna"}\n'
+        '{"id": "x2", "date": "2015-10-02", "title": "Syria ceasefire holds"}\n'
+    )
+    jobs.add(IndexStore(tmp_path / "ix"), [extra])  # a second segment
+    service = SearchService(Config.from_env({}, index_dir=tmp_path / "ix"))
+    try:
+        snap = service.reader.snapshot()
+        query = service.parser.parse("syria", "any")
+        assert len(snap.columns.segments) == 2
+        whole, complete = Executor(snap, service.reader.postings).run_by_segment(query)
+        assert complete and len(whole.docs) > 2
+        first = Executor(snap, service.reader.postings, segments=[0]).run(query)
+        second = Executor(snap, service.reader.postings, segments=[1]).run(query)
+        assert np.array_equal(np.concatenate([first.docs, second.docs]), whole.docs)
+        assert np.allclose(np.concatenate([first.scores, second.scores]), whole.scores)
+        checks: list[bool] = []
+        Executor(
+            snap, service.reader.postings, lambda: checks.append(False) or False, segments=[0]
+        ).run(query)
+        # Time runs out just after the first segment is done.
+        calls = iter([False] * len(checks) + [True] * 100)
+        partial, complete = Executor(
+            snap, service.reader.postings, lambda: next(calls)
+        ).run_by_segment(query)
+        assert not complete and np.array_equal(partial.docs, first.docs)
+        nothing, complete = Executor(snap, service.reader.postings, lambda: True).run_by_segment(
+            query
+        )
+        assert not complete and len(nothing.docs) == 0
+    finally:
+        service.close()
 
 
 def test_a_search_out_of_time_answers_503_or_partial(config: Config) -> None:

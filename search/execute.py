@@ -1,0 +1,323 @@
+"""Running a query over whole postings arrays: every match and its score at once.
+
+The query tree comes from the parser (whoosh query objects); it is evaluated
+node by node over numpy arrays instead of document by document, so that the set
+of all matches (for totals and facets) and the scores (for ranking) cost a few
+array operations per term.
+
+The scoring model, which ``tests/reference.py`` computes the slow way:
+
+- a term in a text field scores BM25:
+  ``idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average length))``
+  with ``idf = ln(N / (df + 1)) + 1``, K1 = 1.2, B = 0.75, times the term's
+  boost; N counts every document of the index, df and the average length are
+  over the whole index; lengths are whoosh's one-byte quantised ones;
+- a term in an exact-value field (entity, source, category...) scores its boost;
+- ``prefix*`` and ``word~`` stand for the OR of the words they expand to;
+- AND adds its parts' scores; OR adds the scores of the parts that match, and
+  with a coordination factor ``c`` scores ``(sum + (m - 1) / (t - c)^2) * (t - 1) / t``
+  where ``m`` of the OR's ``t`` terms match;
+- ``a ANDMAYBE b`` matches ``a`` and adds ``b``'s score where ``b`` matches;
+  ``a ANDNOT b`` and ``NOT b`` score as ``a`` and 0;
+- a phrase matches where its words stand in order (checked with whoosh's
+  positions) and scores as the AND of its words;
+- a constant-score query scores its constant; a date range scores 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from whoosh import query as wq
+
+from search.columns import IntArray
+from search.postings import PostingsCache
+from search.reader import Snapshot
+
+__all__ = ["K1", "B", "Executor", "Matches", "Unsupported"]
+
+K1 = 1.2
+B = 0.75
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class Unsupported(Exception):
+    """A query node this executor cannot run."""
+
+
+class OutOfTime(Exception):
+    """The deadline passed while evaluating."""
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Matching documents (sorted global docnums), their scores, and how many of the
+    query's terms each one matched."""
+
+    docs: IntArray
+    scores: FloatArray
+    matched: IntArray
+
+    @classmethod
+    def empty(cls) -> Matches:
+        return cls(
+            np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64), np.zeros(0, np.int64)
+        )
+
+    def top(self, limit: int) -> list[tuple[int, float]]:
+        """The ``limit`` best (docnum, score), best first, ties by docnum."""
+        if not len(self.docs) or limit <= 0:
+            return []
+        if limit < len(self.docs):
+            # Everything scoring at least the limit-th best score, then an exact sort.
+            threshold = np.partition(self.scores, len(self.scores) - limit)[-limit]
+            keep = np.flatnonzero(self.scores >= threshold)
+        else:
+            keep = np.arange(len(self.docs))
+        order = keep[np.lexsort((self.docs[keep], -self.scores[keep]))][:limit]
+        return [(int(self.docs[i]), float(self.scores[i])) for i in order]
+
+
+def _union(parts: list[Matches]) -> tuple[IntArray, FloatArray, IntArray]:
+    docs = np.concatenate([p.docs for p in parts])
+    unique, inverse = np.unique(docs, return_inverse=True)
+    scores = np.bincount(inverse, weights=np.concatenate([p.scores for p in parts]))
+    matched = np.bincount(inverse, weights=np.concatenate([p.matched for p in parts]))
+    return unique, scores.astype(np.float64), matched.astype(np.int64)
+
+
+def _concat(parts: list[Matches]) -> Matches:
+    if not parts:
+        return Matches.empty()
+    return Matches(
+        np.concatenate([p.docs for p in parts]),
+        np.concatenate([p.scores for p in parts]),
+        np.concatenate([p.matched for p in parts]),
+    )
+
+
+def term_count(query: Any) -> int:
+    """How many terms a query tree has (expanding patterns counts as one each)."""
+    if query.is_leaf():
+        return 1
+    return sum(term_count(child) for child in query.children())
+
+
+class Executor:
+    """Evaluates queries on one snapshot, over all its segments or only some (so that
+    a search out of time can answer with the segments it finished).  Statistics
+    (document counts, frequencies, average lengths) are always the whole index's.
+    Not shared between threads."""
+
+    def __init__(
+        self,
+        snap: Snapshot,
+        cache: PostingsCache,
+        expired: Callable[[], bool] | None = None,
+        segments: list[int] | None = None,
+    ) -> None:
+        self.snap = snap
+        self.cache = cache
+        self.expired = expired or (lambda: False)
+        self.searcher = snap.searcher
+        self.reader = snap.searcher.reader()
+        leaves = self.reader.leaf_readers()
+        chosen = range(len(leaves)) if segments is None else segments
+        self.leaves = [(i, leaves[i][0], leaves[i][1]) for i in chosen]
+        self.total = self.reader.doc_count_all() or 1
+        self._lengths: dict[tuple[int, str], FloatArray] = {}
+
+    def run_by_segment(self, query: Any) -> tuple[Matches, bool]:
+        """Evaluate segment by segment; when time runs out, the segments done so far
+        and False."""
+        done: list[Matches] = []
+        for index, _, _ in self.leaves:
+            part = Executor(self.snap, self.cache, self.expired, [index])
+            try:
+                done.append(part.run(query))
+            except OutOfTime:
+                return _concat(done), False
+        return _concat(done), True
+
+    # Leaves
+
+    def _check_time(self) -> None:
+        if self.expired():
+            raise OutOfTime
+
+    def _length(self, index: int, reader: Any, fieldname: str) -> FloatArray:
+        key = (index, fieldname)
+        found = self._lengths.get(key)
+        if found is None:
+            found = self._lengths[key] = self.snap.columns.lengths(index, fieldname)
+        return found
+
+    def term(self, fieldname: str, text: Any, boost: float = 1.0) -> Matches:
+        """Every live document with the term, scored."""
+        if fieldname not in self.reader.schema:
+            return Matches.empty()
+        field = self.reader.schema[fieldname]
+        try:
+            btext = field.to_bytes(text)
+        except ValueError:
+            return Matches.empty()
+        scorable = field.scorable
+        if scorable:
+            df = self.reader.doc_frequency(fieldname, btext)
+            idf = math.log(self.total / (df + 1)) + 1
+            average = (self.reader.field_length(fieldname) / self.total) or 1.0
+        docs_parts, score_parts = [], []
+        for index, reader, base in self.leaves:
+            self._check_time()
+            segment = self.snap.columns.segment_keys[index]
+            ids, weights = self.cache.get(segment, reader, fieldname, btext)
+            if not len(ids):
+                continue
+            live = self.snap.columns.live_mask(index)
+            if live is not None:
+                keep = live[ids]
+                ids, weights = ids[keep], weights[keep]
+            if scorable:
+                lengths = self._length(index, reader, fieldname)[ids]
+                norm = K1 * ((1 - B) + B * lengths / average)
+                scores = idf * (weights * (K1 + 1)) / (weights + norm) * boost
+            else:
+                scores = np.full(len(ids), float(boost))
+            docs_parts.append(ids + base)
+            score_parts.append(scores)
+        if not docs_parts:
+            return Matches.empty()
+        docs = np.concatenate(docs_parts)
+        return Matches(docs, np.concatenate(score_parts), np.ones(len(docs), dtype=np.int64))
+
+    def _expanded(self, query: Any) -> Matches:
+        words = list(query._btexts(self.reader))
+        parts = [self.term(query.fieldname, w, query.boost) for w in words if w]
+        parts = [p for p in parts if len(p.docs)]
+        if not parts:
+            return Matches.empty()
+        docs, scores, _ = _union(parts)
+        return Matches(docs, scores, np.ones(len(docs), dtype=np.int64))
+
+    def _phrase(self, query: Any) -> Matches:
+        words = self.run(wq.And([wq.Term(query.fieldname, w, query.boost) for w in query.words]))
+        if not len(words.docs):
+            return words
+        # whoosh checks the positions; it only looks at documents with every word.
+        subsearchers = self.searcher.leaf_searchers()
+        found_parts = []
+        for index, _, base in self.leaves:
+            self._check_time()
+            matcher = query.matcher(subsearchers[index][0])
+            found_parts.append(np.fromiter(matcher.all_ids(), dtype=np.int64) + base)
+        found = np.concatenate(found_parts) if found_parts else np.zeros(0, dtype=np.int64)
+        keep = np.isin(words.docs, found)
+        return Matches(words.docs[keep], words.scores[keep], words.matched[keep])
+
+    def _live_docs(self) -> IntArray:
+        every = self.snap.columns.live_docs()
+        if len(self.leaves) == len(self.snap.columns.segments):
+            return every
+        bases = self.snap.columns.bases
+        ends = np.append(bases[1:], np.iinfo(np.int64).max)
+        keep = np.zeros(len(every), dtype=bool)
+        for index, _, _ in self.leaves:
+            keep |= (every >= bases[index]) & (every < ends[index])
+        return every[keep]
+
+    def _every(self) -> Matches:
+        docs = self._live_docs()
+        return Matches(docs, np.zeros(len(docs)), np.zeros(len(docs), dtype=np.int64))
+
+    def _dates(self, query: Any) -> Matches:
+        every = self._live_docs()
+        days = self.snap.columns.days(every)
+        low = query.start if query.start is not None else -(2**62)
+        high = query.end if query.end is not None else 2**62
+        keep = every[(days >= low) & (days <= high)]
+        return Matches(keep, np.zeros(len(keep)), np.zeros(len(keep), dtype=np.int64))
+
+    # The tree
+
+    def run(self, query: Any) -> Matches:
+        """Every live document matching ``query``, with its score."""
+        self._check_time()
+        if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
+            return Matches.empty()
+        if isinstance(query, wq.Term):
+            return self.term(query.fieldname, query.text, query.boost)
+        if isinstance(query, wq.Every):
+            return self._every()
+        if isinstance(query, (wq.Prefix, wq.FuzzyTerm)):
+            return self._expanded(query)
+        if isinstance(query, wq.Phrase):
+            return self._phrase(query)
+        if isinstance(query, wq.NumericRange) and query.fieldname == "date":
+            return self._dates(query)
+        if isinstance(query, wq.ConstantScoreQuery):
+            inner = self.run(query.child)
+            return Matches(inner.docs, np.full(len(inner.docs), float(query.score)), inner.matched)
+        if isinstance(query, wq.AndMaybe):
+            return self._and_maybe(self.run(query.a), self.run(query.b))
+        if isinstance(query, wq.AndNot):
+            return self._and_not(self.run(query.a), self.run(query.b))
+        if isinstance(query, wq.Not):
+            return self._and_not(self._every(), self.run(query.query))
+        if isinstance(query, wq.And):
+            return self._and([self.run(child) for child in query.subqueries])
+        if isinstance(query, wq.Or):
+            return self._or(query, [self.run(child) for child in query.subqueries])
+        raise Unsupported(type(query).__name__)
+
+    @staticmethod
+    def _and(parts: list[Matches]) -> Matches:
+        if not parts:
+            return Matches.empty()
+        result = parts[0]
+        for part in parts[1:]:
+            _, left, right = np.intersect1d(
+                result.docs, part.docs, assume_unique=True, return_indices=True
+            )
+            result = Matches(
+                result.docs[left],
+                result.scores[left] + part.scores[right],
+                result.matched[left] + part.matched[right],
+            )
+        return result
+
+    @staticmethod
+    def _or(query: Any, parts: list[Matches]) -> Matches:
+        parts = [p for p in parts if len(p.docs)]
+        if not parts:
+            return Matches.empty()
+        docs, scores, matched = _union(parts)
+        scale = getattr(query, "scale", None)
+        if scale:
+            terms = term_count(query)
+            if terms == 0 or terms == scale:
+                scores = np.zeros(len(docs))
+            else:
+                scores = (scores + (matched - 1) / (terms - scale) ** 2) * ((terms - 1) / terms)
+        return Matches(docs, scores * query.boost, matched)
+
+    @staticmethod
+    def _and_not(keep: Matches, drop: Matches) -> Matches:
+        mask = ~np.isin(keep.docs, drop.docs, assume_unique=True)
+        return Matches(keep.docs[mask], keep.scores[mask], keep.matched[mask])
+
+    @staticmethod
+    def _and_maybe(required: Matches, optional: Matches) -> Matches:
+        scores = required.scores.copy()
+        matched = required.matched.copy()
+        _, left, right = np.intersect1d(
+            required.docs, optional.docs, assume_unique=True, return_indices=True
+        )
+        scores[left] += optional.scores[right]
+        matched[left] += optional.matched[right]
+        return Matches(required.docs, scores, matched)

@@ -1,0 +1,155 @@
+"""The array engine against the slow, obvious computation of the same model, and its
+facet counts against counting stored events, on the real corpus and on a generated
+one with several segments and deletions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+
+from bench.generate import generate_events
+from bench.model import builtin_model
+from config import Config
+from indexer import jobs
+from search import IndexStore, SearchRequest, SearchService
+from search.execute import Executor
+from search.query import date_filter, values_filter
+from tests.reference import Reference
+
+QUERIES = [
+    "",
+    "syria",
+    "refugees hungary",
+    '"european union"',
+    "merkel NOT refugees",
+    "refug*",
+    "syrai~1",
+    "(putin OR assad) AND russia",
+    "title:hungary body:border",
+    "entity:putin",
+    "source:bbc",
+    "war OR conflict OR crisis",
+    "zzzznothing",
+]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchService]:
+    """2,000 generated events in one rebuild, 200 more added as a second segment, 134
+    of the first deleted."""
+    root = tmp_path_factory.mktemp("generated")
+    events = list(generate_events(builtin_model(seed=1), 2200, seed=1))
+    first, second = root / "first.jsonl", root / "second.jsonl"
+    first.write_bytes(b"".join(orjson.dumps(e.to_dict()) + b"\n" for e in events[:2000]))
+    second.write_bytes(b"".join(orjson.dumps(e.to_dict()) + b"\n" for e in events[2000:]))
+    store = IndexStore(root / "index")
+    jobs.rebuild(store, [first], keep=0)
+    jobs.add(store, [second])
+    jobs.delete(store, [e.id for e in events[:2000:15]])
+    service = SearchService(Config.from_env({}, index_dir=root / "index"))
+    yield service
+    service.close()
+
+
+def _words_of(service: SearchService) -> list[str]:
+    """Queries made of the generated corpus's own frequent words and entities."""
+    reader = service.reader.snapshot().searcher.reader()
+    words = [t.decode() for _, t in reader.most_frequent_terms("body", 12)]
+    entities = [t.decode() for _, t in reader.most_frequent_terms("entity_value", 3)]
+    return [
+        words[0],
+        f"{words[3]} {words[7]}",
+        f'"{words[1]} {words[2]}"',
+        f"{words[5][:3]}*",
+        f"{words[4]} NOT {words[6]}",
+        f"{words[8]}~1",
+        f'entity:"{entities[0]}"',
+        f"{words[9]} OR {words[10]} OR {words[11]}",
+    ]
+
+
+def _compare(service: SearchService, query: Any) -> int:
+    snap = service.reader.snapshot()
+    fast, complete = Executor(snap, service.reader.postings).run_by_segment(query)
+    assert complete
+    slow = Reference(snap.searcher).run(query)
+    assert fast.docs.tolist() == sorted(slow), str(query)
+    expected = np.array([slow[d][0] for d in fast.docs.tolist()])
+    assert np.allclose(fast.scores, expected, rtol=1e-9, atol=1e-12), str(query)
+    ranked = sorted(slow, key=lambda d: (-round(slow[d][0], 9), d))[:10]
+    assert [d for d, _ in fast.top(10)] == ranked, str(query)
+    return len(fast.docs)
+
+
+@pytest.mark.parametrize("match", ["any", "all"])
+def test_real_corpus(service: SearchService, match: str) -> None:
+    sizes = [_compare(service, service.parser.parse(q, match)) for q in QUERIES]
+    assert max(sizes) > 100 and 0 in sizes
+
+
+def test_real_corpus_with_filters(service: SearchService) -> None:
+    snap = service.reader.snapshot()
+    lexicons = {
+        f: snap.folded_lexicon(f) for f in ("entity_value", "source_value", "source_domain")
+    }
+    filters = [
+        date_filter(dt.date(2015, 9, 10), dt.date(2015, 9, 20)),
+        values_filter(["entity_value"], ["Syria"], lexicons),
+        values_filter(["source_value", "source_domain"], ["BBC", "reuters.com"], lexicons),
+    ]
+    for q in ("syria", "", "refugees OR war"):
+        user = service.parser.parse(q, "any")
+        combined = service._combined(user, filters)
+        assert _compare(service, combined) >= 0
+
+
+@pytest.mark.parametrize("match", ["any", "all"])
+def test_generated_corpus_with_segments_and_deletions(generated: SearchService, match: str) -> None:
+    snap = generated.reader.snapshot()
+    assert len(snap.columns.segments) == 2
+    assert snap.searcher.reader().has_deletions()
+    sizes = [_compare(generated, generated.parser.parse(q, match)) for q in _words_of(generated)]
+    assert max(sizes) > 200
+
+
+def _stored(service: SearchService, docnum: int) -> dict[str, Any]:
+    snap = service.reader.snapshot()
+    stored = snap.searcher.stored_fields(docnum)
+    event: dict[str, Any] = orjson.loads(stored["event"])
+    event["entities"] = event["entities"] + list(stored.get("mentions") or [])
+    return event
+
+
+def test_generated_facets_match_counting_stored_events(generated: SearchService) -> None:
+    for q in ["", *_words_of(generated)[:4]]:
+        body = generated.search(
+            SearchRequest(
+                q=q,
+                expand=False,
+                size=0,
+                facets=("date", "entity", "source"),
+                facet_size=20,
+                interval="year",
+            )
+        )
+        snap = generated.reader.snapshot()
+        query = generated.parser.parse(q, "any")
+        docs = Executor(snap, generated.reader.postings).run(query).docs.tolist()
+        assert body["total"] == len(docs)
+        events = [_stored(generated, d) for d in docs]
+        entities = Counter(x for e in events for x in set(e["entities"]))
+        sources = Counter(x for e in events for x in {s["name"] for s in e["sources"]})
+        for facet, counts in (("entity", entities), ("source", sources)):
+            expected = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:20]
+            assert [(v["value"], v["count"]) for v in body["facets"][facet]] == expected
+        years = Counter(e["date"][:4] for e in events)
+        buckets = body["facets"]["date"]["buckets"]
+        assert {b["key"]: b["count"] for b in buckets if b["count"]} == dict(years)
+        assert json.dumps(body)  # JSON-ready
