@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.formats.fields import parse_date
+from indexer.formats.fields import check_id, parse_date
 from indexer.formats.reject import InvalidRecord
-from search.event import ID_PATTERN, Event, RelatedLink, Source
+from search.event import Event, RelatedLink, Source, valid_id
 
-__all__ = ["FIELDS", "parse_canonical", "xml_to_record"]
+__all__ = ["FIELDS", "check_xml_element", "parse_canonical", "xml_to_record"]
 
 FIELDS = (
     "id",
@@ -74,7 +74,7 @@ def _related(item: Any, number: int) -> RelatedLink:
     if not isinstance(item, dict):
         raise InvalidRecord(f"related[{number}] must be an object with an id")
     target = _text(item, "id")
-    if target is None or not ID_PATTERN.fullmatch(target):
+    if target is None or not valid_id(target):
         raise InvalidRecord(f"related[{number}] needs a valid id")
     date = parse_date(item["date"], f"related[{number}].date") if item.get("date") else None
     return RelatedLink(target, _text(item, "title") or "", date, _text(item, "context"))
@@ -92,10 +92,7 @@ def parse_canonical(record: Any) -> Event:
         raw_id = str(raw_id)
     if not isinstance(raw_id, str) or not raw_id.strip():
         raise InvalidRecord("no id")
-    if not ID_PATTERN.fullmatch(raw_id.strip()):
-        raise InvalidRecord(
-            f"id {raw_id!r} is not valid: use up to 200 letters, digits and . _ ~ : -"
-        )
+    check_id(raw_id.strip())
     entities = []
     for number, item in enumerate(_list(record, "entities")):
         if not isinstance(item, str) or not item.strip():
@@ -116,26 +113,67 @@ def parse_canonical(record: Any) -> Event:
     )
 
 
-def xml_to_record(element: Any) -> dict[str, Any]:
-    """The JSON-shaped record of an ``<event>`` element (checked by parse_canonical)."""
+# The children of <event> that hold text; the lists, with the tag and attributes of
+# their items and the field an item's text goes to (an entity is its text).
+_XML_TEXT = ("id", "date", "title", "body", "category", "story", "image")
+_XML_LISTS: dict[str, tuple[str, tuple[str, ...], str | None]] = {
+    "entities": ("entity", (), None),
+    "sources": ("source", ("url",), "name"),
+    "related": ("link", ("id", "date", "context"), "title"),
+}
 
-    def child_text(tag: str) -> str | None:
-        child = element.find(tag)
-        return child.text if child is not None else None
 
-    record: dict[str, Any] = {"id": element.get("id") or child_text("id")}
-    for tag in ("date", "title", "body", "category", "story", "image"):
-        record[tag] = child_text(tag)
-    record["entities"] = [e.text for e in element.findall("entities/entity")]
-    record["sources"] = [
-        {"name": s.text, "url": s.get("url")} for s in element.findall("sources/source")
-    ]
-    record["related"] = [
-        {"id": r.get("id"), "title": r.text, "date": r.get("date"), "context": r.get("context")}
-        for r in element.findall("related/link")
-    ]
-    known = {"id", *record}
+def _check_attributes(element: Any, attributes: tuple[str, ...]) -> None:
+    for name in element.attrib:
+        if name not in attributes:
+            raise InvalidRecord(f"unknown attribute {name!r} on <{element.tag}>")
+
+
+def check_xml_element(element: Any, attributes: tuple[str, ...] = ()) -> None:
+    """InvalidRecord when ``element`` has an attribute not in ``attributes``, or text
+    of its own beside its child elements (which would otherwise be lost)."""
+    _check_attributes(element, attributes)
+    if any(text and text.strip() for text in (element.text, *(c.tail for c in element))):
+        raise InvalidRecord(f"text directly inside <{element.tag}>, outside its elements")
+
+
+def _xml_text(element: Any, attributes: tuple[str, ...] = ()) -> str | None:
+    """The text of an element that holds only text."""
+    _check_attributes(element, attributes)
     for child in element:
-        if child.tag not in known:
+        raise InvalidRecord(f"<{element.tag}> holds an element <{child.tag}>; it takes text only")
+    text: str | None = element.text
+    return text
+
+
+def xml_to_record(element: Any) -> dict[str, Any]:
+    """The JSON-shaped record of an ``<event>`` element (checked by parse_canonical).
+
+    Nothing in the element is dropped: an unknown or repeated element, an unknown
+    attribute, markup inside a text field or stray text is an InvalidRecord.
+    """
+    check_xml_element(element, ("id",))
+    children: dict[str, Any] = {}
+    for child in element:
+        if child.tag not in _XML_TEXT and child.tag not in _XML_LISTS:
             raise InvalidRecord(f"unknown element <{child.tag}>")
+        if child.tag in children:
+            raise InvalidRecord(f"more than one <{child.tag}>")
+        children[child.tag] = child
+    record: dict[str, Any] = {tag: _xml_text(children[tag]) for tag in _XML_TEXT if tag in children}
+    if element.get("id") is not None:
+        if "id" in record:
+            raise InvalidRecord("the id is given twice, as an attribute and as <id>")
+        record["id"] = element.get("id")
+    for tag, (item_tag, attributes, text_field) in _XML_LISTS.items():
+        if tag not in children:
+            continue
+        check_xml_element(children[tag])
+        items = []
+        for item in children[tag]:
+            if item.tag != item_tag:
+                raise InvalidRecord(f"<{item.tag}> in <{tag}>, expected <{item_tag}>")
+            text = _xml_text(item, attributes)
+            items.append({**item.attrib, text_field: text} if text_field else text)
+        record[tag] = items
     return record

@@ -11,7 +11,7 @@ import orjson
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from indexer.formats.canonical import parse_canonical, xml_to_record
+from indexer.formats.canonical import check_xml_element, parse_canonical, xml_to_record
 from indexer.formats.reject import InvalidRecord, Reject
 from indexer.formats.seed import looks_like_seed, parse_seed
 from indexer.formats.wikitimes import is_wikitimes, parse_wikitimes
@@ -78,6 +78,10 @@ def _xml(path: str, text: str) -> Iterator[Item]:
         elements, numbered = [root], False
     elif root.tag == "events":
         elements, numbered = list(root), True
+        try:
+            check_xml_element(root)
+        except InvalidRecord as exc:  # the events are still read
+            yield Reject(path, None, str(exc))
     else:
         yield Reject(path, None, f"XML root is <{root.tag}>, expected <events> or <event>")
         return

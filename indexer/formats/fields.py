@@ -7,8 +7,9 @@ import re
 from typing import Any
 
 from indexer.formats.reject import InvalidRecord
+from search.event import valid_id
 
-__all__ = ["parse_date", "title_from_text"]
+__all__ = ["check_id", "parse_date", "title_from_text"]
 
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _SENTENCE_END = re.compile(r"(?<=[a-z0-9\)\"'’])[.!?](?=\s+[A-Z\"'‘“(])")
@@ -25,6 +26,15 @@ def parse_date(value: Any, field: str) -> dt.date:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
         raise InvalidRecord(f"impossible {field} {value.strip()!r}") from None
+
+
+def check_id(value: str, field: str = "id") -> str:
+    """``value`` when it can be an event id; InvalidRecord naming the field otherwise."""
+    if not valid_id(value):
+        raise InvalidRecord(
+            f"{field} {value!r} is not valid: use up to 200 letters, digits and . _ ~ : -"
+        )
+    return value
 
 
 def title_from_text(text: str) -> str:

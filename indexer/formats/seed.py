@@ -3,7 +3,8 @@
 A page has a ``Formats:`` line whose links name the page
 (``/news/2017/11/23/<slug>.html`` -> id ``2017-11-23-<slug>``), a
 ``### [YYYY-MM-DD](...)`` date line, a ``# `` title, body paragraphs with HTML
-entities, and ``### Sources:`` / ``### Related:`` lists.
+entities, and ``### Sources:`` / ``### Related:`` lists.  A page with text the format
+has no place for is rejected, never indexed with that text missing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import html
 import re
 import unicodedata
 
-from indexer.formats.fields import parse_date
+from indexer.formats.fields import check_id, parse_date
 from indexer.formats.reject import InvalidRecord
 from search.event import Event, RelatedLink, Source
 
@@ -24,7 +25,9 @@ _DATE_LINE = re.compile(r"^###\s*\[([^\]]*)\]")
 _TITLE = re.compile(r"^#\s+(.*\S)\s*$")
 _SECTION = re.compile(r"^###\s+(.*?):?\s*$")
 _ITEM = re.compile(r"^\s*\d+\.\s*\[(?P<text>.*)\]\((?P<url>[^)\s]*)\)(?P<rest>.*)$")
-_CONTEXT = re.compile(r"_Context:\s*(.*?)\s*_\s*$")
+# What may follow a related link: nothing, or the entity the two events share.
+_RELATED_REST = re.compile(r"\s*(?:_Context:\s*(?P<context>.*?)\s*_)?\s*")
+_SECTIONS = ("sources", "related")
 _COVER_IMAGE = "cover image"
 
 
@@ -64,16 +67,11 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(text)).strip()
 
 
-def parse_seed(text: str) -> Event:
-    """Parse an event page.  Raises InvalidRecord naming what is missing or wrong."""
-    lines = text.splitlines()
-    formats_id = None
-    for line in lines:
-        if line.startswith("Formats:"):
-            found = id_from_link(line)
-            if found:
-                formats_id = found[0]
-            break
+def _header(lines: list[str]) -> tuple[str | None, dt.date, int]:
+    """The id named by the ``Formats:`` line, the date and the title's line index.
+
+    Only the Formats line, the date line and blank lines may come before the title.
+    """
     date_line = next((m for m in map(_DATE_LINE.match, lines) if m), None)
     if date_line is None:
         raise InvalidRecord("no date line: expected '### [YYYY-MM-DD](...)'")
@@ -81,47 +79,94 @@ def parse_seed(text: str) -> Event:
     title_at = next((i for i, line in enumerate(lines) if _TITLE.match(line)), None)
     if title_at is None:
         raise InvalidRecord("no title: expected a '# ' heading")
+    formats_id = None
+    formats_seen = False
+    for number, line in enumerate(lines, start=1):
+        if line.startswith("Formats:"):
+            if formats_seen or number > title_at:
+                raise InvalidRecord(f"line {number}: one 'Formats:' line only, before the title")
+            formats_seen = True
+            found = id_from_link(line)
+            if found:
+                formats_id = check_id(found[0], "Formats link id")
+        elif number <= title_at and line.strip() and not _DATE_LINE.match(line):
+            raise InvalidRecord(f"line {number}: text before the '# ' title")
+    return formats_id, date, title_at
+
+
+def _items(lines: list[tuple[int, str]], section: str) -> list[tuple[int, re.Match[str]]]:
+    """The ``1. [text](url) rest`` items of a section; InvalidRecord at any other text."""
+    items = []
+    for number, line in lines:
+        if not line.strip():
+            continue
+        item = _ITEM.match(line)
+        if not item:
+            raise InvalidRecord(f"line {number}: expected a '1. [text](url)' item in {section}")
+        items.append((number, item))
+    return items
+
+
+def parse_seed(text: str) -> Event:
+    """Parse an event page.  Raises InvalidRecord naming what is missing or wrong.
+
+    Nothing on the page is dropped: text the format has no place for (before the
+    title, under an unknown heading, a second title, a list item that is not a
+    link) rejects the page rather than losing part of it.
+    """
+    lines = text.splitlines()
+    formats_id, date, title_at = _header(lines)
     title = _clean(_TITLE.match(lines[title_at]).group(1))  # type: ignore[union-attr]
     if not title:
         raise InvalidRecord("the '# ' heading is empty")
 
     body_lines: list[str] = []
-    sections: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in lines[title_at + 1 :]:
+    sections: dict[str, list[tuple[int, str]]] = {}
+    current: list[tuple[int, str]] | None = None
+    for number, line in enumerate(lines[title_at + 1 :], start=title_at + 2):
         section = _SECTION.match(line)
         if section:
-            current = sections.setdefault(section.group(1).strip().lower(), [])
+            name = section.group(1).strip().lower()
+            if name not in _SECTIONS or name in sections:
+                raise InvalidRecord(
+                    f"line {number}: unexpected heading {line.strip()!r}; "
+                    "a page has one '### Sources:' and one '### Related:' list"
+                )
+            current = sections[name] = []
+        elif _TITLE.match(line):
+            raise InvalidRecord(f"line {number}: a second '# ' title")
         elif current is None:
             body_lines.append(line)
         else:
-            current.append(line)
+            current.append((number, line))
     paragraphs = re.split(r"\n\s*\n", "\n".join(body_lines))
     body = "\n\n".join(p for p in (_clean(p) for p in paragraphs) if p)
 
     sources: list[Source] = []
     image = None
-    for line in sections.get("sources", []):
-        item = _ITEM.match(line)
-        if not item:
-            continue
+    for number, item in _items(sections.get("sources", []), "'### Sources:'"):
         name, url = _clean(item.group("text")), item.group("url") or None
-        if name.lower() == _COVER_IMAGE:
-            image = image or url
-        elif name:
+        if not name or item.group("rest").strip():
+            raise InvalidRecord(f"line {number}: a source is '1. [name](url)'")
+        if name.lower() != _COVER_IMAGE:
             sources.append(Source(name, url))
+        elif image is None:
+            image = url
+        else:
+            raise InvalidRecord(f"line {number}: a second Cover Image")
 
     related: list[RelatedLink] = []
     entities: list[str] = []
-    for line in sections.get("related", []):
-        item = _ITEM.match(line)
-        if not item:
-            continue
+    for number, item in _items(sections.get("related", []), "'### Related:'"):
         target = id_from_link(item.group("url"))
-        if target is None:
-            continue
-        context_match = _CONTEXT.search(item.group("rest"))
-        context = _clean(context_match.group(1)) if context_match else None
+        rest = _RELATED_REST.fullmatch(item.group("rest"))
+        if target is None or rest is None:
+            raise InvalidRecord(
+                f"line {number}: a related event is "
+                "'1. [title](/news/YYYY/MM/DD/<slug>.md) _Context: entity_'"
+            )
+        check_id(target[0], f"line {number}: related id")
+        context = _clean(rest.group("context") or "") or None
         related.append(RelatedLink(target[0], _clean(item.group("text")), target[1], context))
         if context and context not in entities:
             entities.append(context)

@@ -12,7 +12,7 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-from indexer.formats.fields import parse_date, title_from_text
+from indexer.formats.fields import check_id, parse_date, title_from_text
 from indexer.formats.reject import InvalidRecord
 from search.event import Event, Source
 
@@ -33,10 +33,49 @@ def name_from_wiki_url(url: str) -> str | None:
     return title or None
 
 
-def _name(value: Any) -> str | None:
+def _name(record: dict[str, Any], key: str) -> str | None:
+    """The name of a category or story: an object with a ``name``, or a string."""
+    value = record.get(key)
+    if value is None:
+        return None
     if isinstance(value, dict):
         value = value.get("name")
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    if not isinstance(value, str):
+        raise InvalidRecord(f"{key} must be an object with a name, or a string")
+    return value.strip() or None
+
+
+def _items(record: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """The objects of the list ``key`` (no list: none)."""
+    value = record.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidRecord(f"{key} must be a list, not {type(value).__name__}")
+    for number, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise InvalidRecord(f"{key}[{number}] must be an object, not {type(item).__name__}")
+    return value
+
+
+def _entity_name(entity: dict[str, Any], number: int) -> str:
+    url = entity.get("wikiURL")
+    name = name_from_wiki_url(url) if isinstance(url, str) else None
+    if name is None and isinstance(entity.get("name"), str):
+        name = entity["name"].strip() or None
+    if name is None:
+        raise InvalidRecord(f"entity[{number}] has neither a wikiURL nor a name")
+    return name
+
+
+def _source(source: dict[str, Any], number: int) -> Source:
+    name = source.get("sourceName")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidRecord(f"source[{number}] has no sourceName")
+    url = source.get("url")
+    if url is not None and not isinstance(url, str):
+        raise InvalidRecord(f"source[{number}].url must be a string")
+    return Source(name.strip(), url or None)
 
 
 def parse_wikitimes(record: dict[str, Any]) -> Event:
@@ -44,37 +83,25 @@ def parse_wikitimes(record: dict[str, Any]) -> Event:
     raw_id = record.get("id")
     if not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool) or not str(raw_id).strip():
         raise InvalidRecord("record has no id")
+    event_id = check_id(f"cep-{str(raw_id).strip()}")
     date = parse_date(record.get("date"), "date")
     description = record.get("description")
-    if not isinstance(description, str) or not description.strip():
+    if not isinstance(description, str):
         raise InvalidRecord("record has no description")
     # The export leaves separators behind at the end of some descriptions ("... . , ").
     body = re.sub(r"[\s,]+$", "", re.sub(r"\s+", " ", description)).strip()
-
-    entities: list[str] = []
-    for entity in record.get("entity") or []:
-        if not isinstance(entity, dict):
-            continue
-        url = entity.get("wikiURL")
-        name = (name_from_wiki_url(url) if isinstance(url, str) else None) or _name(entity)
-        if name and name not in entities:
-            entities.append(name)
-
-    sources = []
-    for source in record.get("source") or []:
-        if isinstance(source, dict) and isinstance(source.get("sourceName"), str):
-            url = source.get("url")
-            sources.append(
-                Source(source["sourceName"].strip(), url if isinstance(url, str) else None)
-            )
-
+    if not body:
+        raise InvalidRecord("record has no description")
+    entities = list(
+        dict.fromkeys(_entity_name(e, n) for n, e in enumerate(_items(record, "entity")))
+    )
     return Event(
-        id=f"cep-{str(raw_id).strip()}",
+        id=event_id,
         date=date,
         title=title_from_text(body),
         body=body,
         entities=tuple(entities),
-        sources=tuple(sources),
-        category=_name(record.get("category")),
-        story=_name(record.get("belongsToStory")),
+        sources=tuple(_source(s, n) for n, s in enumerate(_items(record, "source"))),
+        category=_name(record, "category"),
+        story=_name(record, "belongsToStory"),
     )
