@@ -37,7 +37,7 @@ from bench.index_bench import rebuild
 from bench.queries import SEARCH_KINDS, build_log
 from bench.results import print_table, save_result
 from bench.server import Server
-from bench.stats import machine, median, percentile, rss_mb
+from bench.stats import cpu_busy_seconds, machine, median, percentile, rss_mb
 
 __all__ = ["Sample", "load", "main", "probe_routes", "run_http_bench"]
 
@@ -178,6 +178,7 @@ def _phase(
 ) -> dict[str, Any]:
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     workers_before = server.workers_cpu_seconds()
+    busy_before = cpu_busy_seconds()
     samples, seconds = load(
         server.host, server.port, requests, concurrency, max_requests, max_seconds
     )
@@ -186,6 +187,7 @@ def _phase(
         cpu_after.ru_stime - cpu_before.ru_stime
     )
     workers_cpu = server.workers_cpu_seconds() - workers_before
+    others_cpu = max(0.0, cpu_busy_seconds() - busy_before - client_cpu - workers_cpu)
     ok = [s for s in samples if s.status == 200]
     kinds = sorted({s.kind for s in samples})
     return {
@@ -202,6 +204,9 @@ def _phase(
         "worker_cpu_ms_per_request": round(workers_cpu * 1000 / len(samples), 2)
         if samples
         else 0.0,
+        # CPU other processes on the machine used meanwhile, in cores: a busy machine
+        # makes the figures of this phase worse than the service's.
+        "others_cpu_share": round(others_cpu / seconds, 2) if seconds else 0.0,
     }
 
 
@@ -226,6 +231,7 @@ def _median_phase(phases: Sequence[dict[str, Any]]) -> dict[str, Any]:
         },
         "client_cpu_share": med(lambda p: p["client_cpu_share"]),
         "worker_cpu_ms_per_request": med(lambda p: p["worker_cpu_ms_per_request"]),
+        "others_cpu_share": med(lambda p: p["others_cpu_share"]),
     }
 
 
@@ -295,6 +301,7 @@ def print_http(result: dict[str, Any]) -> None:
                     phase["errors"],
                     phase["client_cpu_share"],
                     phase["worker_cpu_ms_per_request"],
+                    phase["others_cpu_share"],
                 ]
             )
     print_table(
@@ -309,6 +316,7 @@ def print_http(result: dict[str, Any]) -> None:
             "errors",
             "client CPU",
             "worker CPU ms/req",
+            "others' CPU",
         ],
         rows,
     )

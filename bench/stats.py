@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["machine", "median", "percentile", "revision", "rss_mb"]
+__all__ = ["cpu_busy_seconds", "machine", "median", "percentile", "revision", "rss_mb"]
 
 
 def median(values: Sequence[float]) -> float:
@@ -25,6 +25,19 @@ def percentile(values: Sequence[float], pct: float) -> float:
     ordered = sorted(values)
     rank = max(1, min(len(ordered), round(pct / 100.0 * len(ordered) + 0.5)))
     return float(ordered[rank - 1])
+
+
+def cpu_busy_seconds() -> float:
+    """CPU seconds every process on the machine has used since boot (all cores), from
+    /proc/stat: the difference over a measurement, less the benchmark's own CPU, is
+    what other processes took from it."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = fh.readline().split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def _status_kb(pid: int, key: str) -> int | None:
