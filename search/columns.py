@@ -1,23 +1,29 @@
-"""Per-segment columnar data for facets and date sorting, as numpy arrays.
+"""Per-segment columnar data for facets, dates and scoring, as numpy arrays.
 
 A whoosh segment never changes once written (deletions are kept apart), so its
-arrays are computed once, on first use, and cached per process under the
-segment's id.  A new generation or an incremental write brings new segments and
-so new cache entries; entries of segments no longer read are dropped when a
-newer snapshot is built.
+arrays are computed once and kept twice: on disk beside the index, as
+``columns/<segment id>.npz`` (the writers compute them when they commit, so no
+worker pays for it), and in each process's memory under the segment's id.  A
+new generation or an incremental write brings new segments and so new entries;
+entries of segments no longer read are dropped when a newer snapshot is built.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from search.postings import read_lengths
-from search.schema import FACET_FIELDS
+from search.dates import bucket_of_days
+from search.postings import read_lengths, read_postings
+from search.schema import DEFAULT_FIELDS, FACET_FIELDS
 
 __all__ = ["ColumnCache", "FacetColumn", "SegmentColumns", "SnapshotColumns"]
 
@@ -25,13 +31,29 @@ IntArray = npt.NDArray[np.int64]
 _SIGN_SHIFT = 1 << 31
 
 
-@dataclass(frozen=True)
+@dataclass
 class FacetColumn:
     """The values of one facet field in one segment, per document (CSR layout)."""
 
     values: list[str]  # segment-local value ordinals -> value
     offsets: IntArray  # document d has ordinals ords[offsets[d]:offsets[d + 1]]
     ords: IntArray
+    _rows: IntArray | None = None  # the document of each entry of ords
+
+    def counts(self, docs: IntArray) -> IntArray:
+        """How many of ``docs`` (segment-local, sorted) carry each value."""
+        size = len(self.offsets) - 1
+        if len(docs) * 8 < size:
+            # Few documents: gather their values.
+            picked = self.ordinals_of(docs)
+        else:
+            # Many: one pass over every entry, keeping those of the documents wanted.
+            if self._rows is None:
+                self._rows = np.repeat(np.arange(size, dtype=np.int64), np.diff(self.offsets))
+            wanted = np.zeros(size, dtype=bool)
+            wanted[docs] = True
+            picked = self.ords[wanted[self._rows]]
+        return np.bincount(picked, minlength=len(self.values))
 
     def ordinals_of(self, docs: IntArray) -> IntArray:
         """The value ordinals of every document in ``docs`` (segment-local docnums)."""
@@ -54,6 +76,7 @@ class SegmentColumns:
     days: IntArray
     facets: dict[str, FacetColumn] = field(default_factory=dict)
     lengths: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
+    buckets: dict[str, IntArray] = field(default_factory=dict)  # by interval, on first use
 
 
 def _read_days(reader: Any, doc_count: int) -> IntArray:
@@ -75,7 +98,7 @@ def _read_facet(reader: Any, fieldname: str, doc_count: int) -> FacetColumn:
     doc_parts: list[IntArray] = []
     ord_parts: list[IntArray] = []
     for term in reader.lexicon(fieldname):
-        docs = np.fromiter(reader.postings(fieldname, term).all_ids(), dtype=np.int64)
+        docs, _ = read_postings(reader, fieldname, term)  # deleted documents included
         ord_parts.append(np.full(len(docs), len(values), dtype=np.int64))
         doc_parts.append(docs)
         values.append(term.decode("utf-8"))
@@ -92,7 +115,7 @@ def _read_facet(reader: Any, fieldname: str, doc_count: int) -> FacetColumn:
 
 
 def read_segment(reader: Any) -> SegmentColumns:
-    """Compute a segment's columns from its column file and postings."""
+    """Compute a segment's columns from its column files and postings."""
     doc_count = reader.doc_count_all()
     return SegmentColumns(
         doc_count=doc_count,
@@ -101,7 +124,77 @@ def read_segment(reader: Any) -> SegmentColumns:
             name: _read_facet(reader, fieldname, doc_count)
             for name, fieldname in FACET_FIELDS.items()
         },
+        lengths={name: read_lengths(reader, name) for name in DEFAULT_FIELDS},
     )
+
+
+COLUMNS_DIR = "columns"
+
+
+def _file(generation_path: Path, segment_id: str) -> Path:
+    return generation_path / COLUMNS_DIR / f"{segment_id}.npz"
+
+
+def save_segment(path: Path, columns: SegmentColumns) -> None:
+    """Write a segment's columns, atomically (a reader sees all of the file or none)."""
+    arrays: dict[str, Any] = {
+        "doc_count": np.array([columns.doc_count]),
+        "days": columns.days.astype(np.int32),
+    }
+    for name, facet in columns.facets.items():
+        arrays[f"facet.{name}.values"] = np.frombuffer(
+            json.dumps(facet.values, ensure_ascii=False).encode(), dtype=np.uint8
+        )
+        arrays[f"facet.{name}.offsets"] = facet.offsets
+        arrays[f"facet.{name}.ords"] = facet.ords.astype(np.int32)
+    for name, lengths in columns.lengths.items():
+        arrays[f"length.{name}"] = lengths.astype(np.float32)
+    path.parent.mkdir(exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+    os.replace(tmp, path)
+
+
+def load_segment(path: Path) -> SegmentColumns:
+    """Read what ``save_segment`` wrote."""
+    with np.load(path) as data:
+        facets = {}
+        for name in FACET_FIELDS:
+            values = json.loads(data[f"facet.{name}.values"].tobytes().decode())
+            facets[name] = FacetColumn(
+                values,
+                data[f"facet.{name}.offsets"].astype(np.int64),
+                data[f"facet.{name}.ords"].astype(np.int64),
+            )
+        return SegmentColumns(
+            doc_count=int(data["doc_count"][0]),
+            days=data["days"].astype(np.int64),
+            facets=facets,
+            lengths={
+                key.split(".", 1)[1]: data[key].astype(np.float64)
+                for key in data.files
+                if key.startswith("length.")
+            },
+        )
+
+
+def warm(generation_path: Path, searcher: Any) -> None:
+    """Compute and save the columns of every segment that has none, and remove the
+    files of segments the index no longer has (merged away).  Writers call it after
+    committing, so that workers find the columns ready."""
+    wanted = set()
+    for reader, _ in searcher.reader().leaf_readers():
+        segment_id = reader.segment().segment_id()
+        wanted.add(f"{segment_id}.npz")
+        path = _file(generation_path, segment_id)
+        if not path.exists():
+            save_segment(path, read_segment(reader))
+    directory = generation_path / COLUMNS_DIR
+    if directory.is_dir():
+        for old in directory.iterdir():
+            if old.name not in wanted and not old.name.startswith("."):
+                old.unlink(missing_ok=True)
 
 
 class ColumnCache:
@@ -111,12 +204,21 @@ class ColumnCache:
         self._lock = threading.Lock()
         self._segments: dict[tuple[str, str], SegmentColumns] = {}
 
-    def get(self, generation: str, reader: Any) -> SegmentColumns:
-        key = (generation, reader.segment().segment_id())
+    def get(self, generation_path: Path, reader: Any) -> SegmentColumns:
+        segment_id = reader.segment().segment_id()
+        key = (generation_path.name, segment_id)
         with self._lock:
             found = self._segments.get(key)
         if found is None:
-            found = read_segment(reader)
+            path = _file(generation_path, segment_id)
+            try:
+                found = load_segment(path)
+            except (OSError, KeyError, ValueError):
+                # Not warmed (or a file of an older layout): compute, and keep it for
+                # the other workers.
+                found = read_segment(reader)
+                with contextlib.suppress(OSError):  # a read-only index serves from memory
+                    save_segment(path, found)
             with self._lock:
                 found = self._segments.setdefault(key, found)
         return found
@@ -135,11 +237,12 @@ class ColumnCache:
 class SnapshotColumns:
     """The columns of every segment a searcher reads, addressed by global docnum."""
 
-    def __init__(self, generation: str, searcher: Any, cache: ColumnCache) -> None:
+    def __init__(self, generation_path: Path, searcher: Any, cache: ColumnCache) -> None:
+        generation = generation_path.name
         leaves = searcher.reader().leaf_readers()
         self.segment_keys = [f"{generation}/{r.segment().segment_id()}" for r, _ in leaves]
         self.keys = {(generation, r.segment().segment_id()) for r, _ in leaves}
-        self.segments = [cache.get(generation, r) for r, _ in leaves]
+        self.segments = [cache.get(generation_path, r) for r, _ in leaves]
         self.bases = np.array([base for _, base in leaves], dtype=np.int64)
         self._readers = [r for r, _ in leaves]
         self._vocab: dict[str, tuple[list[str], list[IntArray]]] = {}
@@ -222,7 +325,18 @@ class SnapshotColumns:
         names, maps = self._global_vocab(facet)
         counts = np.zeros(len(names), dtype=np.int64)
         for i, local in self.split(docs):
-            ords = self.segments[i].facets[facet].ordinals_of(local)
-            if len(ords):
-                counts += np.bincount(maps[i][ords], minlength=len(names))
+            counts[maps[i]] += self.segments[i].facets[facet].counts(local)
         return names, counts
+
+    def buckets(self, docs: IntArray, interval: str) -> IntArray:
+        """Histogram bucket numbers (``dates.bucket_of_days``) of sorted global docnums."""
+        if not len(docs):
+            return np.zeros(0, dtype=np.int64)
+        parts = []
+        for i, local in self.split(docs):
+            segment = self.segments[i]
+            found = segment.buckets.get(interval)
+            if found is None:
+                found = segment.buckets[interval] = bucket_of_days(segment.days, interval)
+            parts.append(found[local])
+        return np.concatenate(parts)

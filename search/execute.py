@@ -169,7 +169,7 @@ class Executor:
             return Matches.empty()
         scorable = field.scorable
         if scorable:
-            df = self.reader.doc_frequency(fieldname, btext)
+            df = self.snap.doc_frequency(fieldname, btext)
             idf = math.log(self.total / (df + 1)) + 1
             average = (self.reader.field_length(fieldname) / self.total) or 1.0
         docs_parts, score_parts = [], []

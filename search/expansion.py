@@ -16,7 +16,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from whoosh import query as wq
 
 from search.analysis import FUNCTION_WORDS
@@ -70,7 +69,7 @@ def expand(
     entity_votes: dict[str, float] = defaultdict(float)
     for docnum, score in first_hits:
         share = score / score_sum
-        event = orjson.loads(snap.searcher.stored_fields(docnum)["event"])
+        event, _ = snap.event(docnum)
         counts: Counter[str] = Counter()
         for token in analyzer(f"{event['title']} {event['body']}", keeporiginal=True):
             if token.original.lower() in FUNCTION_WORDS:
@@ -81,12 +80,12 @@ def expand(
         for term, tf in counts.items():
             if term in asked:
                 continue
-            df = reader.doc_frequency("body", term)
+            df = snap.doc_frequency("body", term)
             if df < 2:
                 continue
             term_votes[term] += share * tf / length * math.log(total / df)
         for entity in snap.columns.values_of("entity", docnum):
-            df = reader.doc_frequency("entity_value", entity)
+            df = snap.doc_frequency("entity_value", entity)
             entity_votes[entity] += share * math.log(total / max(df, 1))
     clauses = []
     terms = _best(term_votes, weights.terms)

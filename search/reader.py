@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from whoosh import index as whoosh_index
 
 from search.analysis import fold
@@ -25,14 +27,47 @@ from search.store import Generation, IndexStore, ReaderLease
 __all__ = ["IndexReader", "Snapshot"]
 
 
+_CACHED_FREQUENCIES = 200_000
+_CACHED_EVENTS = 5_000
+
+
 @dataclass
 class Snapshot:
-    """What one thread reads: a searcher over one generation, and its columns."""
+    """What one thread reads: a searcher over one generation, and its columns.
+
+    It also remembers, for as long as it lives, the document frequencies and the
+    stored events it has looked up: whoosh computes the first over every segment
+    and unpickles the second each time."""
 
     generation: Generation
     searcher: Any
     columns: SnapshotColumns
     lexicons: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    _frequencies: dict[tuple[str, Any], int] = field(default_factory=dict)
+    _events: OrderedDict[int, tuple[dict[str, Any], list[str]]] = field(default_factory=OrderedDict)
+
+    def doc_frequency(self, fieldname: str, text: Any) -> int:
+        """How many documents have the term (deleted ones included, as whoosh counts)."""
+        key = (fieldname, text)
+        found = self._frequencies.get(key)
+        if found is None:
+            if len(self._frequencies) >= _CACHED_FREQUENCIES:
+                self._frequencies.clear()
+            found = self._frequencies[key] = int(
+                self.searcher.reader().doc_frequency(fieldname, text)
+            )
+        return found
+
+    def event(self, docnum: int) -> tuple[dict[str, Any], list[str]]:
+        """The stored event (canonical shape) and the entity names its text mentions."""
+        found = self._events.get(docnum)
+        if found is None:
+            stored = self.searcher.stored_fields(docnum)
+            found = (orjson.loads(stored["event"]), list(stored.get("mentions") or []))
+            self._events[docnum] = found
+            if len(self._events) > _CACHED_EVENTS:
+                self._events.popitem(last=False)
+        return found
 
     @property
     def version(self) -> tuple[str, int]:
@@ -121,7 +156,7 @@ class IndexReader:
         return state
 
     def _snapshot(self, generation: Generation, searcher: Any) -> Snapshot:
-        columns = SnapshotColumns(generation.name, searcher, self.cache)
+        columns = SnapshotColumns(generation.path, searcher, self.cache)
         with self._lock:
             wanted = set(columns.keys)
             for state in self._states:

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import orjson
 from whoosh import query as wq
 
 from search.analysis import FUNCTION_WORDS, fold
@@ -88,7 +87,7 @@ def key_terms(
     for term, tf in counts.items():
         if tf < weights.min_term_freq:
             continue
-        df = reader.doc_frequency("body", term)
+        df = snap.doc_frequency("body", term)
         # The ratio cap is for large indexes; a small one would have no term left.
         if df < weights.min_doc_freq or df > max(weights.max_doc_ratio * total, 10):
             continue
@@ -107,7 +106,7 @@ def _entity_idf(snap: Snapshot, names: Iterable[str]) -> dict[str, float]:
     total = reader.doc_count_all() or 1
     idf = {}
     for name in names:
-        df = reader.doc_frequency("entity_value", name)
+        df = snap.doc_frequency("entity_value", name)
         if df:
             idf[name] = math.log((total + 1) / df)
     return idf
@@ -179,7 +178,7 @@ def find_related(
 
     result: list[RelatedHit] = []
     for score, docnum, shared in hits_out:
-        event = orjson.loads(searcher.stored_fields(docnum)["event"])
+        event, _ = snap.event(docnum)
         if source.duplicate_key and duplicate_key(event["title"], event["body"]) == (
             source.duplicate_key
         ):

@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import orjson
 from whoosh import query as wq
 
 from config import Config
 from search.analysis import text_analyzer
-from search.dates import bucket_keys, bucket_of_days, choose_interval
+from search.dates import bucket_keys, choose_interval
 from search.deadline import Deadline
 from search.errors import BadRequest, EventNotFound, SearchTimeout
 from search.execute import Executor, Matches
@@ -26,7 +25,13 @@ from search.reader import IndexReader, Snapshot
 from search.related import RelatedQuery, RelatedWeights, duplicate_key, find_related
 from search.spelling import correct
 from search.store import IndexStore
-from search.suggest import PHRASES_FILE, Suggester, read_phrases
+from search.suggest import (
+    PHRASES_FILE,
+    SUGGEST_FILE,
+    Suggester,
+    build_suggester,
+    read_phrases,
+)
 
 __all__ = ["FACETS", "INTERVALS", "MATCHES", "SORTS", "SearchRequest", "SearchService"]
 
@@ -98,7 +103,7 @@ class SearchService:
         )
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._extras_by_version: dict[tuple[str, int], _Extras] = {}
+        self._extras_by_key: dict[tuple[str, int], _Extras] = {}
 
     def _analyzer(self) -> Any:
         analyzer = getattr(self._local, "analyzer", None)
@@ -241,10 +246,12 @@ class SearchService:
         if sort == "relevance" and not isinstance(query, wq.Every):
             return [(docnum, round(score, 4)) for docnum, score in matches.top(last)[first:]]
         docs = matches.docs
-        days = snap.columns.days(docs)
-        order = np.lexsort((docs, days))  # oldest first, then by docnum
+        # One sortable number per document: its day, then its docnum.
+        keys = snap.columns.days(docs) * (1 << 40) + docs
         if sort != "oldest":
-            order = order[::-1]
+            keys = -keys
+        kept = np.argpartition(keys, last)[:last] if last < len(keys) else np.arange(len(keys))
+        order = kept[np.argsort(keys[kept])]
         return [(int(docs[i]), None) for i in order[first:last]]
 
     def _highlight_terms(self, snap: Snapshot, user_query: Any) -> set[str]:
@@ -262,15 +269,14 @@ class SearchService:
     def _result(
         self, snap: Snapshot, docnum: int, score: float | None, terms: set[str]
     ) -> dict[str, Any]:
-        stored = snap.searcher.stored_fields(docnum)
-        event = orjson.loads(stored["event"])
+        event, mentions = snap.event(docnum)
         return {
             "id": event["id"],
             "date": event["date"],
             "title": event["title"],
             "snippet": snippet(event["body"] or event["title"], terms, self._analyzer()),
             # The explicit entities, then the known names the text mentions.
-            "entities": event["entities"] + (stored.get("mentions") or []),
+            "entities": event["entities"] + mentions,
             "sources": event["sources"],
             "category": event["category"],
             "story": event["story"],
@@ -306,7 +312,7 @@ class SearchService:
             interval = choose_interval(first, last)
         if not len(days):
             return {"interval": interval, "buckets": []}
-        buckets = bucket_of_days(days, interval)
+        buckets = snap.columns.buckets(docs, interval)
         low, high = int(buckets.min()), int(buckets.max())
         if high - low + 1 > MAX_BUCKETS:
             raise BadRequest(
@@ -337,7 +343,7 @@ class SearchService:
         docnum = searcher.document_number(id=event_id)
         if docnum is None:
             raise EventNotFound(event_id)
-        event = orjson.loads(searcher.stored_fields(docnum)["event"])
+        event, _ = snap.event(docnum)
         # Explicit links, both directions: the ones it makes and the ones made to it.
         links = {searcher.document_number(id=link["id"]) for link in event["related"]}
         links |= set(_postings(searcher.reader(), "related", event_id))
@@ -399,24 +405,27 @@ class SearchService:
         return {"suggestions": [s.to_dict() for s in found]}
 
     def _extras(self, snap: Snapshot) -> _Extras:
-        """The suggestion table and mention finder of a snapshot, built once per index
-        version and shared by the threads (both are read-only once built)."""
+        """The suggestion table and mention finder of the live generation, shared by the
+        threads (both are read-only).  Writers save both beside the index at every
+        commit; they are read again whenever the saved table changes."""
+        path = snap.generation.path / SUGGEST_FILE
+        try:
+            key: tuple[str, int] = (snap.generation.name, path.stat().st_mtime_ns)
+        except FileNotFoundError:
+            key = (snap.generation.name, -snap.version[1])  # not saved: built here
         with self._lock:
-            found = self._extras_by_version.get(snap.version)
+            found = self._extras_by_key.get(key)
         if found is None:
-            names, counts = snap.columns.facet_counts("entity", snap.columns.live_docs())
-            entries = [(n, "entity", int(c)) for n, c in zip(names, counts, strict=True) if c]
-            entries += [
-                (p, "phrase", c) for p, c in read_phrases(snap.generation.path / PHRASES_FILE)
-            ]
+            if key[1] >= 0:
+                suggester = Suggester.load(path)
+            else:
+                suggester = build_suggester(
+                    snap.columns, read_phrases(snap.generation.path / PHRASES_FILE)
+                )
             vocabulary = MentionVocabulary.load(snap.generation.path / MENTIONS_FILE)
-            found = _Extras(Suggester(entries), vocabulary.finder())
+            found = _Extras(suggester, vocabulary.finder())
             with self._lock:
-                # Keep this version and the ones of threads not yet refreshed.
-                self._extras_by_version = {
-                    k: v for k, v in self._extras_by_version.items() if k[0] == snap.version[0]
-                }
-                self._extras_by_version[snap.version] = found
+                self._extras_by_key = {key: found}
         return found
 
     # Events and the index
@@ -427,8 +436,8 @@ class SearchService:
         docnum = snap.searcher.document_number(id=event_id)
         if docnum is None:
             raise EventNotFound(event_id)
-        data: dict[str, Any] = orjson.loads(snap.searcher.stored_fields(docnum)["event"])
-        return data
+        event, _ = snap.event(docnum)
+        return dict(event)
 
     def stats(self) -> dict[str, Any]:
         """Documents, date range, generation and build time of the live index."""

@@ -1,7 +1,8 @@
 """Search-box suggestions: entity names and title phrases for what a person has typed.
 
 - Entity names come from the entity facet's columns, so their counts (events
-  carrying the name) are exact and follow every index change.
+  carrying the name) are exact; writers rebuild the table (``suggest.json``) at
+  every commit, so it follows every index change.
 - Phrases (one to three title words, not opening or closing on a stop word) are
   counted while events are written and kept in the generation's
   ``phrases.json``.  Counting is bounded in memory: when the table grows past
@@ -18,7 +19,6 @@ the next word, starting at any word (``vladimir pu`` and ``putin`` both find
 from __future__ import annotations
 
 import bisect
-import heapq
 import json
 import re
 from collections import Counter
@@ -26,10 +26,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from search.analysis import fold
+from search.columns import SnapshotColumns
 from search.store import write_atomic
 
-__all__ = ["PhraseCounter", "Suggester", "Suggestion"]
+__all__ = ["SUGGEST_FILE", "PhraseCounter", "Suggester", "Suggestion", "build_suggester"]
 
 _WORD = re.compile(r"\w+(?:[.'’]\w+)*", re.UNICODE)
 _STOP_WORDS = """a an and are as at be by for from has have he her his in is it its of on or
@@ -100,41 +103,54 @@ def read_phrases(path: Path) -> list[tuple[str, int]]:
     return [(p, int(c)) for p, c in json.loads(path.read_text(encoding="utf-8"))]
 
 
-class Suggester:
-    """A prefix table over entity names and phrases; immutable once built."""
+_KIND_ORDER = {"entity": 0, "phrase": 1}
+SUGGEST_FILE = "suggest.json"
 
-    def __init__(self, entries: Iterable[tuple[str, str, int]]) -> None:
-        # Each entry is reachable from every word it contains: (folded suffix, entry).
-        self.entries: list[Suggestion] = []
-        keyed: list[tuple[str, int]] = []
-        seen: dict[str, int] = {}
+
+class Suggester:
+    """A prefix table over entity names and phrases, ranked once: entry ``i`` is the
+    ``i``-th most frequent, so the best matches of a prefix are its smallest entries.
+    Immutable once built; writers build it and save it beside the index."""
+
+    def __init__(
+        self,
+        entries: list[tuple[str, str, int]],
+        keys: list[str],
+        targets: list[int],
+        ahead: dict[str, list[int]],
+    ) -> None:
+        self.entries = entries  # (text, kind, count), best first
+        self.keys = keys  # folded word-suffixes of the entries, sorted
+        self.targets = np.asarray(targets, dtype=np.int32)  # key -> entry
+        # Short prefixes match much of the table: their best entries are kept ready.
+        self.ahead = ahead
+
+    @classmethod
+    def build(cls, entries: Iterable[tuple[str, str, int]]) -> Suggester:
+        """Rank entries (most events first; an entity before a phrase of the same words)."""
+        kept: dict[str, tuple[str, str, int]] = {}
         for text, kind, count in entries:
             folded = fold(text)
             if not folded or count <= 0:
                 continue
-            if folded in seen:  # the same words as an entity and a phrase: keep the entity
-                continue
-            seen[folded] = len(self.entries)
-            self.entries.append(Suggestion(text, kind, count))
+            old = kept.get(folded)
+            if old is None or (_KIND_ORDER[kind], -count) < (_KIND_ORDER[old[1]], -old[2]):
+                kept[folded] = (text, kind, count)
+        ranked = sorted(kept.items(), key=lambda fe: (-fe[1][2], _KIND_ORDER[fe[1][1]], fe[0]))
+        keyed: list[tuple[str, int]] = []
+        ahead: dict[str, list[int]] = {}
+        for rank, (folded, _) in enumerate(ranked):
             words = folded.split(" ")
             for i in range(len(words)):
-                keyed.append((" ".join(words[i:]), len(self.entries) - 1))
+                key = " ".join(words[i:])
+                keyed.append((key, rank))
+                for length in range(1, min(_PRECOMPUTED_PREFIX, len(key)) + 1):
+                    best = ahead.setdefault(key[:length], [])
+                    if len(best) < _KEEP and (not best or best[-1] != rank):
+                        best.append(rank)
         keyed.sort()
-        self.keys = [k for k, _ in keyed]
-        self.targets = [t for _, t in keyed]
-        self.ahead: dict[str, list[int]] = {}
-        for length in range(1, _PRECOMPUTED_PREFIX + 1):
-            groups: dict[str, set[int]] = {}
-            for key, target in keyed:
-                if len(key) >= length:
-                    groups.setdefault(key[:length], set()).add(target)
-            for prefix, targets in groups.items():
-                self.ahead[prefix] = self._best(targets, _KEEP)
-
-    def _best(self, targets: Iterable[int], size: int) -> list[int]:
-        entries = self.entries
-        return heapq.nsmallest(
-            size, set(targets), key=lambda t: (-entries[t].count, entries[t].kind, t)
+        return cls(
+            [entry for _, entry in ranked], [k for k, _ in keyed], [t for _, t in keyed], ahead
         )
 
     def suggest(self, typed: str, size: int) -> list[Suggestion]:
@@ -143,7 +159,34 @@ class Suggester:
         if not prefix:
             return []
         if len(prefix) <= _PRECOMPUTED_PREFIX and size <= _KEEP:
-            return [self.entries[t] for t in self.ahead.get(prefix, [])[:size]]
-        lo = bisect.bisect_left(self.keys, prefix)
-        hi = bisect.bisect_left(self.keys, prefix + "\U0010ffff")
-        return [self.entries[t] for t in self._best(self.targets[lo:hi], size)]
+            best = self.ahead.get(prefix, [])[:size]
+        else:
+            lo = bisect.bisect_left(self.keys, prefix)
+            hi = bisect.bisect_left(self.keys, prefix + "\U0010ffff")
+            best = np.unique(self.targets[lo:hi])[:size].tolist()
+        return [Suggestion(*self.entries[t]) for t in best]
+
+    def save(self, path: Path) -> None:
+        data = {
+            "entries": self.entries,
+            "keys": self.keys,
+            "targets": self.targets.tolist(),
+            "ahead": self.ahead,
+        }
+        write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+
+    @classmethod
+    def load(cls, path: Path) -> Suggester:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        entries = [(text, kind, count) for text, kind, count in data["entries"]]
+        return cls(entries, data["keys"], data["targets"], data["ahead"])
+
+
+def build_suggester(columns: SnapshotColumns, phrases: Iterable[tuple[str, int]]) -> Suggester:
+    """The table for an index: its entity names with the live events carrying them, and
+    title phrases with their counts."""
+    names, counts = columns.facet_counts("entity", columns.live_docs())
+    present = np.flatnonzero(counts)
+    entries = [(names[i], "entity", int(counts[i])) for i in present]
+    entries += [(phrase, "phrase", count) for phrase, count in phrases]
+    return Suggester.build(entries)

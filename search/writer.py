@@ -16,17 +16,20 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 
+from search.columns import ColumnCache, SnapshotColumns, warm
 from search.errors import BuildFailed
 from search.event import Event
 from search.mentions import MENTIONS_FILE, MentionVocabulary
 from search.schema import build_schema, document
 from search.store import Generation, IndexStore
-from search.suggest import PHRASES_FILE, PhraseCounter
+from search.suggest import PHRASES_FILE, SUGGEST_FILE, PhraseCounter, build_suggester
 
 __all__ = ["GenerationBuilder", "LiveUpdater"]
 
 # Memory the whoosh writer may use before it spills postings to disk.
 _LIMIT_MB = 256
+# Title phrases offered as suggestions: the most frequent ones.
+PHRASES_KEPT = 200_000
 
 
 def _drop_earlier_copies(ix: Any, ids: Iterable[str]) -> int:
@@ -70,9 +73,15 @@ class _Extras:
         self.phrases.add(event.title)
         return document(event, mentions)
 
-    def save(self) -> None:
+    def save(self, searcher: Any) -> None:
+        """Keep the phrases and the vocabulary, ready the columns of new segments and
+        the suggestion table for the index as committed (``searcher``)."""
         self.phrases.save(self.path / PHRASES_FILE)
         self.vocabulary.save(self.path / MENTIONS_FILE)
+        warm(self.path, searcher)
+        columns = SnapshotColumns(self.path, searcher, ColumnCache())
+        phrases = self.phrases.counts.most_common(PHRASES_KEPT)
+        build_suggester(columns, phrases).save(self.path / SUGGEST_FILE)
 
 
 class GenerationBuilder:
@@ -121,9 +130,11 @@ class GenerationBuilder:
         """Commit, drop replaced copies, check the result and write meta.json."""
         self._writer.commit()
         _drop_earlier_copies(self._ix, self._duplicated)
-        self._extras.save()
+        with self._ix.searcher() as searcher:
+            self._extras.save(searcher)
         with self._ix.searcher() as searcher:
             count = searcher.doc_count()
+            warm(self.generation.path, searcher)
         if count != len(self._seen):
             raise BuildFailed(
                 f"check failed: {count} documents in the new index, {len(self._seen)} expected"
@@ -210,7 +221,8 @@ class LiveUpdater:
         self._before.close()
         self._writer.commit()
         _drop_earlier_copies(self._ix, self._duplicated)
-        self._extras.save()
+        with self._ix.searcher() as searcher:
+            self._extras.save(searcher)
 
     def cancel(self) -> None:
         """Drop uncommitted changes."""
