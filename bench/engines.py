@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import sqlite3
+import string
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -45,7 +47,14 @@ from search.dates import bucket_keys, bucket_of_days, choose_interval
 from search.event import Event
 from search.schema import source_domain
 
-__all__ = ["Engine", "OursEngine", "Outcome", "SqliteEngine", "TantivyEngine"]
+__all__ = [
+    "Engine",
+    "OursEngine",
+    "Outcome",
+    "SqliteEngine",
+    "TantivyEngine",
+    "stop_words",
+]
 
 Pairs = list[tuple[str, int]]
 _BATCH = 5000
@@ -56,6 +65,7 @@ WORD_FIELDS: dict[str, float] = dict(
 )
 _TEXT_FIELDS = tuple(WORD_FIELDS)
 _WORD_PATTERN = r"\w+(\.?\w+)*"  # the service's tokenizer
+_STOPS_FILE = "stop_words.json"
 _EXACT_SEGMENT_SIZE = 1 << 24  # more values than any segment holds: exact term counts
 
 
@@ -66,6 +76,7 @@ class Outcome:
     total: int
     ids: list[str] = field(default_factory=list)
     facets: dict[str, Any] = field(default_factory=dict)
+    timed_out: bool = False  # a partial answer (the service's search time limit)
 
 
 class Engine(Protocol):
@@ -127,7 +138,10 @@ class OursEngine:
     """The service's own search layer: literal (as the peers), or with its defaults."""
 
     def __init__(self, index_dir: Path, literal: bool = True) -> None:
-        self.service = SearchService(Config.from_env({}, index_dir=index_dir))
+        settings = {f.name for f in dataclasses.fields(Config)}
+        # No time limit: every answer is complete, whatever the machine's load.
+        unlimited = {"search_timeout": 3600.0} if "search_timeout" in settings else {}
+        self.service = SearchService(Config.from_env({}, index_dir=index_dir, **unlimited))
         self.name = "ours" if literal else "ours-default"
         known = {f.name for f in dataclasses.fields(SearchRequest)}
         self.overrides: dict[str, Any] = (
@@ -137,7 +151,11 @@ class OursEngine:
     def run(self, query: Query, facets: bool) -> Outcome:
         request = query.search_request(facets=facets, highlight=False)
         found = self.service.search(dataclasses.replace(request, **self.overrides))
-        out = Outcome(found["total"], [r["id"] for r in found["results"]])
+        out = Outcome(
+            found["total"],
+            [r["id"] for r in found["results"]],
+            timed_out=bool(found.get("timed_out")),
+        )
         for name, value in found["facets"].items():
             if name == "date":
                 buckets = [(b["key"], b["count"]) for b in value["buckets"]]
@@ -318,21 +336,20 @@ class SqliteEngine:
         self.db.close()
 
 
-def _stop_words() -> list[str]:
-    """The stop words of the service's analyzer (its stop filter's list)."""
-    for part in text_analyzer().items:
-        stops = getattr(part, "stops", None)
-        if stops:
-            return sorted(stops)
-    return []
+def stop_words(vocabulary: Iterable[str]) -> list[str]:
+    """The words of ``vocabulary`` the service's analyzer drops, and every one-character
+    token (the service keeps no word shorter than two characters)."""
+    analyzer = text_analyzer()
+    dropped = {w.lower() for w in vocabulary if not [t.text for t in analyzer(w)]}
+    return sorted(dropped | set(string.ascii_lowercase) | set(string.digits))
 
 
-def _analyzer() -> Any:
+def _analyzer(stops: list[str]) -> Any:
     return (
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(_WORD_PATTERN))
         .filter(tantivy.Filter.lowercase())
         .filter(tantivy.Filter.ascii_fold())
-        .filter(tantivy.Filter.custom_stopword(_stop_words()))
+        .filter(tantivy.Filter.custom_stopword(stops))
         .filter(tantivy.Filter.stemmer("english"))
         .build()
     )
@@ -358,16 +375,19 @@ class TantivyEngine:
 
     def __init__(self, path: Path) -> None:
         self.index = tantivy.Index.open(str(path))
-        self.index.register_tokenizer("ours", _analyzer())
+        stops = json.loads((path / _STOPS_FILE).read_text())
+        self.index.register_tokenizer("ours", _analyzer(stops))
         self.schema = self.index.schema
         self.searcher = self.index.searcher()
 
     @classmethod
-    def build(cls, events: Iterable[Event], path: Path) -> TantivyEngine:
-        """Write a new index of ``events`` in the directory ``path``."""
+    def build(cls, events: Iterable[Event], path: Path, stops: list[str]) -> TantivyEngine:
+        """Write a new index of ``events`` in the directory ``path``, dropping ``stops``
+        as the service does (see ``stop_words``)."""
         path.mkdir(parents=True, exist_ok=True)
+        (path / _STOPS_FILE).write_text(json.dumps(stops))
         index = tantivy.Index(_tantivy_schema(), str(path), reuse=False)
-        index.register_tokenizer("ours", _analyzer())
+        index.register_tokenizer("ours", _analyzer(stops))
         writer = index.writer(heap_size=512_000_000, num_threads=2)
         for chunk in _chunks(events):
             _, months, years = _bucket_columns([e.date.toordinal() for e in chunk])

@@ -53,6 +53,7 @@ class Sample:
     kind: str
     status: int
     ms: float
+    partial: bool = False  # the service answered with what it had found in its time limit
 
 
 class _Connection:
@@ -63,7 +64,7 @@ class _Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def get(self, path: str) -> int:
+    async def get(self, path: str) -> tuple[int, bool]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
@@ -80,10 +81,10 @@ class _Connection:
             if ":" in line:
                 name, value = line.split(":", 1)
                 headers[name.strip().lower()] = value.strip()
-        await self.reader.readexactly(int(headers.get("content-length", "0")))
+        body = await self.reader.readexactly(int(headers.get("content-length", "0")))
         if headers.get("connection", "").lower() == "close":
             await self.close()
-        return status
+        return status, b'"timed_out":true' in body
 
     async def close(self) -> None:
         if self.writer is not None:
@@ -115,11 +116,12 @@ async def _load(
                 next_index += 1
                 started = time.perf_counter()
                 try:
-                    status = await asyncio.wait_for(connection.get(path), timeout)
+                    status, partial = await asyncio.wait_for(connection.get(path), timeout)
                 except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError):
-                    status = 0
+                    status, partial = 0, False
                     await connection.close()
-                samples.append(Sample(kind, status, (time.perf_counter() - started) * 1000))
+                elapsed = (time.perf_counter() - started) * 1000
+                samples.append(Sample(kind, status, elapsed, partial))
         finally:
             await connection.close()
 
@@ -194,6 +196,7 @@ def _phase(
         "concurrency": concurrency,
         "requests": len(samples),
         "errors": len(samples) - len(ok),
+        "timed_out": sum(1 for s in samples if s.partial),
         "statuses": sorted({s.status for s in samples}),
         "seconds": round(seconds, 2),
         "rps": round(len(samples) / seconds, 1) if seconds else 0.0,
@@ -222,6 +225,7 @@ def _median_phase(phases: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "concurrency": phases[0]["concurrency"],
         "requests": sum(p["requests"] for p in phases),
         "errors": sum(p["errors"] for p in phases),
+        "timed_out": sum(p.get("timed_out", 0) for p in phases),
         "rps": med(lambda p: p["rps"]),
         "all": {f: med(lambda p, f=f: p["all"][f]) for f in figures},
         "search": {f: med(lambda p, f=f: p["search"][f]) for f in figures},
@@ -298,7 +302,7 @@ def print_http(result: dict[str, Any]) -> None:
                     s["p50_ms"],
                     s["p95_ms"],
                     s["p99_ms"],
-                    phase["errors"],
+                    f"{phase['errors']} / {phase.get('timed_out', 0)}",
                     phase["client_cpu_share"],
                     phase["worker_cpu_ms_per_request"],
                     phase["others_cpu_share"],
@@ -313,7 +317,7 @@ def print_http(result: dict[str, Any]) -> None:
             "p50 ms",
             "p95 ms",
             "p99 ms",
-            "errors",
+            "errors / partial",
             "client CPU",
             "worker CPU ms/req",
             "others' CPU",

@@ -25,7 +25,7 @@ from typing import Any
 import click
 
 from bench.corpus import CORPUS_OPTION, CorpusInfo, read_corpus_events
-from bench.engines import Engine, OursEngine, Outcome, SqliteEngine, TantivyEngine
+from bench.engines import Engine, OursEngine, Outcome, SqliteEngine, TantivyEngine, stop_words
 from bench.index_bench import rebuild
 from bench.queries import Query, build_log
 from bench.results import print_table, save_result
@@ -52,7 +52,8 @@ def build_engines(
     engines.append(SqliteEngine.build(read_corpus_events(info.path), workdir / "fts5.sqlite"))
     seconds["sqlite"] = time.perf_counter() - started
     started = time.perf_counter()
-    engines.append(TantivyEngine.build(read_corpus_events(info.path), workdir / "tantivy"))
+    stops = stop_words(info.model().words[:5000])
+    engines.append(TantivyEngine.build(read_corpus_events(info.path), workdir / "tantivy", stops))
     seconds["tantivy"] = time.perf_counter() - started
     return engines, {k: round(v, 2) for k, v in seconds.items()}
 
@@ -68,7 +69,7 @@ def _runs(log: Sequence[Query]) -> Iterator[tuple[int, Query, str]]:
 def compare(ours: Outcome, other: Outcome) -> dict[str, bool]:
     """Whether another engine's totals and facets equal ours (facet lists: the same
     counts in order, and the same count for every value both list)."""
-    same = {"total": ours.total == other.total}
+    same = {"total": ours.total == other.total and not (ours.timed_out or other.timed_out)}
     for name, value in ours.facets.items():
         theirs = other.facets.get(name)
         if name == "date":
@@ -184,6 +185,16 @@ def run_peers(
             for name, per_mode in agreement.items()
             for checks in [per_mode[mode]]
         }
+    # Which answers differ from ours (not counting ours with the service's defaults,
+    # which widens queries on purpose).
+    result["disagreements"] = [
+        {"engine": name, "mode": mode, "query": query.describe(), "differs": sorted(differs)}
+        for name, per_mode in agreement.items()
+        if name not in ("ours", "ours-default")
+        for mode in MODES
+        for query, same in zip([q for _, q, m in runs if m == mode], per_mode[mode], strict=True)
+        if (differs := {part for part, ok in same.items() if not ok})
+    ]
     faceted = [q for _, q, m in runs if m == "facets"]
     half = [i for i, q in enumerate(faceted) if q.kind == "half"]
     result["half_facets_ms"] = {
@@ -193,7 +204,7 @@ def run_peers(
 
 
 def print_peers(result: dict[str, Any]) -> None:
-    """The result as tables."""
+    """The result as tables, and the answers that differ from ours."""
     for mode in MODES:
         rows = []
         for name, s in result["modes"][mode].items():
@@ -231,6 +242,12 @@ def print_peers(result: dict[str, Any]) -> None:
                 [name, *(s["by_kind_median_ms"][k] for k in kinds)]
                 for name, s in result["modes"][mode].items()
             ],
+        )
+
+    for item in result.get("disagreements", []):
+        click.echo(
+            f"differs from ours: {item['engine']} {item['mode']} {item['query']} "
+            f"({', '.join(item['differs'])})"
         )
 
 

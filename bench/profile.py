@@ -30,15 +30,21 @@ __all__ = ["main", "profile_rebuild", "profile_search"]
 
 
 def profile_search(
-    info: CorpusInfo, index_dir: Path, kind: str, facets: bool = True, seconds: float = 10.0
+    info: CorpusInfo,
+    index_dir: Path,
+    kind: str,
+    facets: bool = True,
+    seconds: float = 10.0,
+    literal: bool = False,
 ) -> str:
-    """Profile our engine answering the log's entries of ``kind``; the HTML profile."""
+    """Profile our engine answering the log's entries of ``kind`` (with the service's
+    defaults, or literal as in the peers comparison); the HTML profile."""
     from pyinstrument import Profiler
 
     queries = [q for q in build_log(info.model(), info.count, info.seed) if q.kind == kind]
     if not queries:
         raise click.ClickException(f"no {kind!r} entries in the log")
-    engine = OursEngine(index_dir, literal=False)
+    engine = OursEngine(index_dir, literal=literal)
     try:
         for query in queries:  # warm up: open the index, compute the columns
             engine.run(query, facets)
@@ -82,8 +88,15 @@ def profile_rebuild(info: CorpusInfo, count: int) -> str:
     type=click.Path(file_okay=False, path_type=Path),
     help="Our index of that corpus (default: built in a temporary directory).",
 )
-@click.option("--kind", type=click.Choice(SEARCH_KINDS), default="half", show_default=True)
+@click.option(
+    "--kind",
+    "kinds",
+    type=click.Choice(SEARCH_KINDS),
+    multiple=True,
+    help="Query kinds to profile, one profile each (default: half).",
+)
 @click.option("--plain", is_flag=True, help="Profile without facets.")
+@click.option("--literal", is_flag=True, help="All words must match, no query expansion.")
 @click.option("--seconds", type=click.FloatRange(min=0.1), default=10.0, show_default=True)
 @click.option(
     "--rebuild",
@@ -94,8 +107,9 @@ def profile_rebuild(info: CorpusInfo, count: int) -> str:
 def main(
     info: CorpusInfo,
     index_dir: Path | None,
-    kind: str,
+    kinds: tuple[str, ...],
     plain: bool,
+    literal: bool,
     seconds: float,
     rebuild_count: int | None,
 ) -> None:
@@ -108,8 +122,16 @@ def main(
             if index_dir is None or not (index_dir / "CURRENT").exists():
                 index_dir = index_dir or Path(tmp) / "index"
                 rebuild(info.path, index_dir)
-            html = profile_search(info, index_dir, kind, not plain, seconds)
-        name = f"profile-{kind}-{'plain' if plain else 'facets'}-{info.count}.html"
+            for kind in kinds or ("half",):
+                click.echo(f"\n== {kind} ({'plain' if plain else 'facets'}) ==")
+                html = profile_search(info, index_dir, kind, not plain, seconds, literal)
+                mode = ("plain" if plain else "facets") + ("-literal" if literal else "")
+                _save(f"profile-{kind}-{mode}-{info.count}.html", html)
+        return
+    _save(name, html)
+
+
+def _save(name: str, html: str) -> None:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / name).write_text(html)
     click.echo(f"saved {RESULTS_DIR / name}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,23 +43,38 @@ def run_suite(
     rounds: int = 5,
     parts: tuple[str, ...] = PARTS,
     results_dir: Path = RESULTS_DIR,
+    keep_index: Path | None = None,
 ) -> dict[str, Any]:
     """Run the chosen parts at ``size`` events; the combined result."""
     info = ensure_corpus(results_dir / "corpus", size, seed, fmt, learn_from)
     result: dict[str, Any] = {"kind": "suite", "machine": machine(), "corpus": info.describe()}
     with tempfile.TemporaryDirectory(prefix="bench-suite-", dir=results_dir) as tmp:
         index_dir = Path(tmp) / "index"
-        if "index" in parts:
-            result["index"] = run_index_bench(info, runs, keep_index=index_dir, workdir=Path(tmp))
-            print_index(result["index"])
-        if "http" in parts:
-            result["http"] = run_http_bench(
-                info, index_dir, runs, requests, seconds, workdir=Path(tmp)
-            )
-            print_http(result["http"])
-        if "peers" in parts:
-            result["peers"] = run_peers(info, index_dir, rounds, workdir=Path(tmp))
-            print_peers(result["peers"])
+        steps: dict[str, tuple[Callable[[], dict[str, Any]], Callable[[dict[str, Any]], None]]] = {
+            "index": (
+                lambda: run_index_bench(info, runs, keep_index=index_dir, workdir=Path(tmp)),
+                print_index,
+            ),
+            "http": (
+                lambda: run_http_bench(info, index_dir, runs, requests, seconds, workdir=Path(tmp)),
+                print_http,
+            ),
+            "peers": (lambda: run_peers(info, index_dir, rounds, workdir=Path(tmp)), print_peers),
+        }
+        for part in PARTS:
+            if part not in parts:
+                continue
+            run, show = steps[part]
+            try:
+                result[part] = run()
+            except Exception as exc:  # noqa: BLE001 - one part failing must not lose the others
+                result[part] = {"error": f"{type(exc).__name__}: {exc}"}
+                click.echo(f"\n{part} failed: {result[part]['error']}", err=True)
+                continue
+            show(result[part])
+        if keep_index is not None and index_dir.exists():
+            shutil.rmtree(keep_index, ignore_errors=True)
+            shutil.move(index_dir, keep_index)
         shutil.rmtree(index_dir, ignore_errors=True)
     result["targets"] = evaluate(result, size)
     return result
@@ -107,6 +123,11 @@ def print_targets(result: dict[str, Any]) -> None:
     "--rounds", type=click.IntRange(min=1), default=5, show_default=True, help="Peers rounds."
 )
 @click.option("--only", type=click.Choice(PARTS), multiple=True, help="Run only these parts.")
+@click.option(
+    "--keep-index",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the index built by the index part here (for `bench profile`).",
+)
 def main(
     size: int,
     seed: int,
@@ -117,6 +138,7 @@ def main(
     seconds: float,
     rounds: int,
     only: tuple[str, ...],
+    keep_index: Path | None,
 ) -> None:
     """Run the benchmark suite at SIZE events."""
     result = run_suite(
@@ -129,6 +151,7 @@ def main(
         seconds=seconds,
         rounds=rounds,
         parts=only or PARTS,
+        keep_index=keep_index,
     )
     print_targets(result)
     click.echo(f"saved {save_result(result)}")
