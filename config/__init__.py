@@ -81,6 +81,12 @@ SETTINGS: tuple[Setting, ...] = (
         _non_negative_int,
     ),
     Setting(
+        "index_processes",
+        "0",
+        "Processes `indexer rebuild` analyses and writes with (0: one per core).",
+        _non_negative_int,
+    ),
+    Setting(
         "refresh_interval",
         "0.5",
         "Seconds between a worker's checks for a new index generation or new writes.",
@@ -191,6 +197,7 @@ class Config:
     index_dir: Path
     corpus_paths: tuple[Path, ...]
     keep_generations: int
+    index_processes: int
     refresh_interval: float
     max_query_length: int
     max_query_terms: int

@@ -17,6 +17,7 @@ from config import Config, ConfigError
 from indexer import jobs
 from indexer.formats import Reject
 from search import IndexStore, SearchError, SearchService
+from search.writer import default_processes
 
 __all__ = ["cli", "main"]
 
@@ -122,6 +123,7 @@ def rebuild(paths: tuple[Path, ...], index_dir: Path | None, strict: bool) -> No
             keep=config.keep_generations,
             strict=strict,
             progress=_progress(bar),
+            processes=config.index_processes or default_processes(),
         )
     except KeyboardInterrupt:
         bar.done()

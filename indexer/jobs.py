@@ -108,12 +108,20 @@ class _Spool:
                 self.count += 1
                 self.last_copy[event.id] = self.count
 
+    @property
+    def duplicates(self) -> int:
+        """Copies of an id that a later copy replaces."""
+        return self.count - len(self.last_copy)
+
     def events(self, progress: Progress) -> Iterator[Event]:
+        """The events to write: the last copy of each id, in the order read."""
         with open(self.path, "rb") as fh:
             for done, line in enumerate(fh, start=1):
-                yield Event.from_dict(orjson.loads(line))
                 if done % 1000 == 0 or done == self.count:
                     progress.on_indexed(done, self.count)
+                event = Event.from_dict(orjson.loads(line))
+                if self.last_copy[event.id] == done:
+                    yield event
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
@@ -126,8 +134,10 @@ def rebuild(
     keep: int,
     strict: bool = False,
     progress: Progress | None = None,
+    processes: int = 1,
 ) -> JobReport:
-    """Build a new generation from ``paths`` and switch to it.
+    """Build a new generation from ``paths`` with ``processes`` writer processes, and
+    switch to it.
 
     Raises IndexLocked when another writer runs, and BuildFailed (nothing switched)
     when no event was read, when ``strict`` and anything was rejected, or when the
@@ -139,7 +149,7 @@ def rebuild(
     with store.writer_lock("indexer rebuild") as lock:
         report.recovered_lock = lock.recovered_from
         store.remove_leftovers()
-        builder = GenerationBuilder(store)
+        builder = GenerationBuilder(store, processes)
         spool = _Spool(builder.generation.path)
         try:
             with open(builder.generation.path / "rejects.jsonl", "w", encoding="utf-8") as rejects:
@@ -150,10 +160,10 @@ def rebuild(
                 raise BuildFailed(f"{report.rejected} documents rejected and --strict is set")
             builder.learn(spool.vocabulary)
             for event in spool.events(progress):
-                if builder.add(event):
-                    report.indexed += 1
+                builder.add(event)
             spool.remove()
-            report.duplicates = builder.duplicates
+            report.indexed = builder.added
+            report.duplicates = spool.duplicates
             report.events_with_mentions, report.mentions_added = builder.mentions
             builder.finish({"rejected": report.rejected, "files": report.files})
             report.generation = builder.generation.name
@@ -183,11 +193,9 @@ def add(store: IndexStore, paths: Iterable[Path], *, progress: Progress | None =
             try:
                 # Only the last copy of a repeated id is written, so one commit makes the
                 # whole add visible and no moment holds two copies of an id.
-                for number, event in enumerate(spool.events(progress), start=1):
-                    if spool.last_copy[event.id] == number:
-                        updater.upsert(event)
-                    else:
-                        report.duplicates += 1
+                for event in spool.events(progress):
+                    updater.upsert(event)
+                report.duplicates = spool.duplicates
                 updater.commit()
             except BaseException:
                 updater.cancel()

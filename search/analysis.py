@@ -5,13 +5,10 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from whoosh.analysis import (
-    CharsetFilter,
-    LowercaseFilter,
-    RegexTokenizer,
     Token,
     Tokenizer,
 )
@@ -27,7 +24,6 @@ __all__ = [
     "stem",
     "text_analyzer",
     "words",
-    "words_analyzer",
 ]
 
 #: English function words: indexed (phrases need them) but never picked as a text's
@@ -57,6 +53,7 @@ _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\w+(?:[.'’]\w+)*", re.UNICODE)
 
 
+@functools.lru_cache(maxsize=500_000)
 def fold(text: str) -> str:
     """Case- and accent-insensitive form of a value: ``"  München "`` -> ``"munchen"``."""
     if text.isascii():
@@ -127,7 +124,7 @@ class TextAnalyzer(Tokenizer):  # type: ignore[misc]
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos: int | None = None
         # tokenize=False (wildcards, for instance): the whole value is one word.
-        matches = self._PATTERN.finditer(value) if tokenize else [_Whole(value)]
+        matches: Iterable[Any] = self._PATTERN.finditer(value) if tokenize else [_Whole(value)]
         for index, match in enumerate(matches):
             word = match.group(0)
             term = self.term(word)
@@ -172,11 +169,6 @@ class _Whole:
 def text_analyzer() -> Any:
     """Analyzer of title, body and name fields (see TextAnalyzer)."""
     return TextAnalyzer()
-
-
-def words_analyzer() -> Any:
-    """Analyzer of the spelling field: words as written, lower case, accents folded."""
-    return RegexTokenizer(r"[^\W\d_]{2,}") | LowercaseFilter() | CharsetFilter(accent_map)
 
 
 class ValuesTokenizer(Tokenizer):  # type: ignore[misc]

@@ -28,7 +28,6 @@ from search.schema import DEFAULT_FIELDS, FACET_FIELDS
 __all__ = ["ColumnCache", "FacetColumn", "SegmentColumns", "SnapshotColumns"]
 
 IntArray = npt.NDArray[np.int64]
-_SIGN_SHIFT = 1 << 31
 
 
 @dataclass
@@ -85,12 +84,11 @@ def _read_days(reader: Any, doc_count: int) -> IntArray:
     column = reader.column_reader("date", translate=False)
     raw = getattr(column, "_dbfile", None)
     if raw is not None and hasattr(column, "_basepos") and column._count == doc_count:
-        # Fixed-width big-endian ints in whoosh's sortable form (signed value + 2**31):
-        # read the whole column at once.
+        # Fixed-width big-endian signed ints: read the whole column at once.
         data = raw.get(column._basepos, doc_count * 4)
-        return np.frombuffer(data, dtype=">u4").astype(np.int64) - _SIGN_SHIFT
+        return np.frombuffer(data, dtype=">i4").astype(np.int64)
     values = (column[d] for d in range(doc_count))
-    return np.fromiter(values, dtype=np.int64, count=doc_count) - _SIGN_SHIFT
+    return np.fromiter(values, dtype=np.int64, count=doc_count)
 
 
 def _read_facet(reader: Any, fieldname: str, doc_count: int) -> FacetColumn:

@@ -7,9 +7,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-from whoosh import fields
+from whoosh import columns, fields
 
-from search.analysis import ValuesTokenizer, text_analyzer, words_analyzer
+from search.analysis import ValuesTokenizer, text_analyzer
 from search.event import Event
 
 __all__ = [
@@ -42,9 +42,9 @@ def build_schema() -> fields.Schema:
     values = ValuesTokenizer()
     return fields.Schema(
         id=fields.ID(unique=True, stored=True),
-        # Day number (date.toordinal()).  Signed: whoosh's range queries on unsigned
-        # numeric fields miss documents.
-        date=fields.NUMERIC(int, bits=32, signed=True, sortable=True),
+        # Day number (date.toordinal()), as a column only: date filters, sorting and
+        # histograms all read the column (search/columns.py).
+        date=fields.COLUMN(columns.NumericColumn("i")),
         title=fields.TEXT(analyzer=ana, phrase=True),
         body=fields.TEXT(analyzer=ana, phrase=True),
         entity=fields.TEXT(analyzer=ana, phrase=True),
@@ -55,8 +55,6 @@ def build_schema() -> fields.Schema:
         category=fields.ID(analyzer=values),
         story=fields.ID(analyzer=values),
         related=fields.ID(analyzer=values),
-        # Words as written (folded, not stemmed), for "did you mean".
-        spell=fields.KEYWORD(analyzer=words_analyzer(), scorable=False),
         event=fields.STORED(),
         mentions=fields.STORED(),
     )
@@ -85,7 +83,6 @@ def document(event: Event, mentions: Sequence[str] = ()) -> dict[str, Any]:
         "date": event.date.toordinal(),
         "title": event.title,
         "body": event.body,
-        "spell": f"{event.title}\n{event.body}",
         "entity": " ; ".join(entities),
         "source": " ; ".join([*source_names, *domains]),
         "entity_value": entities,

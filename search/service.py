@@ -12,7 +12,7 @@ import numpy as np
 from whoosh import query as wq
 
 from config import Config
-from search.analysis import text_analyzer
+from search.analysis import TextAnalyzer, text_analyzer
 from search.dates import bucket_keys, choose_interval
 from search.deadline import Deadline
 from search.errors import BadRequest, EventNotFound, SearchTimeout
@@ -23,7 +23,7 @@ from search.mentions import MENTIONS_FILE, MentionFinder, MentionVocabulary
 from search.query import Limits, QueryParser, date_filter, values_filter
 from search.reader import IndexReader, Snapshot
 from search.related import RelatedQuery, RelatedWeights, duplicate_key, find_related
-from search.spelling import correct
+from search.spelling import Speller
 from search.store import IndexStore
 from search.suggest import (
     PHRASES_FILE,
@@ -65,10 +65,17 @@ class SearchRequest:
     highlight: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Extras:
     suggester: Suggester
     finder: MentionFinder
+    _speller: Speller | None = None
+
+    def speller(self, analyzer: TextAnalyzer) -> Speller:
+        """Built on first use: only queries with unknown words need it."""
+        if self._speller is None:
+            self._speller = Speller(analyzer, self.suggester.written())
+        return self._speller
 
 
 def _postings(reader: Any, fieldname: str, value: str) -> list[int]:
@@ -159,11 +166,15 @@ class SearchService:
             ),
         }
 
-    @staticmethod
-    def _did_you_mean(snap: Snapshot, text: str) -> str | None:
+    def _did_you_mean(self, snap: Snapshot, text: str) -> str | None:
         if not text.strip():
             return None
-        return correct(snap.searcher.reader(), text)
+        speller = self._extras(snap).speller(self._analyzer())
+        return speller.correct(
+            snap.searcher.reader(),
+            lambda stem: snap.doc_frequency("body", stem) + snap.doc_frequency("title", stem),
+            text,
+        )
 
     def _expansion(
         self,

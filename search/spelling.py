@@ -1,23 +1,26 @@
 """Did you mean: corrections for query words the index does not know, or barely.
 
-Words are compared as written (the ``spell`` field holds every title and body
-word folded but not stemmed).  A word found in at most ``rare`` events is
-replaced by the closest word within one edit (two for words of six letters or
-more; a swap of two letters is one edit) that is at least ``ratio`` times as
-frequent; ties go to the more frequent word.  The query is never rewritten by
-itself: the corrected string is only offered.
+A word is looked up as the index holds it (its stem).  When the stem is in at
+most ``rare`` events, the index's stems within two edits (with the same first
+letter) that are at least ``ratio`` times as frequent are candidates; the
+closest, then the most frequent, wins.  A stem is turned back into a word people
+write from the words of the suggestion table (entity names and title phrases),
+taking the written form closest to what was typed: ``refugess`` -> ``refuge``
+-> ``refugees``.  The query is never rewritten by itself: the corrected string is
+only offered.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from search.analysis import fold
+from search.analysis import TextAnalyzer, fold
 
-__all__ = ["correct", "edit_distance"]
+__all__ = ["Speller", "edit_distance"]
 
-_WORD = re.compile(r"(?<![\w:*])([^\W\d_]{3,})(?![\w:*(])", re.UNICODE)
+_WORD = re.compile(r"(?<![\w:*])([^\W\d_]{3,})(?![\w:*(~])", re.UNICODE)
 _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 
 
@@ -39,40 +42,71 @@ def edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
-def _better_word(reader: Any, word: str, rare: int, ratio: float) -> str | None:
-    known = reader.doc_frequency("spell", word)
-    if known > rare:
-        return None
-    limit = 2 if len(word) >= 6 else 1
-    best: tuple[int, int, str] | None = None
-    # The index's automaton counts a transposition as two edits: ask for two, then
-    # judge by Damerau-Levenshtein distance.
-    for candidate in reader.terms_within("spell", word, 2, prefix=1):
-        if candidate == word:
-            continue
-        frequency = reader.doc_frequency("spell", candidate)
-        if frequency < max(2, ratio * max(known, 1)):
-            continue
-        key = (edit_distance(word, candidate), -frequency, candidate)
-        if key[0] <= limit and (best is None or key < best):
-            best = key
-    return best[2] if best else None
+class Speller:
+    """Corrects query words against one index snapshot."""
 
+    def __init__(
+        self,
+        analyzer: TextAnalyzer,
+        written: Iterable[tuple[str, int]],
+        rare: int = 1,
+        ratio: float = 5.0,
+    ) -> None:
+        """``written``: words people write, with how often (from the suggestion table)."""
+        self.analyzer = analyzer
+        self.rare = rare
+        self.ratio = ratio
+        self._written: dict[str, dict[str, int]] = {}
+        for text, count in written:
+            for word in fold(text).split(" "):
+                if word.isalpha():
+                    stem = analyzer.term(word)
+                    if stem is not None:
+                        forms = self._written.setdefault(stem, {})
+                        forms[word] = forms.get(word, 0) + count
 
-def correct(reader: Any, text: str, rare: int = 1, ratio: float = 5.0) -> str | None:
-    """``text`` with its unknown or rare words corrected, or None when none needs it."""
-    changed = False
+    def _better(self, reader: Any, frequency: Callable[[str], int], typed: str) -> str | None:
+        """The written word to offer for ``typed``, if it needs one."""
+        stem = self.analyzer.term(typed)
+        if stem is None:
+            return None
+        known = frequency(stem)
+        if known > self.rare:
+            return None
+        limit = 2 if len(typed) >= 6 else 1
+        best: tuple[int, int, int, str] | None = None
+        # Stems can be further apart than the words (hungray/hungari, hungary): ask
+        # for one edit more, then judge the written forms.
+        for candidate in reader.terms_within("body", stem, limit + 1, prefix=1):
+            forms = self._written.get(candidate)
+            if candidate == stem or not forms:
+                continue
+            count = frequency(candidate)
+            if count < max(2, self.ratio * max(known, 1)):
+                continue
+            # The written form closest to what was typed, then the most used.
+            word = min(forms, key=lambda w: (edit_distance(typed, w), -forms[w], w))
+            distance = edit_distance(typed, word)
+            key = (distance, -count, -forms[word], word)
+            if distance <= limit and (best is None or key < best):
+                best = key
+        return best[3] if best else None
 
-    def fix(match: re.Match[str]) -> str:
-        nonlocal changed
-        written = match.group(1)
-        if written in _OPERATORS:
-            return written
-        better = _better_word(reader, fold(written), rare, ratio)
-        if better is None:
-            return written
-        changed = True
-        return better.capitalize() if written[:1].isupper() else better
+    def correct(self, reader: Any, frequency: Callable[[str], int], text: str) -> str | None:
+        """``text`` with its unknown or rare words corrected, or None when none needs it.
+        ``frequency(stem)`` tells how common a stem is in the index."""
+        changed = False
 
-    corrected = _WORD.sub(fix, text)
-    return corrected if changed else None
+        def fix(match: re.Match[str]) -> str:
+            nonlocal changed
+            written = match.group(1)
+            if written in _OPERATORS:
+                return written
+            better = self._better(reader, frequency, fold(written))
+            if better is None:
+                return written
+            changed = True
+            return better.capitalize() if written[:1].isupper() else better
+
+        corrected = _WORD.sub(fix, text)
+        return corrected if changed else None

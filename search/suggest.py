@@ -166,6 +166,10 @@ class Suggester:
             best = np.unique(self.targets[lo:hi])[:size].tolist()
         return [Suggestion(*self.entries[t]) for t in best]
 
+    def written(self) -> list[tuple[str, int]]:
+        """Every entry's text with its count: the words people write."""
+        return [(text, count) for text, _, count in self.entries]
+
     def save(self, path: Path) -> None:
         data = {
             "entries": self.entries,

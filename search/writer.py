@@ -1,21 +1,24 @@
 """Writing events: building a new generation, and updating the live one in place.
 
-Both writers keep "the last one wins" for an id that comes twice: the earlier
-copies are deleted once the batch is committed, when their document numbers are
-known.  Callers hold the store's writer lock.
+Callers hold the store's writer lock and give each id once (the indexer keeps
+only the last copy of a repeated id).  After every commit the writer saves what
+readers need beside the whoosh files: the columns of new segments, title
+phrases, the vocabulary of entity mentions and the suggestion table.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
+from whoosh.multiproc import MpWriter
 
+from search.codec import EventCodec
 from search.columns import ColumnCache, SnapshotColumns, warm
 from search.errors import BuildFailed
 from search.event import Event
@@ -26,31 +29,10 @@ from search.suggest import PHRASES_FILE, SUGGEST_FILE, PhraseCounter, build_sugg
 
 __all__ = ["GenerationBuilder", "LiveUpdater"]
 
-# Memory the whoosh writer may use before it spills postings to disk.
+# Memory each whoosh writer may use before it spills postings to disk.
 _LIMIT_MB = 256
 # Title phrases offered as suggestions: the most frequent ones.
 PHRASES_KEPT = 200_000
-
-
-def _drop_earlier_copies(ix: Any, ids: Iterable[str]) -> int:
-    """Delete every copy of each id but the one added last (the highest docnum)."""
-    ids = list(ids)
-    if not ids:
-        return 0
-    deleted = 0
-    writer = ix.writer()
-    try:
-        with ix.searcher() as searcher:
-            for event_id in ids:
-                docnums = sorted(searcher.document_numbers(id=event_id))
-                for docnum in docnums[:-1]:
-                    writer.delete_document(docnum)
-                    deleted += 1
-    except BaseException:
-        writer.cancel()
-        raise
-    writer.commit(merge=False)
-    return deleted
 
 
 class _Extras:
@@ -73,6 +55,11 @@ class _Extras:
         self.phrases.add(event.title)
         return document(event, mentions)
 
+    @property
+    def mentions(self) -> tuple[int, int]:
+        """Events that gained entities from their text, and how many entities they gained."""
+        return self.events_with_mentions, self.mentions_added
+
     def save(self, searcher: Any) -> None:
         """Keep the phrases and the vocabulary, ready the columns of new segments and
         the suggestion table for the index as committed (``searcher``)."""
@@ -87,63 +74,60 @@ class _Extras:
 class GenerationBuilder:
     """Builds a complete new generation beside the live one.
 
-    ``add()`` the events, then ``finish()`` checks and seals the generation and
-    ``publish()`` makes it live.  ``abort()`` (or an exception before ``finish``)
-    removes the partial generation; the live one is never touched.  Entity
-    mentions are looked for with ``vocabulary``, which should have observed every
-    event to be added.
+    ``learn()`` the vocabulary of entity mentions, ``add()`` the events, then
+    ``finish()`` checks and seals the generation and ``publish()`` makes it live.
+    ``abort()`` (or an exception before ``finish``) removes the partial generation;
+    the live one is never touched.  With ``processes`` > 1, that many worker
+    processes analyse and write segments in parallel.
     """
 
-    def __init__(self, store: IndexStore, vocabulary: MentionVocabulary | None = None) -> None:
+    def __init__(self, store: IndexStore, processes: int = 1) -> None:
         self.store = store
         self.generation: Generation = store.new_generation()
         self._ix = whoosh_index.create_in(str(self.generation.path), build_schema())
-        self._writer = self._ix.writer(limitmb=_LIMIT_MB)
-        self._extras = _Extras(
-            self.generation.path, vocabulary or MentionVocabulary(), PhraseCounter()
-        )
-
-    def learn(self, vocabulary: MentionVocabulary) -> None:
-        """Find mentions with ``vocabulary`` from now on (before the first ``add``)."""
-        self._extras = _Extras(self.generation.path, vocabulary, self._extras.phrases)
-        self._seen: set[str] = set()
-        self._duplicated: set[str] = set()
+        if processes > 1:
+            # Each process writes its own segment: no merge at the end.
+            self._writer: Any = MpWriter(
+                self._ix,
+                procs=processes,
+                batchsize=256,
+                multisegment=True,
+                subargs={"codec": EventCodec(), "limitmb": _LIMIT_MB // processes},
+                codec=EventCodec(),
+            )
+        else:
+            self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB)
+        self._extras = _Extras(self.generation.path, MentionVocabulary(), PhraseCounter())
         self.added = 0
         self.started = time.monotonic()
 
-    @property
-    def duplicates(self) -> int:
-        """How many events replaced an earlier event with the same id."""
-        return self.added - len(self._seen)
+    def learn(self, vocabulary: MentionVocabulary) -> None:
+        """Find mentions with ``vocabulary`` (call before the first ``add``)."""
+        self._extras = _Extras(self.generation.path, vocabulary, self._extras.phrases)
 
-    def add(self, event: Event) -> bool:
-        """Add one event; returns False when it replaces an earlier one with its id."""
+    @property
+    def mentions(self) -> tuple[int, int]:
+        return self._extras.mentions
+
+    def add(self, event: Event) -> None:
+        """Add one event (each id once)."""
         self._writer.add_document(**self._extras.document(event))
         self.added += 1
-        if event.id in self._seen:
-            self._duplicated.add(event.id)
-            return False
-        self._seen.add(event.id)
-        return True
 
     def finish(self, extra_meta: dict[str, Any] | None = None) -> Generation:
-        """Commit, drop replaced copies, check the result and write meta.json."""
+        """Commit, check the result, save what readers need and write meta.json."""
         self._writer.commit()
-        _drop_earlier_copies(self._ix, self._duplicated)
-        with self._ix.searcher() as searcher:
-            self._extras.save(searcher)
         with self._ix.searcher() as searcher:
             count = searcher.doc_count()
-            warm(self.generation.path, searcher)
-        if count != len(self._seen):
-            raise BuildFailed(
-                f"check failed: {count} documents in the new index, {len(self._seen)} expected"
-            )
+            if count != self.added:
+                raise BuildFailed(
+                    f"check failed: {count} documents in the new index, {self.added} expected"
+                )
+            self._extras.save(searcher)
         meta = {
             "generation": self.generation.name,
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "documents": count,
-            "duplicates": self.duplicates,
             "events_with_mentions": self._extras.events_with_mentions,
             "mentions_added": self._extras.mentions_added,
             "seconds": round(time.monotonic() - self.started, 3),
@@ -151,11 +135,6 @@ class GenerationBuilder:
         }
         self.generation.write_meta(meta)
         return self.generation
-
-    @property
-    def mentions(self) -> tuple[int, int]:
-        """Events that gained entities from their text, and how many entities they gained."""
-        return self._extras.events_with_mentions, self._extras.mentions_added
 
     def publish(self, keep: int) -> list[str]:
         """Switch the live index to this generation; returns the generations pruned."""
@@ -168,6 +147,11 @@ class GenerationBuilder:
         with contextlib.suppress(Exception):
             self._writer.cancel()
         self.store.discard(self.generation)
+
+
+def default_processes() -> int:
+    """Writer processes for a rebuild: one per core."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
 
 class LiveUpdater:
@@ -184,30 +168,22 @@ class LiveUpdater:
             vocabulary.lowercase_words |= learn.lowercase_words
         self._extras = _Extras(path, vocabulary, PhraseCounter.load(path / PHRASES_FILE))
         self._ix = whoosh_index.open_dir(str(path))
-        self._writer = self._ix.writer(limitmb=_LIMIT_MB)
+        self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB)
         self._before = self._ix.searcher()  # the index as it was, to tell adds from replaces
-        self._seen: set[str] = set()
-        self._duplicated: set[str] = set()
         self.added = 0
         self.replaced = 0
         self.deleted = 0
 
     @property
     def mentions(self) -> tuple[int, int]:
-        """Events that gained entities from their text, and how many entities they gained."""
-        return self._extras.events_with_mentions, self._extras.mentions_added
+        return self._extras.mentions
 
     def upsert(self, event: Event) -> None:
-        """Add an event, replacing any event with its id."""
-        if event.id in self._seen:
-            self._duplicated.add(event.id)
+        """Add an event, replacing any event with its id (each id once per batch)."""
+        if self._before.document_number(id=event.id) is not None:
             self.replaced += 1
         else:
-            self._seen.add(event.id)
-            if self._before.document_number(id=event.id) is not None:
-                self.replaced += 1
-            else:
-                self.added += 1
+            self.added += 1
         self._writer.update_document(**self._extras.document(event))
 
     def delete(self, event_id: str) -> bool:
@@ -220,7 +196,6 @@ class LiveUpdater:
         """Make the changes visible."""
         self._before.close()
         self._writer.commit()
-        _drop_earlier_copies(self._ix, self._duplicated)
         with self._ix.searcher() as searcher:
             self._extras.save(searcher)
 

@@ -4,9 +4,11 @@ Tests compare the two."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
+import orjson
 from whoosh import query as wq
 
 from search.execute import K1, B, term_count
@@ -22,6 +24,10 @@ class Reference:
 
     def live(self) -> list[int]:
         return list(self.reader.all_doc_ids())
+
+    def _day(self, docnum: int) -> int:
+        event = orjson.loads(self.searcher.stored_fields(docnum)["event"])
+        return dt.date.fromisoformat(event["date"]).toordinal()
 
     def term(self, fieldname: str, text: Any, boost: float) -> Scores:
         if fieldname not in self.reader.schema:
@@ -63,9 +69,8 @@ class Reference:
             words = self.run(wq.And([wq.Term(q.fieldname, w, q.boost) for w in q.words]))
             inside = set(self.searcher.docs_for_query(q))
             return {d: v for d, v in words.items() if d in inside}
-        if isinstance(q, wq.NumericRange):
-            inside = set(self.searcher.docs_for_query(q))
-            return {d: (0.0, 0) for d in self.live() if d in inside}
+        if isinstance(q, wq.NumericRange):  # a date range: read each event's own date
+            return {d: (0.0, 0) for d in self.live() if q.start <= self._day(d) <= q.end}
         if isinstance(q, wq.ConstantScoreQuery):
             return {d: (float(q.score), m) for d, (_, m) in self.run(q.child).items()}
         if isinstance(q, wq.AndMaybe):
