@@ -209,13 +209,22 @@ class Executor:
         words = self.run(wq.And([wq.Term(query.fieldname, w, query.boost) for w in query.words]))
         if not len(words.docs):
             return words
-        # whoosh checks the positions; it only looks at documents with every word.
+        # whoosh checks the positions (it only looks at documents with every word);
+        # a segment's answer for a phrase never changes, so it is kept.
         subsearchers = self.searcher.leaf_searchers()
+        words_key = " ".join(query.words).encode() + f"~{query.slop}".encode()
         found_parts = []
         for index, _, base in self.leaves:
             self._check_time()
-            matcher = query.matcher(subsearchers[index][0])
-            found_parts.append(np.fromiter(matcher.all_ids(), dtype=np.int64) + base)
+            leaf = subsearchers[index][0]
+
+            def positions(leaf: Any = leaf) -> tuple[IntArray, FloatArray]:
+                ids = np.fromiter(query.matcher(leaf).all_ids(), dtype=np.int64)
+                return ids, np.zeros(0)
+
+            key = (self.snap.columns.segment_keys[index], f"phrase:{query.fieldname}", words_key)
+            ids, _ = self.cache.get_or_compute(key, positions)
+            found_parts.append(ids + base)
         found = np.concatenate(found_parts) if found_parts else np.zeros(0, dtype=np.int64)
         keep = np.isin(words.docs, found)
         return Matches(words.docs[keep], words.scores[keep], words.matched[keep])

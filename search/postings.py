@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -98,13 +99,24 @@ class PostingsCache:
     def get(
         self, segment_key: str, reader: Any, fieldname: str, term: bytes
     ) -> tuple[IdArray, WeightArray]:
-        key = (segment_key, fieldname, term)
+        """A term's postings in a segment."""
+        return self.get_or_compute(
+            (segment_key, fieldname, term), lambda: read_postings(reader, fieldname, term)
+        )
+
+    def get_or_compute(
+        self,
+        key: tuple[str, str, bytes],
+        compute: Callable[[], tuple[IdArray, WeightArray]],
+    ) -> tuple[IdArray, WeightArray]:
+        """Arrays computed once from an immutable segment (``key`` starts with the
+        segment's key), kept while they fit."""
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
                 return found
-        found = read_postings(reader, fieldname, term)
+        found = compute()
         size = found[0].nbytes + found[1].nbytes
         with self._lock:
             if key not in self._items and size <= self.max_bytes:
