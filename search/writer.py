@@ -9,14 +9,17 @@ phrases, the vocabulary of entity mentions and the suggestion table.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import datetime as dt
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.multiproc import MpWriter
+from whoosh.multiproc import MpWriter, SubWriterTask
 
 from search.codec import EventCodec
 from search.columns import ColumnCache, SnapshotColumns, warm
@@ -71,6 +74,47 @@ class _Extras:
         build_suggester(columns, phrases).save(self.path / SUGGEST_FILE)
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Have the kernel kill this process when its parent dies (Linux).
+
+    A writer process forked by a rebuild inherits the writer lock's file: if the
+    rebuild were killed and its writer processes lived on, waiting for work that
+    never comes, the lock would stay held for ever."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(libc_name, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+class _SubWriter(SubWriterTask):  # type: ignore[misc]
+    """One writer process of a parallel rebuild; it never outlives the rebuild."""
+
+    def run(self) -> None:
+        _die_with_parent()
+        super().run()
+
+
+class _ParallelWriter(MpWriter):  # type: ignore[misc]
+    """whoosh's multiprocess writer, with writer processes that die with the rebuild."""
+
+    def _new_task(self) -> _SubWriter:
+        task = _SubWriter(
+            self.storage,
+            self.indexname,
+            self.jobqueue,
+            self.resultqueue,
+            self.subargs,
+            self.multisegment,
+        )
+        task.daemon = True
+        self.tasks.append(task)
+        task.start()
+        return task
+
+
 class GenerationBuilder:
     """Builds a complete new generation beside the live one.
 
@@ -87,7 +131,7 @@ class GenerationBuilder:
         self._ix = whoosh_index.create_in(str(self.generation.path), build_schema())
         if processes > 1:
             # Each process writes its own segment: no merge at the end.
-            self._writer: Any = MpWriter(
+            self._writer: Any = _ParallelWriter(
                 self._ix,
                 procs=processes,
                 batchsize=256,
