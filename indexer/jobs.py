@@ -7,6 +7,7 @@ and checked; add and delete change the live generation in place.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -127,6 +128,16 @@ class _Spool:
         self.path.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def _writing(store: IndexStore, report: JobReport) -> Iterator[None]:
+    """Hold the writer lock for a job, note a lock recovered from a killed writer,
+    and first clear what killed writers left behind."""
+    with store.writer_lock(f"indexer {report.job}") as lock:
+        report.recovered_lock = lock.recovered_from
+        store.remove_leftovers()
+        yield
+
+
 def rebuild(
     store: IndexStore,
     paths: Iterable[Path],
@@ -146,9 +157,7 @@ def rebuild(
     progress = progress or Progress()
     report = JobReport("rebuild")
     started = time.monotonic()
-    with store.writer_lock("indexer rebuild") as lock:
-        report.recovered_lock = lock.recovered_from
-        store.remove_leftovers()
+    with _writing(store, report):
         builder = GenerationBuilder(store, processes)
         spool = _Spool(builder.generation.path)
         try:
@@ -180,9 +189,7 @@ def add(store: IndexStore, paths: Iterable[Path], *, progress: Progress | None =
     progress = progress or Progress()
     report = JobReport("add")
     started = time.monotonic()
-    with store.writer_lock("indexer add") as lock:
-        report.recovered_lock = lock.recovered_from
-        store.remove_leftovers()
+    with _writing(store, report):
         live = store.current()
         spool = _Spool(store.root)
         try:
@@ -213,9 +220,7 @@ def delete(store: IndexStore, ids: Iterable[str]) -> JobReport:
     """Delete events from the live generation by id."""
     report = JobReport("delete")
     started = time.monotonic()
-    with store.writer_lock("indexer delete") as lock:
-        report.recovered_lock = lock.recovered_from
-        store.remove_leftovers()
+    with _writing(store, report):
         updater = LiveUpdater(store)
         report.generation = updater.generation.name
         try:
