@@ -117,6 +117,10 @@ def add_page_routes(app: falcon.App[Any, Any], directory: Path = STATIC_DIR) -> 
     return assets
 
 
+# One path segment as the server accepts it: no slash, no NUL byte.
+_PATH_SEGMENT = "^[^/\\u0000]+$"
+
+
 def page_openapi_paths() -> dict[str, Any]:
     """The OpenAPI path items of the page routes (tagged ``page``: HTML, not JSON)."""
     not_found = {
@@ -144,14 +148,14 @@ def page_openapi_paths() -> dict[str, Any]:
                         "name": "version",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "string"},
+                        "schema": {"type": "string", "pattern": _PATH_SEGMENT},
                         "description": "Hash of the page's assets, as the page links them.",
                     },
                     {
                         "name": "name",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "string"},
+                        "schema": {"type": "string", "pattern": _PATH_SEGMENT},
                         "description": "The asset's file name.",
                     },
                 ],

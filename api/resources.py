@@ -32,7 +32,7 @@ def _no_params(req: falcon.Request) -> None:
 
 def _check_range(date_from: dt.date | None, date_to: dt.date | None) -> None:
     if date_from and date_to and date_from > date_to:
-        raise ParamError("from", f"from ({date_from}) is after to ({date_to})")
+        raise ParamError("from", f"from ({date_from}) is after to ({date_to})", "invalid_range")
 
 
 class SearchResource:

@@ -18,7 +18,7 @@ __all__ = [
 ]
 
 INTERVALS = ("year", "month", "day")
-_BOUND = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+_BOUND = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 
 # date.toordinal() of 1970-01-01: day numbers minus this are numpy datetime64[D] values.
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
@@ -30,7 +30,7 @@ def parse_bound(value: str, *, end: bool) -> dt.date:
 
     Raises ValueError with a message a person understands.
     """
-    match = _BOUND.fullmatch(value.strip())
+    match = _BOUND.fullmatch(value)
     if not match:
         raise ValueError(f"{value!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
     year = int(match.group(1))

@@ -84,7 +84,7 @@ class QueryParser:
                 f"{self.limits.max_query_length} are allowed",
                 "q",
             )
-        if not text.strip():
+        if not text.strip() or text.strip() == "*":  # "*" alone: every event, as empty
             return wq.Every()
         if len(_WORDS.findall(text)) > self.limits.max_query_terms:
             raise BadRequest(

@@ -83,7 +83,7 @@ def error_of(result: falcon.testing.Result) -> dict[str, object]:
         ),
         (
             "from=2016&to=2015",
-            "invalid_parameter",
+            "invalid_range",
             "from",
             "from (2016-01-01) is after to (2015-12-31)",
         ),
