@@ -37,7 +37,7 @@ from bench.index_bench import rebuild
 from bench.queries import SEARCH_KINDS, build_log
 from bench.results import print_table, save_result
 from bench.server import Server
-from bench.stats import cpu_busy_seconds, machine, median, percentile, rss_mb
+from bench.stats import cpu_busy_seconds, machine, median, memory_mb, percentile
 
 __all__ = ["Sample", "load", "main", "probe_routes", "run_http_bench"]
 
@@ -270,10 +270,7 @@ def run_http_bench(
                         _phase(server, requests, concurrency, per_phase, max_seconds)
                     )
             pids = server.worker_pids()
-            memory = [
-                {"pid": pid, "rss_mb": rss_mb(pid), "peak_rss_mb": rss_mb(pid, peak=True)}
-                for pid in pids
-            ]
+            memory = [{"pid": pid, **memory_mb(pid)} for pid in pids]
     return {
         "kind": "http",
         "machine": machine(),
@@ -341,8 +338,11 @@ def print_http(result: dict[str, Any]) -> None:
     )
     print_table(
         f"workers (first request after start: {result['first_request_ms']} ms)",
-        ["pid", "RSS MB", "peak RSS MB"],
-        [[m["pid"], m["rss_mb"], m["peak_rss_mb"]] for m in result["workers_memory"]],
+        ["pid", "RSS MB", "peak RSS MB", "PSS MB", "private MB"],
+        [
+            [m["pid"], m["rss_mb"], m["peak_rss_mb"], m.get("pss_mb"), m.get("private_mb")]
+            for m in result["workers_memory"]
+        ],
     )
 
 

@@ -18,13 +18,15 @@ import time
 from pathlib import Path
 
 import click
+import orjson
 
 from bench.corpus import CORPUS_OPTION, CorpusInfo, read_corpus_events
 from bench.engines import OursEngine
 from bench.index_bench import rebuild
 from bench.queries import SEARCH_KINDS, build_log
 from bench.results import RESULTS_DIR
-from search import GenerationBuilder, IndexStore
+from indexer import jobs
+from search import IndexStore
 
 __all__ = ["main", "profile_rebuild", "profile_search"]
 
@@ -64,17 +66,18 @@ def profile_search(
 
 
 def profile_rebuild(info: CorpusInfo, count: int) -> str:
-    """Profile indexing the first ``count`` events of the corpus; the HTML profile."""
+    """Profile the rebuild job (as ``indexer rebuild`` runs it) on the first ``count``
+    events of the corpus, in this process; the HTML profile."""
     from pyinstrument import Profiler
 
-    events = list(itertools.islice(read_corpus_events(info.path), count))
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
+        part = Path(tmp) / "events.jsonl"
+        with open(part, "wb") as fh:
+            for event in itertools.islice(read_corpus_events(info.path), count):
+                fh.write(orjson.dumps(event.to_dict()) + b"\n")
         profiler = Profiler(interval=0.001)
         profiler.start()
-        builder = GenerationBuilder(IndexStore(Path(tmp)))
-        for event in events:
-            builder.add(event)
-        builder.finish()
+        jobs.rebuild(IndexStore(Path(tmp) / "index"), [part], keep=0)
         profiler.stop()
     click.echo(profiler.output_text(unicode=True, color=False, show_all=False))
     html: str = profiler.output_html()

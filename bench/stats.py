@@ -10,7 +10,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cpu_busy_seconds", "machine", "median", "percentile", "revision", "rss_mb"]
+__all__ = [
+    "cpu_busy_seconds",
+    "machine",
+    "median",
+    "memory_mb",
+    "percentile",
+    "revision",
+    "rss_mb",
+]
 
 
 def median(values: Sequence[float]) -> float:
@@ -55,6 +63,28 @@ def rss_mb(pid: int, peak: bool = False) -> float | None:
     """Resident memory of a process in MB (its peak with ``peak``), from /proc."""
     kb = _status_kb(pid, "VmHWM" if peak else "VmRSS")
     return None if kb is None else round(kb / 1024, 1)
+
+
+def memory_mb(pid: int) -> dict[str, float | None]:
+    """RSS, peak RSS, PSS (shared pages split between the processes sharing them) and
+    private memory of a process, in MB.  Pages of a file both workers map (the index)
+    count fully in each one's RSS but only by half in its PSS."""
+    found: dict[str, float | None] = {
+        "rss_mb": rss_mb(pid),
+        "peak_rss_mb": rss_mb(pid, peak=True),
+        "pss_mb": None,
+        "private_mb": None,
+    }
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return found
+    kb = {line.split(":")[0]: int(line.split()[1]) for line in lines[1:] if line.endswith("kB")}
+    if "Pss" in kb:
+        found["pss_mb"] = round(kb["Pss"] / 1024, 1)
+    private = kb.get("Private_Clean", 0) + kb.get("Private_Dirty", 0)
+    found["private_mb"] = round(private / 1024, 1)
+    return found
 
 
 def _cpu_model() -> str:

@@ -105,7 +105,10 @@ def test_http_benchmark_loads_real_gunicorn(suite: dict[str, Any]) -> None:
             assert 0 < p["p50_ms"] <= p["p95_ms"] <= p["p99_ms"]
         assert set(SEARCH_KINDS) <= set(phase["by_kind"])
     assert len(http["workers_memory"]) == 2
-    assert all(m["rss_mb"] > 10 and m["peak_rss_mb"] >= m["rss_mb"] for m in http["workers_memory"])
+    for memory in http["workers_memory"]:
+        assert memory["rss_mb"] > 10 and memory["peak_rss_mb"] >= memory["rss_mb"]
+        assert 0 < memory["pss_mb"] <= memory["rss_mb"]
+        assert 0 < memory["private_mb"] <= memory["rss_mb"]
     if http["routes"]["related"]:
         assert "related" in http["median"]["1"]["by_kind"]
 
