@@ -39,7 +39,7 @@ from search.columns import IntArray
 from search.postings import PostingsCache
 from search.reader import Snapshot
 
-__all__ = ["K1", "B", "Executor", "Matches", "Unsupported"]
+__all__ = ["K1", "B", "Executor", "Matches", "Unsupported", "and_maybe", "union"]
 
 K1 = 1.2
 B = 0.75
@@ -84,12 +84,46 @@ class Matches:
         return [(int(self.docs[i]), float(self.scores[i])) for i in order]
 
 
+def union(parts: list[Matches]) -> Matches:
+    """Documents matching any part; scores and matched terms add up (an OR without
+    coordination)."""
+    parts = [p for p in parts if len(p.docs)]
+    if not parts:
+        return Matches.empty()
+    if len(parts) == 1:
+        return parts[0]
+    return Matches(*_union(parts))
+
+
+def and_maybe(required: Matches, optional: Matches) -> Matches:
+    """The required documents, with the optional part's score added where it matches."""
+    scores = required.scores.copy()
+    matched = required.matched.copy()
+    _, left, right = np.intersect1d(
+        required.docs, optional.docs, assume_unique=True, return_indices=True
+    )
+    scores[left] += optional.scores[right]
+    matched[left] += optional.matched[right]
+    return Matches(required.docs, scores, matched)
+
+
 def _union(parts: list[Matches]) -> tuple[IntArray, FloatArray, IntArray]:
     docs = np.concatenate([p.docs for p in parts])
+    scores = np.concatenate([p.scores for p in parts])
+    matched = np.concatenate([p.matched for p in parts]).astype(np.float64)
+    low = int(docs.min())
+    span = int(docs.max()) - low + 1
+    if span <= 8 * len(docs):
+        # Dense: count over the span of document numbers instead of sorting.
+        offsets = docs - low
+        present = np.flatnonzero(np.bincount(offsets, minlength=span)).astype(np.int64)
+        total = np.bincount(offsets, weights=scores, minlength=span)[present]
+        terms = np.bincount(offsets, weights=matched, minlength=span)[present]
+        return present + low, total.astype(np.float64), terms.astype(np.int64)
     unique, inverse = np.unique(docs, return_inverse=True)
-    scores = np.bincount(inverse, weights=np.concatenate([p.scores for p in parts]))
-    matched = np.bincount(inverse, weights=np.concatenate([p.matched for p in parts]))
-    return unique, scores.astype(np.float64), matched.astype(np.int64)
+    total = np.bincount(inverse, weights=scores)
+    terms = np.bincount(inverse, weights=matched)
+    return unique, total.astype(np.float64), terms.astype(np.int64)
 
 
 def _concat(parts: list[Matches]) -> Matches:
@@ -273,7 +307,7 @@ class Executor:
             inner = self.run(query.child)
             return Matches(inner.docs, np.full(len(inner.docs), float(query.score)), inner.matched)
         if isinstance(query, wq.AndMaybe):
-            return self._and_maybe(self.run(query.a), self.run(query.b))
+            return and_maybe(self.run(query.a), self.run(query.b))
         if isinstance(query, wq.AndNot):
             return self._and_not(self.run(query.a), self.run(query.b))
         if isinstance(query, wq.Not):
@@ -320,13 +354,3 @@ class Executor:
         mask = ~np.isin(keep.docs, drop.docs, assume_unique=True)
         return Matches(keep.docs[mask], keep.scores[mask], keep.matched[mask])
 
-    @staticmethod
-    def _and_maybe(required: Matches, optional: Matches) -> Matches:
-        scores = required.scores.copy()
-        matched = required.matched.copy()
-        _, left, right = np.intersect1d(
-            required.docs, optional.docs, assume_unique=True, return_indices=True
-        )
-        scores[left] += optional.scores[right]
-        matched[left] += optional.matched[right]
-        return Matches(required.docs, scores, matched)

@@ -37,7 +37,8 @@ class ExpansionWeights:
 
 @dataclass(frozen=True)
 class Expansion:
-    """The expanded query and what was added, for the response."""
+    """The clauses to add to the query (an OR of them), and what they are, for the
+    response."""
 
     query: Any
     terms: list[str]

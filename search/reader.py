@@ -157,6 +157,11 @@ class IndexReader:
 
     def _snapshot(self, generation: Generation, searcher: Any) -> Snapshot:
         columns = SnapshotColumns(generation.path, searcher, self.cache)
+        # Done now, not inside the first search's time limit: the live documents,
+        # and whoosh's index of stored documents (its first lookup reads it whole).
+        columns.live_docs()
+        if searcher.doc_count_all():
+            searcher.stored_fields(0)
         with self._lock:
             wanted = set(columns.keys)
             for state in self._states:

@@ -16,8 +16,8 @@ from search.analysis import TextAnalyzer, text_analyzer
 from search.dates import bucket_keys, choose_interval
 from search.deadline import Deadline
 from search.errors import BadRequest, EventNotFound, SearchTimeout
-from search.execute import Executor, Matches
-from search.expansion import Expansion, ExpansionWeights, expand
+from search.execute import Executor, Matches, and_maybe, union
+from search.expansion import ExpansionWeights, expand
 from search.highlight import snippet
 from search.mentions import MENTIONS_FILE, MentionFinder, MentionVocabulary
 from search.query import Limits, QueryParser, date_filter, values_filter
@@ -74,7 +74,7 @@ class _Extras:
     def speller(self, analyzer: TextAnalyzer) -> Speller:
         """Built on first use: only queries with unknown words need it."""
         if self._speller is None:
-            self._speller = Speller(analyzer, self.suggester.written())
+            self._speller = Speller(analyzer, self.suggester.forms)
         return self._speller
 
 
@@ -130,19 +130,37 @@ class SearchService:
                 f"{self.config.max_result_window} results can be paged through",
                 "page",
             )
-        deadline = Deadline(self.config.search_timeout)
         snap = self.reader.snapshot()
+        # From here: opening a new generation is not the search's own time.
+        deadline = Deadline(self.config.search_timeout)
         user_query = self.parser.parse(request.q, request.match)
         self.parser.check_expansions(user_query, snap.searcher.reader())
         filters = self._filters(request, snap)
         sort = request.sort or ("relevance" if request.q.strip() else "newest")
+        matches, complete = self._matching(snap, user_query, filters, deadline)
         expansion = None
-        if request.expand and sort == "relevance" and not isinstance(user_query, wq.Every):
-            expansion = self._expansion(snap, user_query, filters, request.match, deadline)
-        query = expansion.query if expansion else user_query
-        matches, complete = self._matching(snap, query, filters, deadline)
+        if (
+            request.expand
+            and complete
+            and sort == "relevance"
+            and not isinstance(user_query, wq.Every)
+        ):
+            expansion = expand(
+                snap,
+                self._analyzer(),
+                user_query,
+                matches.top(self.expansion_weights.feedback_docs),
+                self.expansion_weights,
+            )
+        if expansion is not None:
+            # The literal matches are reused: only the added clauses are evaluated.
+            extra, complete = self._matching(snap, expansion.query, filters, deadline)
+            if request.match == "all":  # every word must still match: expansion only ranks
+                matches = and_maybe(matches, extra)
+            else:
+                matches = union([matches, extra])
         docs = matches.docs
-        hits = self._page(snap, query, matches, sort, request) if request.size > 0 else []
+        hits = self._page(snap, user_query, matches, sort, request) if request.size > 0 else []
         if not complete and not hits and (request.size > 0 or not len(docs)):
             raise SearchTimeout(
                 f"the search found nothing within {self.config.search_timeout:g} s; try again "
@@ -175,29 +193,6 @@ class SearchService:
             lambda stem: snap.doc_frequency("body", stem) + snap.doc_frequency("title", stem),
             text,
         )
-
-    def _expansion(
-        self,
-        snap: Snapshot,
-        user_query: Any,
-        filters: list[Any],
-        match: str,
-        deadline: Deadline,
-    ) -> Expansion | None:
-        """The query widened (match=any) or re-ranked (match=all) by its first results."""
-        weights = self.expansion_weights
-        first, complete = self._matching(snap, user_query, filters, deadline)
-        if not complete:
-            return None  # no time to learn from the first results: search without
-        hits = first.top(weights.feedback_docs)
-        found = expand(snap, self._analyzer(), user_query, hits, weights)
-        if found is None:
-            return None
-        if match == "all":  # every word must still match: the expansion only ranks
-            combined = wq.AndMaybe(user_query, found.query)
-        else:
-            combined = wq.Or([user_query, found.query])
-        return Expansion(combined, found.terms, found.entities)
 
     def _filters(self, request: SearchRequest, snap: Snapshot) -> list[Any]:
         filters = []
@@ -427,9 +422,10 @@ class SearchService:
         with self._lock:
             found = self._extras_by_key.get(key)
         if found is None:
-            if key[1] >= 0:
+            try:
                 suggester = Suggester.load(path)
-            else:
+            except (FileNotFoundError, ValueError):
+                # Not saved by this version's writers: built here, once per key.
                 suggester = build_suggester(
                     snap.columns, read_phrases(snap.generation.path / PHRASES_FILE)
                 )

@@ -18,7 +18,7 @@ from typing import Any
 
 from search.analysis import TextAnalyzer, fold
 
-__all__ = ["Speller", "edit_distance"]
+__all__ = ["Speller", "edit_distance", "written_forms"]
 
 _WORD = re.compile(r"(?<![\w:*])([^\W\d_]{3,})(?![\w:*(~])", re.UNICODE)
 _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
@@ -42,28 +42,37 @@ def edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
+def written_forms(
+    analyzer: TextAnalyzer, written: Iterable[tuple[str, int]]
+) -> dict[str, dict[str, int]]:
+    """Stem -> written words (folded) -> how often, from texts with their counts."""
+    forms: dict[str, dict[str, int]] = {}
+    for text, count in written:
+        for word in fold(text).split(" "):
+            if word.isalpha():
+                stem = analyzer.term(word)
+                if stem is not None:
+                    found = forms.setdefault(stem, {})
+                    found[word] = found.get(word, 0) + count
+    return forms
+
+
 class Speller:
     """Corrects query words against one index snapshot."""
 
     def __init__(
         self,
         analyzer: TextAnalyzer,
-        written: Iterable[tuple[str, int]],
+        forms: dict[str, dict[str, int]],
         rare: int = 1,
         ratio: float = 5.0,
     ) -> None:
-        """``written``: words people write, with how often (from the suggestion table)."""
+        """``forms``: stem -> the words people write for it, with how often
+        (``written_forms``, kept in the suggestion table)."""
         self.analyzer = analyzer
         self.rare = rare
         self.ratio = ratio
-        self._written: dict[str, dict[str, int]] = {}
-        for text, count in written:
-            for word in fold(text).split(" "):
-                if word.isalpha():
-                    stem = analyzer.term(word)
-                    if stem is not None:
-                        forms = self._written.setdefault(stem, {})
-                        forms[word] = forms.get(word, 0) + count
+        self._written = forms
 
     def _better(self, reader: Any, frequency: Callable[[str], int], typed: str) -> str | None:
         """The written word to offer for ``typed``, if it needs one."""

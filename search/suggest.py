@@ -28,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from search.analysis import fold
+from search.analysis import fold, text_analyzer
 from search.columns import SnapshotColumns
+from search.spelling import written_forms
 from search.store import write_atomic
 
 __all__ = ["SUGGEST_FILE", "PhraseCounter", "Suggester", "Suggestion", "build_suggester"]
@@ -42,6 +43,8 @@ PHRASES_FILE = "phrases.json"
 # How many short prefixes get their best suggestions computed ahead.
 _PRECOMPUTED_PREFIX = 2
 _KEEP = 20
+# The most frequent entries whose words "did you mean" may offer.
+SPELLING_ENTRIES = 50_000
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ def read_phrases(path: Path) -> list[tuple[str, int]]:
 
 _KIND_ORDER = {"entity": 0, "phrase": 1}
 SUGGEST_FILE = "suggest.json"
+FORMAT = 2
 
 
 class Suggester:
@@ -118,8 +122,10 @@ class Suggester:
         keys: list[str],
         targets: list[int],
         ahead: dict[str, list[int]],
+        forms: dict[str, dict[str, int]],
     ) -> None:
         self.entries = entries  # (text, kind, count), best first
+        self.forms = forms  # stem -> written words -> count, for "did you mean"
         self.keys = keys  # folded word-suffixes of the entries, sorted
         self.targets = np.asarray(targets, dtype=np.int32)  # key -> entry
         # Short prefixes match much of the table: their best entries are kept ready.
@@ -149,9 +155,11 @@ class Suggester:
                     if len(best) < _KEEP and (not best or best[-1] != rank):
                         best.append(rank)
         keyed.sort()
-        return cls(
-            [entry for _, entry in ranked], [k for k, _ in keyed], [t for _, t in keyed], ahead
+        entries = [entry for _, entry in ranked]
+        forms = written_forms(
+            text_analyzer(), [(text, count) for text, _, count in entries[:SPELLING_ENTRIES]]
         )
+        return cls(entries, [k for k, _ in keyed], [t for _, t in keyed], ahead, forms)
 
     def suggest(self, typed: str, size: int) -> list[Suggestion]:
         """The ``size`` most frequent suggestions for what was typed."""
@@ -166,24 +174,25 @@ class Suggester:
             best = np.unique(self.targets[lo:hi])[:size].tolist()
         return [Suggestion(*self.entries[t]) for t in best]
 
-    def written(self) -> list[tuple[str, int]]:
-        """Every entry's text with its count: the words people write."""
-        return [(text, count) for text, _, count in self.entries]
-
     def save(self, path: Path) -> None:
         data = {
+            "format": FORMAT,
             "entries": self.entries,
             "keys": self.keys,
             "targets": self.targets.tolist(),
             "ahead": self.ahead,
+            "forms": self.forms,
         }
         write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
 
     @classmethod
     def load(cls, path: Path) -> Suggester:
+        """The table saved at ``path``; ValueError when it is of another format."""
         data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ValueError(f"{path.name} is not a suggestion table of format {FORMAT}")
         entries = [(text, kind, count) for text, kind, count in data["entries"]]
-        return cls(entries, data["keys"], data["targets"], data["ahead"])
+        return cls(entries, data["keys"], data["targets"], data["ahead"], data["forms"])
 
 
 def build_suggester(columns: SnapshotColumns, phrases: Iterable[tuple[str, int]]) -> Suggester:

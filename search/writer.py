@@ -35,7 +35,7 @@ __all__ = ["GenerationBuilder", "LiveUpdater"]
 # Memory each whoosh writer may use before it spills postings to disk.
 _LIMIT_MB = 256
 # Title phrases offered as suggestions: the most frequent ones.
-PHRASES_KEPT = 200_000
+PHRASES_KEPT = 100_000
 
 
 class _Extras:
