@@ -71,12 +71,13 @@ def words(text: str) -> list[str]:
 class TextAnalyzer(Tokenizer):  # type: ignore[misc]
     """Words of title, body and name fields, in one pass: split on word characters
     (keeping ``U.S.``-style dots), lower case, accents folded, stop words and
-    one-letter words dropped (later words moving up a position, so phrases still
-    match), English (Porter2) stems.
+    one-letter words dropped, English (Porter2) stems.  A dropped word keeps its
+    place: positions count every word, so the phrase ``"temple bel"`` does not
+    match "temple of bel", while ``"temple of bel"`` does (search/execute.py).
 
     It gives the same tokens as whoosh's ``RegexTokenizer | LowercaseFilter |
-    CharsetFilter | StopFilter | StemFilter`` chain, several times faster: each
-    distinct word is worked out once and remembered."""
+    CharsetFilter | StopFilter(renumber=False) | StemFilter`` chain, several times
+    faster: each distinct word is worked out once and remembered."""
 
     _PATTERN = re.compile(r"\w+(\.?\w+)*", re.UNICODE)
     _CACHE_LIMIT = 200_000
@@ -122,7 +123,6 @@ class TextAnalyzer(Tokenizer):  # type: ignore[misc]
         **kwargs: Any,
     ) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        pos: int | None = None
         # tokenize=False (wildcards, for instance): the whole value is one word.
         matches: Iterable[Any] = self._PATTERN.finditer(value) if tokenize else [_Whole(value)]
         for index, match in enumerate(matches):
@@ -136,14 +136,11 @@ class TextAnalyzer(Tokenizer):  # type: ignore[misc]
             else:
                 token.stopped = False
                 token.text = term
-                if positions:
-                    pos = start_pos + index if pos is None else pos + 1
             token.boost = 1.0
             if keeporiginal or not tokenize:  # as whoosh's tokenizer does
                 token.original = word
             if positions:
-                # Kept words number on from the first one; stop words keep their place.
-                token.pos = start_pos + index if term is None or pos is None else pos
+                token.pos = start_pos + index
             if chars:
                 token.startchar = start_char + match.start()
                 token.endchar = start_char + match.end()

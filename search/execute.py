@@ -19,8 +19,9 @@ The scoring model, which ``tests/reference.py`` computes the slow way:
   where ``m`` of the OR's ``t`` terms match;
 - ``a ANDMAYBE b`` matches ``a`` and adds ``b``'s score where ``b`` matches;
   ``a ANDNOT b`` and ``NOT b`` score as ``a`` and 0;
-- a phrase matches where its words stand in order (checked with whoosh's
-  positions) and scores as the AND of its words;
+- a phrase matches where its words stand at their places (a stop word in the
+  phrase keeps its place; ``~n`` allows each word within ``n - 1`` places of
+  its own) and scores as the AND of its words;
 - a constant-score query scores its constant; a date range scores 0.
 """
 
@@ -124,6 +125,22 @@ def _union(parts: list[Matches]) -> tuple[IntArray, FloatArray, IntArray]:
     total = np.bincount(inverse, weights=scores)
     terms = np.bincount(inverse, weights=matched)
     return unique, total.astype(np.float64), terms.astype(np.int64)
+
+
+def _in_place(positions: list[list[int]], offsets: list[int], slop: int) -> bool:
+    """Whether the words stand at their offsets from the first word (within ``slop``
+    places of them when slop is more than 1)."""
+    others = [set(p) for p in positions[1:]]
+    for start in positions[0]:
+        if slop <= 1:
+            if all(start + off in places for off, places in zip(offsets[1:], others, strict=True)):
+                return True
+        elif all(
+            any(abs(p - (start + off)) < slop for p in places)
+            for off, places in zip(offsets[1:], others, strict=True)
+        ):
+            return True
+    return False
 
 
 def _concat(parts: list[Matches]) -> Matches:
@@ -243,25 +260,52 @@ class Executor:
         words = self.run(wq.And([wq.Term(query.fieldname, w, query.boost) for w in query.words]))
         if not len(words.docs):
             return words
-        # whoosh checks the positions (it only looks at documents with every word);
-        # a segment's answer for a phrase never changes, so it is kept.
-        subsearchers = self.searcher.leaf_searchers()
-        words_key = " ".join(query.words).encode() + f"~{query.slop}".encode()
-        found_parts = []
-        for index, _, base in self.leaves:
+        offsets = getattr(query, "offsets", list(range(len(query.words))))
+        decode = self.reader.schema[query.fieldname].format.decode_positions
+        field = self.reader.schema[query.fieldname]
+        keep = np.zeros(len(words.docs), dtype=bool)
+        shape = f"{' '.join(query.words)}|{offsets}|{query.slop}".encode()
+        for index, reader, base in self.leaves:
             self._check_time()
-            leaf = subsearchers[index][0]
+            inside = np.flatnonzero(
+                (words.docs >= base) & (words.docs < base + reader.doc_count_all())
+            )
+            if not len(inside):
+                continue
+            segment = self.snap.columns.segment_keys[index]
 
-            def positions(leaf: Any = leaf) -> tuple[IntArray, FloatArray]:
-                ids = np.fromiter(query.matcher(leaf).all_ids(), dtype=np.int64)
-                return ids, np.zeros(0)
+            def placed(reader: Any = reader, segment: str = segment) -> tuple[IntArray, Any]:
+                # Every document of the segment where the phrase stands (a segment's
+                # answer never changes, so it is kept like postings).
+                candidates = self._phrase_candidates(query, reader, segment)
+                places = []
+                for word in query.words:
+                    ids, values = self.cache.positions(
+                        segment, reader, query.fieldname, field.to_bytes(word)
+                    )
+                    at = np.searchsorted(ids, candidates)
+                    places.append([values[i] for i in at.tolist()])
+                hits = [
+                    doc
+                    for row, doc in enumerate(candidates.tolist())
+                    if _in_place([decode(column[row]) for column in places], offsets, query.slop)
+                ]
+                return np.array(hits, dtype=np.int64), np.zeros(0)
 
-            key = (self.snap.columns.segment_keys[index], f"phrase:{query.fieldname}", words_key)
-            ids, _ = self.cache.get_or_compute(key, positions)
-            found_parts.append(ids + base)
-        found = np.concatenate(found_parts) if found_parts else np.zeros(0, dtype=np.int64)
-        keep = np.isin(words.docs, found)
+            hits, _ = self.cache.get_or_compute(
+                (segment, f"phrase:{query.fieldname}", shape), placed
+            )
+            keep[inside] = np.isin(words.docs[inside] - base, hits)
         return Matches(words.docs[keep], words.scores[keep], words.matched[keep])
+
+    def _phrase_candidates(self, query: Any, reader: Any, segment: str) -> IntArray:
+        """Documents of a segment that have every word of a phrase (deleted ones too)."""
+        field = self.reader.schema[query.fieldname]
+        found: IntArray | None = None
+        for word in query.words:
+            ids, _ = self.cache.get(segment, reader, query.fieldname, field.to_bytes(word))
+            found = ids if found is None else np.intersect1d(found, ids, assume_unique=True)
+        return found if found is not None else np.zeros(0, dtype=np.int64)
 
     def _live_docs(self) -> IntArray:
         every = self.snap.columns.live_docs()
@@ -353,4 +397,3 @@ class Executor:
     def _and_not(keep: Matches, drop: Matches) -> Matches:
         mask = ~np.isin(keep.docs, drop.docs, assume_unique=True)
         return Matches(keep.docs[mask], keep.scores[mask], keep.matched[mask])
-

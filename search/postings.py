@@ -19,7 +19,7 @@ import numpy.typing as npt
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import _length_byte_cache
 
-__all__ = ["PostingsCache", "read_lengths", "read_postings"]
+__all__ = ["PostingsCache", "read_lengths", "read_positions", "read_postings"]
 
 IdArray = npt.NDArray[np.int64]
 WeightArray = npt.NDArray[np.float64]
@@ -64,6 +64,32 @@ def read_postings(reader: Any, fieldname: str, term: bytes) -> tuple[IdArray, We
     return np.concatenate(id_parts), np.concatenate(weight_parts)
 
 
+def read_positions(reader: Any, fieldname: str, term: bytes) -> tuple[IdArray, list[bytes]]:
+    """Document numbers of one term in one segment and, for each, its encoded positions
+    (decode with the field format's ``decode_positions``)."""
+    if (fieldname, term) not in reader:
+        return np.zeros(0, dtype=np.int64), []
+    matcher = _leaf_matcher(reader.postings(fieldname, term))
+    if not isinstance(matcher, W3LeafMatcher):
+        ids, values = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            values.append(matcher.value())
+            matcher.next()
+        return np.array(ids, dtype=np.int64), values
+    matcher.reset()
+    id_parts, values = [], []
+    while not matcher._atend:
+        matcher._read_ids()
+        matcher._read_values()
+        id_parts.append(np.asarray(matcher._ids, dtype=np.int64))
+        values.extend(matcher._values)
+        if matcher._lastblock:
+            break
+        matcher._goto(matcher._nextoffset)
+    return np.concatenate(id_parts), values
+
+
 def read_lengths(reader: Any, fieldname: str) -> WeightArray:
     """Every document's length in a field (0 where the field is empty)."""
     count = reader.doc_count_all()
@@ -85,14 +111,19 @@ def read_lengths(reader: Any, fieldname: str) -> WeightArray:
     return lengths
 
 
+def _size(item: tuple[IdArray, Any]) -> int:
+    ids, second = item
+    if isinstance(second, np.ndarray):
+        return int(ids.nbytes + second.nbytes)
+    return int(ids.nbytes + sum(len(v) + 40 for v in second))
+
+
 class PostingsCache:
     """Per-process cache of segment postings, keyed by segment id, bounded in bytes."""
 
     def __init__(self, max_bytes: int = 256 * 1024 * 1024) -> None:
         self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple[str, str, bytes], tuple[IdArray, WeightArray]] = (
-            OrderedDict()
-        )
+        self._items: OrderedDict[tuple[str, str, bytes], Any] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -100,15 +131,22 @@ class PostingsCache:
         self, segment_key: str, reader: Any, fieldname: str, term: bytes
     ) -> tuple[IdArray, WeightArray]:
         """A term's postings in a segment."""
-        return self.get_or_compute(
+        found: tuple[IdArray, WeightArray] = self.get_or_compute(
             (segment_key, fieldname, term), lambda: read_postings(reader, fieldname, term)
         )
+        return found
 
-    def get_or_compute(
-        self,
-        key: tuple[str, str, bytes],
-        compute: Callable[[], tuple[IdArray, WeightArray]],
-    ) -> tuple[IdArray, WeightArray]:
+    def positions(
+        self, segment_key: str, reader: Any, fieldname: str, term: bytes
+    ) -> tuple[IdArray, list[bytes]]:
+        """A term's documents in a segment and their encoded positions."""
+        found: tuple[IdArray, list[bytes]] = self.get_or_compute(
+            (segment_key, f"positions:{fieldname}", term),
+            lambda: read_positions(reader, fieldname, term),
+        )
+        return found
+
+    def get_or_compute(self, key: tuple[str, str, bytes], compute: Callable[[], Any]) -> Any:
         """Arrays computed once from an immutable segment (``key`` starts with the
         segment's key), kept while they fit."""
         with self._lock:
@@ -117,19 +155,18 @@ class PostingsCache:
                 self._items.move_to_end(key)
                 return found
         found = compute()
-        size = found[0].nbytes + found[1].nbytes
+        size = _size(found)
         with self._lock:
             if key not in self._items and size <= self.max_bytes:
                 self._items[key] = found
                 self._bytes += size
                 while self._bytes > self.max_bytes:
-                    _, (ids, weights) = self._items.popitem(last=False)
-                    self._bytes -= ids.nbytes + weights.nbytes
+                    _, old = self._items.popitem(last=False)
+                    self._bytes -= _size(old)
         return found
 
     def forget_segments(self, keep: set[str]) -> None:
         """Drop the postings of segments no longer read."""
         with self._lock:
             for key in [k for k in self._items if k[0] not in keep]:
-                ids, weights = self._items.pop(key)
-                self._bytes -= ids.nbytes + weights.nbytes
+                self._bytes -= _size(self._items.pop(key))

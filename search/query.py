@@ -28,6 +28,62 @@ __all__ = ["Limits", "QueryParser", "date_filter", "values_filter"]
 _WORDS = re.compile(r"\w+", re.UNICODE)
 
 
+class PlacedPhrase(wq.Phrase):  # type: ignore[misc]
+    """A phrase that knows where each word stands: stop words are not indexed but
+    keep their place, so ``"temple of bel"`` is temple, then bel two words on.
+    ``offsets[i]`` is word i's place after the first word's."""
+
+    def __init__(
+        self,
+        fieldname: str,
+        words: list[str],
+        slop: int = 1,
+        boost: float = 1.0,
+        char_ranges: Any = None,
+        offsets: list[int] | None = None,
+    ) -> None:
+        super().__init__(fieldname, words, slop=slop, boost=boost, char_ranges=char_ranges)
+        self.offsets = list(offsets) if offsets is not None else list(range(len(words)))
+
+    def normalize(self) -> Any:
+        found = super().normalize()
+        if isinstance(found, PlacedPhrase):
+            found.offsets = self.offsets
+        return found
+
+
+class _PositionalPhrasePlugin(plugins.PhrasePlugin):  # type: ignore[misc]
+    """Phrases become PlacedPhrase, with the places of their words."""
+
+    class PhraseNode(plugins.PhrasePlugin.PhraseNode):  # type: ignore[misc]
+        def query(self, parser: Any) -> Any:
+            q = super().query(parser)
+            fieldname = self.fieldname or parser.fieldname
+            if isinstance(q, wq.Phrase) and parser.schema and fieldname in parser.schema:
+                field = parser.schema[fieldname]
+                places = [t.pos for t in field.tokenize(self.text, mode="query", positions=True)]
+                if len(places) == len(q.words):
+                    q = PlacedPhrase(
+                        q.fieldname,
+                        q.words,
+                        q.slop,
+                        q.boost,
+                        q.char_ranges,
+                        [p - places[0] for p in places],
+                    )
+            return q
+
+    class PhraseTagger(plugins.PhrasePlugin.PhraseTagger):  # type: ignore[misc]
+        def create(self, parser: Any, match: Any) -> Any:
+            slop = int(match.group("slop")) if match.group("slop") else 1
+            return _PositionalPhrasePlugin.PhraseNode(
+                match.group("text"), match.start("text"), slop
+            )
+
+    def taggers(self, parser: Any) -> list[tuple[Any, int]]:
+        return [(self.PhraseTagger(self.expr), 0)]
+
+
 @dataclass(frozen=True)
 class Limits:
     """Bounds on the work one query may ask for."""
@@ -52,7 +108,7 @@ class QueryParser:
         self._plugins = [
             plugins.WhitespacePlugin(),
             plugins.FieldsPlugin(),
-            plugins.PhrasePlugin(),
+            _PositionalPhrasePlugin(),
             plugins.GroupPlugin(),
             plugins.OperatorsPlugin(),
             plugins.WildcardPlugin(),

@@ -11,7 +11,10 @@ from typing import Any
 import orjson
 from whoosh import query as wq
 
+from search.analysis import text_analyzer
+from search.event import Event
 from search.execute import K1, B, term_count
+from search.schema import document
 
 Scores = dict[int, tuple[float, int]]  # docnum -> (score, terms matched)
 
@@ -24,6 +27,26 @@ class Reference:
 
     def live(self) -> list[int]:
         return list(self.reader.all_doc_ids())
+
+    def _in_place(self, docnum: int, q: Any, offsets: list[int]) -> bool:
+        """Re-analyse the document's field text and look for the words at their offsets."""
+        stored = self.searcher.stored_fields(docnum)
+        event = Event.from_dict(orjson.loads(stored["event"]))
+        text = document(event, stored.get("mentions") or [])[q.fieldname]
+        places: dict[str, set[int]] = {}
+        for token in text_analyzer()(text, positions=True):
+            places.setdefault(token.text, set()).add(token.pos)
+        for start in places.get(q.words[0], set()):
+            wanted = zip(q.words[1:], offsets[1:], strict=True)
+            if q.slop <= 1:
+                if all(start + off in places.get(w, set()) for w, off in wanted):
+                    return True
+            elif all(
+                any(abs(p - (start + off)) < q.slop for p in places.get(w, set()))
+                for w, off in wanted
+            ):
+                return True
+        return False
 
     def _day(self, docnum: int) -> int:
         event = orjson.loads(self.searcher.stored_fields(docnum)["event"])
@@ -67,8 +90,8 @@ class Reference:
             return found
         if isinstance(q, wq.Phrase):
             words = self.run(wq.And([wq.Term(q.fieldname, w, q.boost) for w in q.words]))
-            inside = set(self.searcher.docs_for_query(q))
-            return {d: v for d, v in words.items() if d in inside}
+            offsets = getattr(q, "offsets", list(range(len(q.words))))
+            return {d: v for d, v in words.items() if self._in_place(d, q, offsets)}
         if isinstance(q, wq.NumericRange):  # a date range: read each event's own date
             return {d: (0.0, 0) for d in self.live() if q.start <= self._day(d) <= q.end}
         if isinstance(q, wq.ConstantScoreQuery):

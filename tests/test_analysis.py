@@ -18,7 +18,7 @@ def _chain() -> Any:
         RegexTokenizer(r"\w+(\.?\w+)*")
         | LowercaseFilter()
         | CharsetFilter(accent_map)
-        | StopFilter()
+        | StopFilter(renumber=False)
         | StemFilter(stemfn=stem, cachesize=None)
     )
 

@@ -283,3 +283,25 @@ def test_stats_route(client: falcon.testing.TestClient) -> None:
 def test_health_and_ready(client: falcon.testing.TestClient) -> None:
     assert client.simulate_get("/healthz").json == {"status": "ok"}
     assert client.simulate_get("/readyz").json == {"status": "ready"}
+
+
+def test_phrases_keep_stop_words_in_their_place(tmp_path: Any) -> None:
+    from api.app import create_app
+    from config import Config
+    from tests.conftest import build_index
+
+    source = tmp_path / "events.jsonl"
+    source.write_text(
+        '{"id": "gap", "date": "2020-01-01", "title": "Floods hit the north coast"}\n'
+        '{"id": "next", "date": "2020-01-02", "title": "Floods hit north Jakarta"}\n'
+    )
+    build_index(tmp_path / "ix", source)
+    small = falcon.testing.TestClient(create_app(Config.from_env({}, index_dir=tmp_path / "ix")))
+
+    def found(q: str) -> list[str]:
+        body = small.simulate_get("/api/search", params={"q": q, "expand": "false"}).json
+        return sorted(r["id"] for r in body["results"])
+
+    assert found('"hit north"') == ["next"]
+    assert found('"hit the north"') == ["gap"]
+    assert found('"hit north"~2') == ["gap", "next"]

@@ -24,6 +24,9 @@ from search.query import date_filter, values_filter
 from tests.reference import Reference
 
 QUERIES = [
+    '"temple of bel"',
+    '"united states"~2',
+    '"war in syria"',
     "",
     "syria",
     "refugees hungary",
