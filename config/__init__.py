@@ -93,6 +93,12 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_float,
     ),
     Setting(
+        "postings_cache_mb",
+        "64",
+        "Memory each worker may keep term postings and phrase matches in, in MB.",
+        _non_negative_int,
+    ),
+    Setting(
         "max_query_length",
         "1000",
         "Longest query string accepted, in characters (longer: 400 `query_too_long`).",
@@ -199,6 +205,7 @@ class Config:
     keep_generations: int
     index_processes: int
     refresh_interval: float
+    postings_cache_mb: int
     max_query_length: int
     max_query_terms: int
     max_expansions: int

@@ -121,7 +121,7 @@ def _size(item: tuple[IdArray, Any]) -> int:
 class PostingsCache:
     """Per-process cache of segment postings, keyed by segment id, bounded in bytes."""
 
-    def __init__(self, max_bytes: int = 256 * 1024 * 1024) -> None:
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.max_bytes = max_bytes
         self._items: OrderedDict[tuple[str, str, bytes], Any] = OrderedDict()
         self._bytes = 0

@@ -107,12 +107,13 @@ class IndexReader:
         store: IndexStore,
         refresh_interval: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
+        postings_cache_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self.store = store
         self.refresh_interval = refresh_interval
         self.clock = clock
         self.cache = ColumnCache()
-        self.postings = PostingsCache()
+        self.postings = PostingsCache(postings_cache_bytes)
         self._local = threading.local()
         self._states: list[_ThreadState] = []
         self._lock = threading.Lock()

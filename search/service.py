@@ -99,7 +99,11 @@ class SearchService:
         self.related_weights = related_weights or RelatedWeights()
         self.expansion_weights = expansion_weights or ExpansionWeights()
         self.store = IndexStore(config.index_dir)
-        self.reader = reader or IndexReader(self.store, config.refresh_interval)
+        self.reader = reader or IndexReader(
+            self.store,
+            config.refresh_interval,
+            postings_cache_bytes=config.postings_cache_mb * 1024 * 1024,
+        )
         self.parser = QueryParser(
             Limits(
                 config.max_query_length,

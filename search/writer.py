@@ -34,6 +34,8 @@ __all__ = ["GenerationBuilder", "LiveUpdater"]
 
 # Memory each whoosh writer may use before it spills postings to disk.
 _LIMIT_MB = 256
+# Segments are written as separate files, not whoosh's compound file: readers of a
+# compound file hold much of it in their own memory.
 # Title phrases offered as suggestions: the most frequent ones.
 PHRASES_KEPT = 100_000
 
@@ -136,11 +138,16 @@ class GenerationBuilder:
                 procs=processes,
                 batchsize=256,
                 multisegment=True,
-                subargs={"codec": EventCodec(), "limitmb": _LIMIT_MB // processes},
+                subargs={
+                    "codec": EventCodec(),
+                    "limitmb": _LIMIT_MB // processes,
+                    "compound": False,
+                },
                 codec=EventCodec(),
+                compound=False,
             )
         else:
-            self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB)
+            self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB, compound=False)
         self._extras = _Extras(self.generation.path, MentionVocabulary(), PhraseCounter())
         self.added = 0
         self.started = time.monotonic()
@@ -212,7 +219,7 @@ class LiveUpdater:
             vocabulary.lowercase_words |= learn.lowercase_words
         self._extras = _Extras(path, vocabulary, PhraseCounter.load(path / PHRASES_FILE))
         self._ix = whoosh_index.open_dir(str(path))
-        self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB)
+        self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB, compound=False)
         self._before = self._ix.searcher()  # the index as it was, to tell adds from replaces
         self.added = 0
         self.replaced = 0

@@ -56,8 +56,11 @@ def test_two_processes_build_the_same_index_as_one(tmp_path: Path) -> None:
         two.events_with_mentions,
         two.mentions_added,
     )
-    gen = IndexStore(tmp_path / "two").current().path
-    assert len(list(gen.glob("*.seg"))) == 2  # one segment per process
+    service = SearchService(Config.from_env({}, index_dir=tmp_path / "two"))
+    try:
+        assert len(service.reader.snapshot().columns.segments) == 2  # one per process
+    finally:
+        service.close()
     assert _answers(tmp_path / "one") == _answers(tmp_path / "two")
 
 
