@@ -146,13 +146,17 @@ class IndexReader:
             if generation.complete:  # still there once leased: it cannot be pruned now
                 break
             lease.release()
+        if old is not None:
+            # This thread is done with its old generation: let it go first, so that
+            # the new snapshot does not keep the old one's caches alive.
+            with self._lock:
+                self._states.remove(old)
+            old.close()
+            self._local.state = None
         ix = whoosh_index.open_dir(str(generation.path))
         state = _ThreadState(ix, lease, self._snapshot(generation, ix.searcher()))
         self._local.state = state
         with self._lock:
-            if old is not None:
-                self._states.remove(old)
-                old.close()
             self._states.append(state)
         return state
 
