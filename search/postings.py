@@ -26,7 +26,6 @@ WeightArray = npt.NDArray[np.float64]
 
 # byte -> field length, as whoosh quantises lengths into one byte per document.
 _BYTE_TO_LENGTH = np.array(_length_byte_cache, dtype=np.float64)
-_EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 
 
 def _leaf_matcher(matcher: Any) -> Any:
@@ -36,58 +35,48 @@ def _leaf_matcher(matcher: Any) -> Any:
     return matcher
 
 
-def read_postings(reader: Any, fieldname: str, term: bytes) -> tuple[IdArray, WeightArray]:
-    """Document numbers (segment-local, deleted ones included) and weights (term
-    frequencies) of one term in one segment."""
+def _read(reader: Any, fieldname: str, term: bytes, part: str) -> tuple[IdArray, list[Any]]:
+    """A term's document numbers in one segment (deleted ones included), and the
+    documents' ``weight`` or ``value`` (``part``) as a list of blocks."""
     if (fieldname, term) not in reader:
-        return _EMPTY
+        return np.zeros(0, dtype=np.int64), []
     matcher = _leaf_matcher(reader.postings(fieldname, term))
     if not isinstance(matcher, W3LeafMatcher):  # another codec: the slow, general way
-        ids, weights = [], []
+        ids, parts = [], []
         while matcher.is_active():
             ids.append(matcher.id())
-            weights.append(matcher.weight())
+            parts.append(getattr(matcher, part)())
             matcher.next()
-        return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
+        return np.array(ids, dtype=np.int64), [parts]
     # The wrapper may have moved past deleted documents already: start over.
     matcher.reset()
-    id_parts, weight_parts = [], []
+    id_parts, parts = [], []
     while not matcher._atend:
         # Whole blocks at once, through the reader's own decoding.
         matcher._read_ids()
-        matcher._read_weights()
+        getattr(matcher, f"_read_{part}s")()
         id_parts.append(np.asarray(matcher._ids, dtype=np.int64))
-        weight_parts.append(np.asarray(matcher._weights, dtype=np.float64))
+        parts.append(getattr(matcher, f"_{part}s"))
         if matcher._lastblock:
             break
         matcher._goto(matcher._nextoffset)
-    return np.concatenate(id_parts), np.concatenate(weight_parts)
+    return np.concatenate(id_parts), parts
+
+
+def read_postings(reader: Any, fieldname: str, term: bytes) -> tuple[IdArray, WeightArray]:
+    """Document numbers (segment-local, deleted ones included) and weights (term
+    frequencies) of one term in one segment."""
+    ids, blocks = _read(reader, fieldname, term, "weight")
+    if not blocks:
+        return ids, np.zeros(0, dtype=np.float64)
+    return ids, np.concatenate([np.asarray(b, dtype=np.float64) for b in blocks])
 
 
 def read_positions(reader: Any, fieldname: str, term: bytes) -> tuple[IdArray, list[bytes]]:
     """Document numbers of one term in one segment and, for each, its encoded positions
     (decode with the field format's ``decode_positions``)."""
-    if (fieldname, term) not in reader:
-        return np.zeros(0, dtype=np.int64), []
-    matcher = _leaf_matcher(reader.postings(fieldname, term))
-    if not isinstance(matcher, W3LeafMatcher):
-        ids, values = [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            values.append(matcher.value())
-            matcher.next()
-        return np.array(ids, dtype=np.int64), values
-    matcher.reset()
-    id_parts, values = [], []
-    while not matcher._atend:
-        matcher._read_ids()
-        matcher._read_values()
-        id_parts.append(np.asarray(matcher._ids, dtype=np.int64))
-        values.extend(matcher._values)
-        if matcher._lastblock:
-            break
-        matcher._goto(matcher._nextoffset)
-    return np.concatenate(id_parts), values
+    ids, blocks = _read(reader, fieldname, term, "value")
+    return ids, [value for block in blocks for value in block]
 
 
 def read_lengths(reader: Any, fieldname: str) -> WeightArray:
