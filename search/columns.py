@@ -11,6 +11,7 @@ entries of segments no longer read are dropped when a newer snapshot is built.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import threading
@@ -24,6 +25,7 @@ import numpy.typing as npt
 from search.dates import bucket_of_days
 from search.postings import read_lengths, read_postings
 from search.schema import DEFAULT_FIELDS, FACET_FIELDS
+from search.termindex import SegmentPostings
 
 __all__ = ["ColumnCache", "FacetColumn", "SegmentColumns", "SnapshotColumns"]
 
@@ -76,6 +78,7 @@ class SegmentColumns:
     facets: dict[str, FacetColumn] = field(default_factory=dict)
     lengths: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
     buckets: dict[str, IntArray] = field(default_factory=dict)  # by interval, on first use
+    postings: SegmentPostings | None = None  # the arrays writers saved, memory-mapped
 
 
 def _read_days(reader: Any, doc_count: int) -> IntArray:
@@ -217,6 +220,9 @@ class ColumnCache:
                 found = read_segment(reader)
                 with contextlib.suppress(OSError):  # a read-only index serves from memory
                     save_segment(path, found)
+            found = dataclasses.replace(
+                found, postings=SegmentPostings.open(generation_path, segment_id)
+            )
             with self._lock:
                 found = self._segments.setdefault(key, found)
         return found

@@ -39,6 +39,7 @@ from whoosh import query as wq
 from search.columns import IntArray
 from search.postings import PostingsCache
 from search.reader import Snapshot
+from search.termindex import INDEXED_FIELDS
 
 __all__ = ["K1", "B", "Executor", "Matches", "Unsupported", "and_maybe", "union"]
 
@@ -226,8 +227,7 @@ class Executor:
         docs_parts, score_parts = [], []
         for index, reader, base in self.leaves:
             self._check_time()
-            segment = self.snap.columns.segment_keys[index]
-            ids, weights = self.cache.get(segment, reader, fieldname, btext)
+            ids, weights = self._postings(index, reader, fieldname, btext)
             if not len(ids):
                 continue
             live = self.snap.columns.live_mask(index)
@@ -274,10 +274,12 @@ class Executor:
                 continue
             segment = self.snap.columns.segment_keys[index]
 
-            def placed(reader: Any = reader, segment: str = segment) -> tuple[IntArray, Any]:
+            def placed(
+                reader: Any = reader, segment: str = segment, index: int = index
+            ) -> tuple[IntArray, Any]:
                 # Every document of the segment where the phrase stands (a segment's
                 # answer never changes, so it is kept like postings).
-                candidates = self._phrase_candidates(query, reader, segment)
+                candidates = self._phrase_candidates(query, reader, index)
                 places = []
                 for word in query.words:
                     ids, values = self.cache.positions(
@@ -298,12 +300,22 @@ class Executor:
             keep[inside] = np.isin(words.docs[inside] - base, hits)
         return Matches(words.docs[keep], words.scores[keep], words.matched[keep])
 
-    def _phrase_candidates(self, query: Any, reader: Any, segment: str) -> IntArray:
+    def _postings(
+        self, index: int, reader: Any, fieldname: str, btext: bytes
+    ) -> tuple[IntArray, FloatArray]:
+        """A term's postings in segment ``index``: from the arrays writers saved, or
+        read from whoosh (and cached) where there are none."""
+        arrays = self.snap.columns.segments[index].postings
+        if arrays is not None and fieldname in INDEXED_FIELDS:
+            return arrays.get(fieldname, btext)
+        return self.cache.get(self.snap.columns.segment_keys[index], reader, fieldname, btext)
+
+    def _phrase_candidates(self, query: Any, reader: Any, index: int) -> IntArray:
         """Documents of a segment that have every word of a phrase (deleted ones too)."""
         field = self.reader.schema[query.fieldname]
         found: IntArray | None = None
         for word in query.words:
-            ids, _ = self.cache.get(segment, reader, query.fieldname, field.to_bytes(word))
+            ids, _ = self._postings(index, reader, query.fieldname, field.to_bytes(word))
             found = ids if found is None else np.intersect1d(found, ids, assume_unique=True)
         return found if found is not None else np.zeros(0, dtype=np.int64)
 

@@ -29,6 +29,7 @@ from search.mentions import MENTIONS_FILE, MentionVocabulary
 from search.schema import build_schema, document
 from search.store import Generation, IndexStore
 from search.suggest import PHRASES_FILE, SUGGEST_FILE, PhraseCounter, build_suggester
+from search.termindex import build_segment_postings, remove_unused
 
 __all__ = ["GenerationBuilder", "LiveUpdater"]
 
@@ -71,6 +72,10 @@ class _Extras:
         self.phrases.save(self.path / PHRASES_FILE)
         self.vocabulary.save(self.path / MENTIONS_FILE)
         warm(self.path, searcher)
+        segments = searcher.reader().leaf_readers()
+        for reader, _ in segments:
+            build_segment_postings(self.path, reader)
+        remove_unused(self.path, {r.segment().segment_id() for r, _ in segments})
         columns = SnapshotColumns(self.path, searcher, ColumnCache())
         phrases = self.phrases.counts.most_common(PHRASES_KEPT)
         build_suggester(columns, phrases).save(self.path / SUGGEST_FILE)

@@ -1,0 +1,147 @@
+"""A segment's postings as plain arrays on disk, memory-mapped by every worker.
+
+whoosh keeps postings in pickled, compressed blocks that are decoded in Python
+at every read: at a million events a frequent term costs tens of milliseconds.
+When a writer commits, each new segment's postings are also written here, once,
+as flat numpy files that readers map into memory (shared between the workers
+through the page cache) and slice in microseconds:
+
+    postings/<segment id>/keys.npy     sorted 64-bit hashes of (field, term)
+    postings/<segment id>/starts.npy   where each term's postings start
+    postings/<segment id>/counts.npy   how many postings it has
+    postings/<segment id>/docs.npy     document numbers (deleted ones included)
+    postings/<segment id>/weights.npy  term frequencies
+
+A 64-bit hash stands for the term: two different terms of one segment sharing a
+hash (odds about 10⁻⁸ for a segment of a million terms) would share postings.
+Positions stay in whoosh, read only for phrases.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from search.postings import read_postings
+
+__all__ = ["INDEXED_FIELDS", "SegmentPostings", "build_segment_postings", "term_key"]
+
+#: The fields queries read postings of (the id and related fields go through whoosh).
+INDEXED_FIELDS = (
+    "title",
+    "body",
+    "entity",
+    "source",
+    "entity_value",
+    "source_value",
+    "source_domain",
+    "category",
+    "story",
+)
+POSTINGS_DIR = "postings"
+_PARTS = ("keys", "starts", "counts", "docs", "weights")
+
+
+def term_key(fieldname: str, term: bytes) -> int:
+    """The 64-bit key of a term of a field."""
+    digest = hashlib.blake2b(fieldname.encode() + b"\x00" + term, digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
+def _directory(generation_path: Path, segment_id: str) -> Path:
+    return generation_path / POSTINGS_DIR / segment_id
+
+
+def build_segment_postings(generation_path: Path, reader: Any) -> Path:
+    """Write one segment's postings as arrays (atomically: a directory renamed into
+    place once complete); returns the directory."""
+    target = _directory(generation_path, reader.segment().segment_id())
+    if target.is_dir():
+        return target
+    keys: list[int] = []
+    doc_parts: list[npt.NDArray[np.int32]] = []
+    weight_parts: list[npt.NDArray[np.float32]] = []
+    for fieldname in INDEXED_FIELDS:
+        if fieldname not in reader.schema:
+            continue
+        for term in reader.lexicon(fieldname):
+            ids, weights = read_postings(reader, fieldname, term)
+            keys.append(term_key(fieldname, term))
+            doc_parts.append(ids.astype(np.int32))
+            weight_parts.append(weights.astype(np.float32))
+    counts = np.array([len(p) for p in doc_parts], dtype=np.int64)
+    starts = np.zeros(len(counts), dtype=np.int64)
+    if len(counts):
+        np.cumsum(counts[:-1], out=starts[1:])
+    order = np.argsort(np.array(keys, dtype=np.uint64), kind="stable")
+    arrays: dict[str, npt.NDArray[Any]] = {
+        "keys": np.array(keys, dtype=np.uint64)[order],
+        "starts": starts[order],
+        "counts": counts[order],
+        "docs": np.concatenate(doc_parts) if doc_parts else np.zeros(0, np.int32),
+        "weights": np.concatenate(weight_parts) if weight_parts else np.zeros(0, np.float32),
+    }
+    target.parent.mkdir(exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    for name, array in arrays.items():
+        np.save(tmp / f"{name}.npy", array)
+    try:
+        tmp.rename(target)
+    except OSError:  # another process got there first: its copy is the same
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def remove_unused(generation_path: Path, segment_ids: set[str]) -> None:
+    """Remove the arrays of segments the index no longer has (merged away)."""
+    directory = generation_path / POSTINGS_DIR
+    if directory.is_dir():
+        for entry in directory.iterdir():
+            if entry.name not in segment_ids and not entry.name.startswith("."):
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+class SegmentPostings:
+    """One segment's postings, memory-mapped."""
+
+    def __init__(self, directory: Path) -> None:
+        arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r") for name in _PARTS}
+        self.keys = arrays["keys"]
+        self.starts = arrays["starts"]
+        self.counts = arrays["counts"]
+        self.docs = arrays["docs"]
+        self.weights = arrays["weights"]
+
+    @classmethod
+    def open(cls, generation_path: Path, segment_id: str) -> SegmentPostings | None:
+        """The segment's arrays, or None when they were not written."""
+        directory = _directory(generation_path, segment_id)
+        if not (directory / "weights.npy").exists():
+            return None
+        try:
+            return cls(directory)
+        except (OSError, ValueError):
+            return None
+
+    def get(
+        self, fieldname: str, term: bytes
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """The term's document numbers and weights (empty when it is not here)."""
+        key = np.uint64(term_key(fieldname, term))
+        at = int(np.searchsorted(self.keys, key))
+        if at >= len(self.keys) or self.keys[at] != key:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        start, count = int(self.starts[at]), int(self.counts[at])
+        return (
+            np.asarray(self.docs[start : start + count], dtype=np.int64),
+            np.asarray(self.weights[start : start + count], dtype=np.float64),
+        )

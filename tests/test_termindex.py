@@ -1,0 +1,59 @@
+"""The postings arrays writers save equal whoosh's postings, term by term; without
+them the engine reads whoosh and answers the same."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from config import Config
+from indexer import jobs
+from search import IndexStore, SearchRequest, SearchService
+from search.postings import read_postings
+from search.termindex import INDEXED_FIELDS, POSTINGS_DIR, SegmentPostings
+from tests.corpus import CORPUS, DEMO_DIR
+
+
+def test_arrays_equal_whoosh_postings_for_every_term(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path)
+    jobs.rebuild(store, [CORPUS, DEMO_DIR], keep=0, processes=2)
+    service = SearchService(Config.from_env({}, index_dir=tmp_path))
+    try:
+        snap = service.reader.snapshot()
+        checked = 0
+        for index, (reader, _) in enumerate(snap.searcher.reader().leaf_readers()):
+            arrays = snap.columns.segments[index].postings
+            assert isinstance(arrays, SegmentPostings)
+            for fieldname in INDEXED_FIELDS:
+                for term in reader.lexicon(fieldname):
+                    ids, weights = arrays.get(fieldname, term)
+                    want_ids, want_weights = read_postings(reader, fieldname, term)
+                    assert np.array_equal(ids, want_ids), (fieldname, term)
+                    assert np.array_equal(weights, want_weights), (fieldname, term)
+                    checked += 1
+            assert arrays.get("body", b"no-such-term-anywhere")[0].size == 0
+        assert checked > 10_000
+    finally:
+        service.close()
+
+
+def test_without_the_arrays_the_answers_are_the_same(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path)
+    jobs.rebuild(store, [CORPUS], keep=0)
+
+    def answers() -> list[object]:
+        service = SearchService(Config.from_env({}, index_dir=tmp_path))
+        try:
+            out = []
+            for q in ("syria", "refugees hungary", '"european union"', "refug*"):
+                body = service.search(SearchRequest(q=q, size=20))
+                out.append(([(r["id"], r["score"]) for r in body["results"]], body["facets"]))
+            return out
+        finally:
+            service.close()
+
+    with_arrays = answers()
+    shutil.rmtree(store.current().path / POSTINGS_DIR)
+    assert answers() == with_arrays
