@@ -94,12 +94,18 @@ def _read_days(reader: Any, doc_count: int) -> IntArray:
     return np.fromiter(values, dtype=np.int64, count=doc_count)
 
 
-def _read_facet(reader: Any, fieldname: str, doc_count: int) -> FacetColumn:
+def _read_facet(
+    reader: Any, fieldname: str, doc_count: int, postings: SegmentPostings | None
+) -> FacetColumn:
     values: list[str] = []
     doc_parts: list[IntArray] = []
     ord_parts: list[IntArray] = []
     for term in reader.lexicon(fieldname):
-        docs, _ = read_postings(reader, fieldname, term)  # deleted documents included
+        # Deleted documents included.
+        if postings is not None:
+            docs = postings.get(fieldname, term)[0]
+        else:
+            docs = read_postings(reader, fieldname, term)[0]
         ord_parts.append(np.full(len(docs), len(values), dtype=np.int64))
         doc_parts.append(docs)
         values.append(term.decode("utf-8"))
@@ -115,14 +121,15 @@ def _read_facet(reader: Any, fieldname: str, doc_count: int) -> FacetColumn:
     return FacetColumn(values, offsets, ords)
 
 
-def read_segment(reader: Any) -> SegmentColumns:
-    """Compute a segment's columns from its column files and postings."""
+def read_segment(reader: Any, postings: SegmentPostings | None = None) -> SegmentColumns:
+    """Compute a segment's columns from its column files and postings (read from
+    the segment's postings arrays when given)."""
     doc_count = reader.doc_count_all()
     return SegmentColumns(
         doc_count=doc_count,
         days=_read_days(reader, doc_count),
         facets={
-            name: _read_facet(reader, fieldname, doc_count)
+            name: _read_facet(reader, fieldname, doc_count, postings)
             for name, fieldname in FACET_FIELDS.items()
         },
         lengths={name: read_lengths(reader, name) for name in DEFAULT_FIELDS},
@@ -190,7 +197,8 @@ def warm(generation_path: Path, searcher: Any) -> None:
         wanted.add(f"{segment_id}.npz")
         path = _file(generation_path, segment_id)
         if not path.exists():
-            save_segment(path, read_segment(reader))
+            postings = SegmentPostings.open(generation_path, segment_id)
+            save_segment(path, read_segment(reader, postings))
     directory = generation_path / COLUMNS_DIR
     if directory.is_dir():
         for old in directory.iterdir():
@@ -212,17 +220,16 @@ class ColumnCache:
             found = self._segments.get(key)
         if found is None:
             path = _file(generation_path, segment_id)
+            postings = SegmentPostings.open(generation_path, segment_id)
             try:
                 found = load_segment(path)
             except (OSError, KeyError, ValueError):
                 # Not warmed (or a file of an older layout): compute, and keep it for
                 # the other workers.
-                found = read_segment(reader)
+                found = read_segment(reader, postings)
                 with contextlib.suppress(OSError):  # a read-only index serves from memory
                     save_segment(path, found)
-            found = dataclasses.replace(
-                found, postings=SegmentPostings.open(generation_path, segment_id)
-            )
+            found = dataclasses.replace(found, postings=postings)
             with self._lock:
                 found = self._segments.setdefault(key, found)
         return found

@@ -2,7 +2,7 @@
 
 whoosh keeps postings in pickled, compressed blocks that are decoded in Python
 at every read: at a million events a frequent term costs tens of milliseconds.
-When a writer commits, each new segment's postings are also written here, once,
+As a writer commits, each new segment's postings are also written here, once,
 as flat numpy files that readers map into memory (shared between the workers
 through the page cache) and slice in microseconds:
 
@@ -23,6 +23,8 @@ import hashlib
 import os
 import shutil
 import threading
+from array import array
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,13 @@ import numpy.typing as npt
 
 from search.postings import read_postings
 
-__all__ = ["INDEXED_FIELDS", "SegmentPostings", "build_segment_postings", "term_key"]
+__all__ = [
+    "INDEXED_FIELDS",
+    "PostingsCollector",
+    "SegmentPostings",
+    "build_segment_postings",
+    "term_key",
+]
 
 #: The fields queries read postings of (the id and related fields go through whoosh).
 INDEXED_FIELDS = (
@@ -59,9 +67,87 @@ def _directory(generation_path: Path, segment_id: str) -> Path:
     return generation_path / POSTINGS_DIR / segment_id
 
 
+def _save(
+    target: Path,
+    keys: list[int],
+    counts: npt.NDArray[np.int64],
+    docs: npt.NDArray[np.int32],
+    weights: npt.NDArray[np.float32],
+) -> None:
+    """Write the arrays atomically: a directory renamed into place once complete."""
+    starts = np.zeros(len(counts), dtype=np.int64)
+    if len(counts):
+        np.cumsum(counts[:-1], out=starts[1:])
+    order = np.argsort(np.array(keys, dtype=np.uint64), kind="stable")
+    arrays: dict[str, npt.NDArray[Any]] = {
+        "keys": np.array(keys, dtype=np.uint64)[order],
+        "starts": starts[order],
+        "counts": counts[order],
+        "docs": docs,
+        "weights": weights,
+    }
+    target.parent.mkdir(exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    for name, values in arrays.items():
+        np.save(tmp / f"{name}.npy", values)
+    try:
+        tmp.rename(target)
+    except OSError:  # another process got there first: its copy is the same
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class PostingsCollector:
+    """Gathers a segment's postings while whoosh writes them (in the writer process,
+    so that parallel writers do it in parallel), then saves them as arrays.
+
+    whoosh hands its field writer every posting once, sorted by field, term and
+    document: ``tee`` passes them through and keeps those of INDEXED_FIELDS."""
+
+    def __init__(self) -> None:
+        self.keys: list[int] = []
+        self.counts: list[int] = []
+        self.docs = array("i")
+        self.weights = array("f")
+
+    def tee(self, items: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+        """Yield ``items`` (fieldname, term, docnum, weight, value) unchanged."""
+        wanted = frozenset(INDEXED_FIELDS)
+        keys, counts = self.keys, self.counts
+        add_doc, add_weight = self.docs.append, self.weights.append
+        field, text, count = "", b"", 0
+        for item in items:
+            if item[0] in wanted:
+                if item[1] != text or item[0] != field:
+                    if count:
+                        keys.append(term_key(field, text))
+                        counts.append(count)
+                    field, text, count = item[0], item[1], 0
+                add_doc(item[2])
+                add_weight(item[3])
+                count += 1
+            yield item
+        if count:
+            keys.append(term_key(field, text))
+            counts.append(count)
+
+    def save(self, generation_path: Path, segment_id: str) -> Path:
+        """Write the arrays of segment ``segment_id``; returns their directory."""
+        target = _directory(generation_path, segment_id)
+        _save(
+            target,
+            self.keys,
+            np.array(self.counts, dtype=np.int64),
+            np.frombuffer(self.docs, dtype=np.int32).copy(),
+            np.frombuffer(self.weights, dtype=np.float32).copy(),
+        )
+        return target
+
+
 def build_segment_postings(generation_path: Path, reader: Any) -> Path:
-    """Write one segment's postings as arrays (atomically: a directory renamed into
-    place once complete); returns the directory."""
+    """Write one segment's postings as arrays, read back from whoosh (for segments
+    whose writer did not collect them); returns the directory."""
     target = _directory(generation_path, reader.segment().segment_id())
     if target.is_dir():
         return target
@@ -76,28 +162,13 @@ def build_segment_postings(generation_path: Path, reader: Any) -> Path:
             keys.append(term_key(fieldname, term))
             doc_parts.append(ids.astype(np.int32))
             weight_parts.append(weights.astype(np.float32))
-    counts = np.array([len(p) for p in doc_parts], dtype=np.int64)
-    starts = np.zeros(len(counts), dtype=np.int64)
-    if len(counts):
-        np.cumsum(counts[:-1], out=starts[1:])
-    order = np.argsort(np.array(keys, dtype=np.uint64), kind="stable")
-    arrays: dict[str, npt.NDArray[Any]] = {
-        "keys": np.array(keys, dtype=np.uint64)[order],
-        "starts": starts[order],
-        "counts": counts[order],
-        "docs": np.concatenate(doc_parts) if doc_parts else np.zeros(0, np.int32),
-        "weights": np.concatenate(weight_parts) if weight_parts else np.zeros(0, np.float32),
-    }
-    target.parent.mkdir(exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    for name, array in arrays.items():
-        np.save(tmp / f"{name}.npy", array)
-    try:
-        tmp.rename(target)
-    except OSError:  # another process got there first: its copy is the same
-        shutil.rmtree(tmp, ignore_errors=True)
+    _save(
+        target,
+        keys,
+        np.array([len(p) for p in doc_parts], dtype=np.int64),
+        np.concatenate(doc_parts) if doc_parts else np.zeros(0, np.int32),
+        np.concatenate(weight_parts) if weight_parts else np.zeros(0, np.float32),
+    )
     return target
 
 

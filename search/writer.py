@@ -71,11 +71,12 @@ class _Extras:
         the suggestion table for the index as committed (``searcher``)."""
         self.phrases.save(self.path / PHRASES_FILE)
         self.vocabulary.save(self.path / MENTIONS_FILE)
-        warm(self.path, searcher)
         segments = searcher.reader().leaf_readers()
         for reader, _ in segments:
+            # The codec's writers saved them already; this covers any they did not.
             build_segment_postings(self.path, reader)
         remove_unused(self.path, {r.segment().segment_id() for r, _ in segments})
+        warm(self.path, searcher)
         columns = SnapshotColumns(self.path, searcher, ColumnCache())
         phrases = self.phrases.counts.most_common(PHRASES_KEPT)
         build_suggester(columns, phrases).save(self.path / SUGGEST_FILE)

@@ -1,5 +1,6 @@
-"""The postings arrays writers save equal whoosh's postings, term by term; without
-them the engine reads whoosh and answers the same."""
+"""The postings arrays writers save (as they write new and merged segments) equal
+whoosh's postings, term by term; without them the engine reads whoosh and answers
+the same."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import orjson
+from whoosh import index as whoosh_index
 
 from config import Config
 from indexer import jobs
+from indexer.formats.wikitimes import parse_wikitimes
 from search import IndexStore, SearchRequest, SearchService
+from search.codec import EventCodec
 from search.postings import read_postings
+from search.schema import build_schema, document
 from search.termindex import INDEXED_FIELDS, POSTINGS_DIR, SegmentPostings
 from tests.corpus import CORPUS, DEMO_DIR
 
@@ -57,3 +63,31 @@ def test_without_the_arrays_the_answers_are_the_same(tmp_path: Path) -> None:
     with_arrays = answers()
     shutil.rmtree(store.current().path / POSTINGS_DIR)
     assert answers() == with_arrays
+
+
+def test_the_writer_saves_arrays_for_new_and_merged_segments(tmp_path: Path) -> None:
+    records = orjson.loads(CORPUS.read_bytes())[:60]
+    events = [parse_wikitimes(record) for record in records]
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    for part in (events[:30], events[30:]):
+        writer = ix.writer(codec=EventCodec())
+        for event in part:
+            writer.add_document(**document(event))
+        writer.commit(merge=False)
+    with ix.searcher() as searcher:
+        first = {r.segment().segment_id() for r, _ in searcher.reader().leaf_readers()}
+    assert len(first) == 2
+    assert {p.name for p in (tmp_path / POSTINGS_DIR).iterdir()} == first
+
+    ix.writer(codec=EventCodec()).commit(optimize=True)
+    with ix.searcher() as searcher:
+        [(reader, _)] = searcher.reader().leaf_readers()
+        merged = reader.segment().segment_id()
+        arrays = SegmentPostings.open(tmp_path, merged)
+        assert arrays is not None
+        for fieldname in INDEXED_FIELDS:
+            for term in reader.lexicon(fieldname):
+                ids, weights = arrays.get(fieldname, term)
+                want_ids, want_weights = read_postings(reader, fieldname, term)
+                assert np.array_equal(ids, want_ids), (fieldname, term)
+                assert np.array_equal(weights, want_weights), (fieldname, term)
