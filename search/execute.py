@@ -39,7 +39,7 @@ from whoosh import query as wq
 from search.columns import IntArray
 from search.postings import PostingsCache
 from search.reader import Snapshot
-from search.termindex import INDEXED_FIELDS
+from search.termindex import INDEXED_FIELDS, SegmentPostings
 
 __all__ = ["K1", "B", "Executor", "Matches", "Unsupported", "and_maybe", "union"]
 
@@ -142,6 +142,31 @@ def _in_place(positions: list[list[int]], offsets: list[int], slop: int) -> bool
         ):
             return True
     return False
+
+
+def phrase_docs(
+    arrays: SegmentPostings,
+    fieldname: str,
+    terms: list[bytes],
+    offsets: list[int],
+    candidates: IntArray,
+) -> IntArray:
+    """Documents among ``candidates`` (sorted) where term i stands ``offsets[i]``
+    places after term 0, from the segment's position arrays.
+
+    Each (document, position - offset) pair of a term is one 64-bit key; the
+    phrase stands where every term has the same key."""
+    keys: IntArray | None = None
+    for term, offset in zip(terms, offsets, strict=True):
+        docs, places = arrays.places(fieldname, term)
+        inside = np.isin(docs, candidates)
+        found = (docs[inside] << 32) + (places[inside] - (offset - offsets[0]))
+        keys = found if keys is None else keys[np.isin(keys, found)]
+        if not len(keys):
+            break
+    if keys is None:
+        return np.zeros(0, dtype=np.int64)
+    return np.unique(keys >> 32)
 
 
 def _concat(parts: list[Matches]) -> Matches:
@@ -280,6 +305,11 @@ class Executor:
                 # Every document of the segment where the phrase stands (a segment's
                 # answer never changes, so it is kept like postings).
                 candidates = self._phrase_candidates(query, reader, index)
+                arrays = self.snap.columns.segments[index].postings
+                if arrays is not None and arrays.has_positions and query.slop <= 1:
+                    terms = [field.to_bytes(word) for word in query.words]
+                    found = phrase_docs(arrays, query.fieldname, terms, offsets, candidates)
+                    return found, np.zeros(0)
                 places = []
                 for word in query.words:
                     ids, values = self.cache.positions(

@@ -11,20 +11,27 @@ through the page cache) and slice in microseconds:
     postings/<segment id>/counts.npy   how many postings it has
     postings/<segment id>/docs.npy     document numbers (deleted ones included)
     postings/<segment id>/weights.npy  term frequencies
+    postings/<segment id>/pstarts.npy  where each term's word positions start
+                                       (-1 for fields without positions)
+    postings/<segment id>/positions.npy  the positions of each posting in turn,
+                                       as many as its frequency
 
 A 64-bit hash stands for the term: two different terms of one segment sharing a
 hash (odds about 10⁻⁸ for a segment of a million terms) would share postings.
-Positions stay in whoosh, read only for phrases.
+Phrases are matched on the positions with array operations; whoosh keeps its
+own copy, read where the arrays are missing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import shutil
 import threading
 from array import array
 from collections.abc import Iterable, Iterator
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +42,7 @@ from search.postings import read_postings
 
 __all__ = [
     "INDEXED_FIELDS",
+    "POSITION_FIELDS",
     "PostingsCollector",
     "SegmentPostings",
     "build_segment_postings",
@@ -53,8 +61,12 @@ INDEXED_FIELDS = (
     "category",
     "story",
 )
+#: The fields whose word positions are kept (whoosh's Positions format).
+POSITION_FIELDS = frozenset({"title", "body", "entity", "source"})
 POSTINGS_DIR = "postings"
 _PARTS = ("keys", "starts", "counts", "docs", "weights")
+_POSITION_PARTS = ("pstarts", "positions")
+_NO_POSITIONS = -1
 
 
 def term_key(fieldname: str, term: bytes) -> int:
@@ -73,8 +85,10 @@ def _save(
     counts: npt.NDArray[np.int64],
     docs: npt.NDArray[np.int32],
     weights: npt.NDArray[np.float32],
+    positions: tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]] | None = None,
 ) -> None:
-    """Write the arrays atomically: a directory renamed into place once complete."""
+    """Write the arrays atomically: a directory renamed into place once complete.
+    ``positions`` are each term's start in the positions array, and that array."""
     starts = np.zeros(len(counts), dtype=np.int64)
     if len(counts):
         np.cumsum(counts[:-1], out=starts[1:])
@@ -86,6 +100,9 @@ def _save(
         "docs": docs,
         "weights": weights,
     }
+    if positions is not None:
+        arrays["pstarts"] = positions[0][order]
+        arrays["positions"] = positions[1]
     target.parent.mkdir(exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -103,20 +120,29 @@ class PostingsCollector:
     so that parallel writers do it in parallel), then saves them as arrays.
 
     whoosh hands its field writer every posting once, sorted by field, term and
-    document: ``tee`` passes them through and keeps those of INDEXED_FIELDS."""
+    document: ``tee`` passes them through and keeps those of INDEXED_FIELDS, with
+    the word positions of POSITION_FIELDS (whoosh's Positions format encodes them
+    as a 4-byte count and a pickled list of gaps)."""
 
     def __init__(self) -> None:
         self.keys: list[int] = []
         self.counts: list[int] = []
+        self.pstarts: list[int] = []
         self.docs = array("i")
         self.weights = array("f")
+        self.positions = array("i")
+        # False when a posting's frequency is not its number of positions (a boosted
+        # token): readers then fall back to whoosh for phrases.
+        self.positions_usable = True
 
     def tee(self, items: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
         """Yield ``items`` (fieldname, term, docnum, weight, value) unchanged."""
         wanted = frozenset(INDEXED_FIELDS)
-        keys, counts = self.keys, self.counts
+        keys, counts, pstarts = self.keys, self.counts, self.pstarts
         add_doc, add_weight = self.docs.append, self.weights.append
-        field, text, count = "", b"", 0
+        positions = self.positions
+        add_positions = positions.extend
+        field, text, count, placed = "", b"", 0, False
         for item in items:
             if item[0] in wanted:
                 if item[1] != text or item[0] != field:
@@ -124,9 +150,17 @@ class PostingsCollector:
                         keys.append(term_key(field, text))
                         counts.append(count)
                     field, text, count = item[0], item[1], 0
+                    placed = field in POSITION_FIELDS
+                    pstarts.append(len(positions) if placed else _NO_POSITIONS)
                 add_doc(item[2])
                 add_weight(item[3])
                 count += 1
+                if placed:
+                    encoded = item[4][4:]
+                    gaps = pickle.loads(encoded if encoded[-1:] == b"." else encoded + b".")
+                    if len(gaps) != item[3]:
+                        self.positions_usable = False
+                    add_positions(accumulate(gaps))
             yield item
         if count:
             keys.append(term_key(field, text))
@@ -135,12 +169,19 @@ class PostingsCollector:
     def save(self, generation_path: Path, segment_id: str) -> Path:
         """Write the arrays of segment ``segment_id``; returns their directory."""
         target = _directory(generation_path, segment_id)
+        positions = None
+        if self.positions_usable:
+            positions = (
+                np.array(self.pstarts, dtype=np.int64),
+                np.frombuffer(self.positions, dtype=np.int32).copy(),
+            )
         _save(
             target,
             self.keys,
             np.array(self.counts, dtype=np.int64),
             np.frombuffer(self.docs, dtype=np.int32).copy(),
             np.frombuffer(self.weights, dtype=np.float32).copy(),
+            positions,
         )
         return target
 
@@ -191,6 +232,11 @@ class SegmentPostings:
         self.counts = arrays["counts"]
         self.docs = arrays["docs"]
         self.weights = arrays["weights"]
+        self.pstarts: npt.NDArray[np.int64] | None = None
+        self.positions: npt.NDArray[np.int32] | None = None
+        if (directory / "positions.npy").exists():
+            self.pstarts = np.load(directory / "pstarts.npy", mmap_mode="r")
+            self.positions = np.load(directory / "positions.npy", mmap_mode="r")
 
     @classmethod
     def open(cls, generation_path: Path, segment_id: str) -> SegmentPostings | None:
@@ -203,16 +249,45 @@ class SegmentPostings:
         except (OSError, ValueError):
             return None
 
+    def _find(self, fieldname: str, term: bytes) -> int | None:
+        key = np.uint64(term_key(fieldname, term))
+        at = int(np.searchsorted(self.keys, key))
+        if at >= len(self.keys) or self.keys[at] != key:
+            return None
+        return at
+
     def get(
         self, fieldname: str, term: bytes
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """The term's document numbers and weights (empty when it is not here)."""
-        key = np.uint64(term_key(fieldname, term))
-        at = int(np.searchsorted(self.keys, key))
-        if at >= len(self.keys) or self.keys[at] != key:
+        at = self._find(fieldname, term)
+        if at is None:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         start, count = int(self.starts[at]), int(self.counts[at])
         return (
             np.asarray(self.docs[start : start + count], dtype=np.int64),
             np.asarray(self.weights[start : start + count], dtype=np.float64),
         )
+
+    @property
+    def has_positions(self) -> bool:
+        """Whether word positions were saved (else phrases read whoosh)."""
+        return self.positions is not None
+
+    def places(
+        self, fieldname: str, term: bytes
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Every (document, word position) of the term, as two aligned arrays sorted
+        by document then position (empty when it is not here)."""
+        at = self._find(fieldname, term)
+        empty = np.zeros(0, dtype=np.int64)
+        if at is None or self.pstarts is None or self.positions is None:
+            return empty, empty
+        pstart = int(self.pstarts[at])
+        if pstart == _NO_POSITIONS:
+            return empty, empty
+        start, count = int(self.starts[at]), int(self.counts[at])
+        frequencies = np.asarray(self.weights[start : start + count], dtype=np.int64)
+        docs = np.repeat(np.asarray(self.docs[start : start + count], dtype=np.int64), frequencies)
+        places = np.asarray(self.positions[pstart : pstart + len(docs)], dtype=np.int64)
+        return docs, places

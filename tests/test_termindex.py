@@ -16,9 +16,9 @@ from indexer import jobs
 from indexer.formats.wikitimes import parse_wikitimes
 from search import IndexStore, SearchRequest, SearchService
 from search.codec import EventCodec
-from search.postings import read_postings
+from search.postings import read_positions, read_postings
 from search.schema import build_schema, document
-from search.termindex import INDEXED_FIELDS, POSTINGS_DIR, SegmentPostings
+from search.termindex import INDEXED_FIELDS, POSITION_FIELDS, POSTINGS_DIR, SegmentPostings
 from tests.corpus import CORPUS, DEMO_DIR
 
 
@@ -91,3 +91,42 @@ def test_the_writer_saves_arrays_for_new_and_merged_segments(tmp_path: Path) -> 
                 want_ids, want_weights = read_postings(reader, fieldname, term)
                 assert np.array_equal(ids, want_ids), (fieldname, term)
                 assert np.array_equal(weights, want_weights), (fieldname, term)
+                if fieldname in POSITION_FIELDS:
+                    decode = reader.schema[fieldname].format.decode_positions
+                    docs, values = read_positions(reader, fieldname, term)
+                    want = [(d, p) for d, v in zip(docs, values, strict=True) for p in decode(v)]
+                    got = list(zip(*arrays.places(fieldname, term), strict=True))
+                    assert got == want, (fieldname, term)
+
+
+def test_phrases_on_position_arrays_equal_phrases_read_from_whoosh(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path)
+    jobs.rebuild(store, [CORPUS, DEMO_DIR], keep=0, processes=2)
+    records = orjson.loads(CORPUS.read_bytes())
+    events = [parse_wikitimes(record) for record in records]
+    names = sorted({name for event in events for name in event.entities if " " in name})
+    pairs = sorted({" ".join(event.title.split()[i : i + 2]) for event in events for i in (0, 3)})
+    phrases = [f'"{text}"' for text in [*names[:150], *pairs[:150]]]
+    phrases += ['"the united nations"', 'entity:"bashar al-assad"', 'title:"prime minister"']
+
+    def answers() -> list[object]:
+        service = SearchService(Config.from_env({}, index_dir=tmp_path))
+        try:
+            out = []
+            for q in phrases:
+                body = service.search(SearchRequest(q=q, size=50, expand=False))
+                out.append((q, body["total"], [r["id"] for r in body["results"]]))
+            return out
+        finally:
+            service.close()
+
+    on_arrays = answers()
+    assert sum(1 for _, total, _ in on_arrays if total) > 100
+    generation = store.current().path
+    removed = 0
+    for directory in (generation / POSTINGS_DIR).iterdir():
+        for name in ("positions.npy", "pstarts.npy"):
+            (directory / name).unlink()
+            removed += 1
+    assert removed
+    assert answers() == on_arrays
