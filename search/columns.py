@@ -44,7 +44,7 @@ class FacetColumn:
     def counts(self, docs: IntArray) -> IntArray:
         """How many of ``docs`` (segment-local, sorted) carry each value."""
         size = len(self.offsets) - 1
-        if len(docs) * 8 < size:
+        if len(docs) * 3 < size:
             # Few documents: gather their values.
             picked = self.ordinals_of(docs)
         else:

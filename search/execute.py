@@ -118,7 +118,9 @@ def _union(parts: list[Matches]) -> tuple[IntArray, FloatArray, IntArray]:
     if span <= 8 * len(docs):
         # Dense: count over the span of document numbers instead of sorting.
         offsets = docs - low
-        present = np.flatnonzero(np.bincount(offsets, minlength=span)).astype(np.int64)
+        seen = np.zeros(span, dtype=bool)
+        seen[offsets] = True
+        present = np.flatnonzero(seen).astype(np.int64)
         total = np.bincount(offsets, weights=scores, minlength=span)[present]
         terms = np.bincount(offsets, weights=matched, minlength=span)[present]
         return present + low, total.astype(np.float64), terms.astype(np.int64)
@@ -167,6 +169,19 @@ def phrase_docs(
     if keys is None:
         return np.zeros(0, dtype=np.int64)
     return np.unique(keys >> 32)
+
+
+def _is_date_range(query: Any) -> bool:
+    """A date range, possibly wrapped to score a constant."""
+    if isinstance(query, wq.ConstantScoreQuery):
+        query = query.child
+    return isinstance(query, wq.NumericRange) and query.fieldname == "date"
+
+
+def _day_range(query: Any) -> tuple[int, int]:
+    low = query.start if query.start is not None else -(2**62)
+    high = query.end if query.end is not None else 2**62
+    return int(low), int(high)
 
 
 def _concat(parts: list[Matches]) -> Matches:
@@ -350,27 +365,44 @@ class Executor:
         return found if found is not None else np.zeros(0, dtype=np.int64)
 
     def _live_docs(self) -> IntArray:
-        every = self.snap.columns.live_docs()
         if len(self.leaves) == len(self.snap.columns.segments):
-            return every
-        bases = self.snap.columns.bases
-        ends = np.append(bases[1:], np.iinfo(np.int64).max)
-        keep = np.zeros(len(every), dtype=bool)
-        for index, _, _ in self.leaves:
-            keep |= (every >= bases[index]) & (every < ends[index])
-        return every[keep]
+            return self.snap.columns.live_docs()
+        parts = [self._live_in(index) + base for index, _, base in self.leaves]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    def _live_in(self, index: int) -> IntArray:
+        """Live segment-local docnums of segment ``index``."""
+        live = self.snap.columns.live_mask(index)
+        if live is None:
+            return np.arange(self.snap.columns.segments[index].doc_count, dtype=np.int64)
+        return np.flatnonzero(live).astype(np.int64)
 
     def _every(self) -> Matches:
         docs = self._live_docs()
         return Matches(docs, np.zeros(len(docs)), np.zeros(len(docs), dtype=np.int64))
 
     def _dates(self, query: Any) -> Matches:
-        every = self._live_docs()
-        days = self.snap.columns.days(every)
-        low = query.start if query.start is not None else -(2**62)
-        high = query.end if query.end is not None else 2**62
-        keep = every[(days >= low) & (days <= high)]
-        return Matches(keep, np.zeros(len(keep)), np.zeros(len(keep), dtype=np.int64))
+        low, high = _day_range(query)
+        parts = []
+        for index, _, base in self.leaves:
+            days = self.snap.columns.segments[index].days
+            keep = (days >= low) & (days <= high)
+            live = self.snap.columns.live_mask(index)
+            if live is not None:
+                keep &= live
+            parts.append(np.flatnonzero(keep).astype(np.int64) + base)
+        docs = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        return Matches(docs, np.zeros(len(docs)), np.zeros(len(docs), dtype=np.int64))
+
+    def _within_dates(self, matches: Matches, query: Any) -> Matches:
+        """``matches`` AND a date range: the days of the matches alone are read."""
+        score = 0.0
+        if isinstance(query, wq.ConstantScoreQuery):
+            query, score = query.child, float(query.score)
+        low, high = _day_range(query)
+        days = self.snap.columns.days(matches.docs)
+        keep = (days >= low) & (days <= high)
+        return Matches(matches.docs[keep], matches.scores[keep] + score, matches.matched[keep])
 
     # The tree
 
@@ -399,7 +431,16 @@ class Executor:
         if isinstance(query, wq.Not):
             return self._and_not(self._every(), self.run(query.query))
         if isinstance(query, wq.And):
-            return self._and([self.run(child) for child in query.subqueries])
+            ranges = [child for child in query.subqueries if _is_date_range(child)]
+            others = [child for child in query.subqueries if not _is_date_range(child)]
+            if not (ranges and others):
+                return self._and([self.run(child) for child in query.subqueries])
+            # Date ranges as filters of what the other parts match, not as every
+            # document of the range intersected with it.
+            result = self._and([self.run(child) for child in others])
+            for child in ranges:
+                result = self._within_dates(result, child)
+            return result
         if isinstance(query, wq.Or):
             return self._or(query, [self.run(child) for child in query.subqueries])
         raise Unsupported(type(query).__name__)

@@ -122,6 +122,22 @@ def test_generated_corpus_with_segments_and_deletions(generated: SearchService, 
     assert max(sizes) > 200
 
 
+def test_generated_corpus_date_filters_with_segments_and_deletions(
+    generated: SearchService,
+) -> None:
+    snap = generated.reader.snapshot()
+    days = np.unique(np.concatenate([segment.days for segment in snap.columns.segments]))
+    # Bounds on days that have events, so that an off-by-one at either end shows.
+    on = [dt.date.fromordinal(int(days[len(days) * k // 10])) for k in (2, 6, 9)]
+    ranges = [(on[0], on[1]), (on[2], None), (None, on[0])]
+    sizes = []
+    for low, high in ranges:
+        for q in ["", *_words_of(generated)]:
+            user = generated.parser.parse(q, "any")
+            sizes.append(_compare(generated, generated._combined(user, [date_filter(low, high)])))
+    assert max(sizes) > 500 and min(sizes) < max(sizes)
+
+
 def _stored(service: SearchService, docnum: int) -> dict[str, Any]:
     snap = service.reader.snapshot()
     stored = snap.searcher.stored_fields(docnum)
