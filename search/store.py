@@ -272,9 +272,16 @@ class IndexStore:
         folders = [self.root]
         live = self.current_name()
         if live is not None:
-            folders.append(self.root / live)
+            # Columns and postings arrays are written under temporary names too.
+            folders += [
+                self.root / live,
+                self.root / live / "columns",
+                self.root / live / "postings",
+            ]
         removed = []
         for folder in folders:
+            if not folder.is_dir():
+                continue
             for path in folder.iterdir():
                 if not _TEMP.fullmatch(path.name):
                     continue

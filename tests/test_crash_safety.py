@@ -323,8 +323,8 @@ def test_an_add_that_repeats_an_id_commits_once(tmp_path: Path) -> None:
 
 
 def test_leftovers_of_killed_writers_are_removed_by_the_next_writer(tmp_path: Path) -> None:
-    """What a killed job leaves (its spool, a half-written file, a generation a prune had
-    begun to remove) is swept by the next job, whichever it is."""
+    """What a killed job leaves (its spool, a half-written file or array directory, a
+    generation a prune had begun to remove) is swept by the next job, whichever it is."""
     store = IndexStore(tmp_path / "index")
     jobs.rebuild(store, [DEMO_DIR], keep=KEEP)
     live = store.current()
@@ -335,6 +335,12 @@ def test_leftovers_of_killed_writers_are_removed_by_the_next_writer(tmp_path: Pa
     ]
     for path in left:
         path.write_text("half written")
+    half_columns = live.path / "columns" / ".MAIN_x.npz.999999.140000.tmp"
+    half_columns.write_text("half written")
+    half_arrays = live.path / "postings" / ".MAIN_x.999999.140000.tmp"
+    half_arrays.mkdir()
+    (half_arrays / "docs.npy").write_text("half written")
+    left += [half_columns, half_arrays]
     half_removed = store.root / ".gen-000000.999999.tmp"
     (half_removed / "sub").mkdir(parents=True)
     left.append(half_removed)
