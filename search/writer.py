@@ -85,8 +85,8 @@ class _Extras:
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """Have the kernel kill this process when its parent dies (Linux).
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when its parent (pid ``parent``) dies (Linux).
 
     A writer process forked by a rebuild inherits the writer lock's file: if the
     rebuild were killed and its writer processes lived on, waiting for work that
@@ -95,13 +95,18 @@ def _die_with_parent() -> None:
     if libc_name:
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(libc_name, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        # The rebuild died between the fork and the line above: no signal will come.
+        os._exit(1)
 
 
 class _SubWriter(SubWriterTask):  # type: ignore[misc]
     """One writer process of a parallel rebuild; it never outlives the rebuild."""
 
+    parent = 0  # the rebuild's pid, set before the process starts
+
     def run(self) -> None:
-        _die_with_parent()
+        _die_with_parent(self.parent)
         super().run()
 
 
@@ -118,6 +123,7 @@ class _ParallelWriter(MpWriter):  # type: ignore[misc]
             self.multisegment,
         )
         task.daemon = True
+        task.parent = os.getpid()
         self.tasks.append(task)
         task.start()
         return task

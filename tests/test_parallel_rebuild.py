@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -90,3 +91,19 @@ def test_writer_processes_die_with_a_killed_rebuild(tmp_path: Path) -> None:
     # The lock went with them: the next rebuild runs.
     report = jobs.rebuild(IndexStore(index_dir), [CORPUS], keep=0)
     assert report.indexed == 428 and report.recovered_lock
+
+
+def test_a_writer_process_started_after_its_rebuild_died_exits_at_once() -> None:
+    """The kernel's parent-death signal only covers a parent that dies after the child
+    asked for it; a writer process checks that its rebuild is still its parent."""
+    from search.writer import _die_with_parent
+
+    fork = multiprocessing.get_context("fork")
+    orphan = fork.Process(target=_die_with_parent, args=(os.getpid() + 1_000_000,))
+    orphan.start()
+    orphan.join(10)
+    assert orphan.exitcode == 1
+    child = fork.Process(target=_die_with_parent, args=(os.getpid(),))
+    child.start()
+    child.join(10)
+    assert child.exitcode == 0
