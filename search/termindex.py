@@ -65,7 +65,6 @@ INDEXED_FIELDS = (
 POSITION_FIELDS = frozenset({"title", "body", "entity", "source"})
 POSTINGS_DIR = "postings"
 _PARTS = ("keys", "starts", "counts", "docs", "weights")
-_POSITION_PARTS = ("pstarts", "positions")
 _NO_POSITIONS = -1
 
 
