@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import falcon.testing
 import pytest
@@ -18,6 +20,17 @@ from tests.corpus import CORPUS, DEMO_DIR, SEED_DIR
 def build_index(index_dir: Path, *paths: Path) -> jobs.JobReport:
     """Run a real rebuild into ``index_dir``."""
     return jobs.rebuild(IndexStore(index_dir), list(paths), keep=2)
+
+
+def client_for(
+    tmp_path: Path, records: list[dict[str, Any]], **settings: Any
+) -> falcon.testing.TestClient:
+    """Falcon's test client of a new index (``tmp_path/ix``) of a few canonical events."""
+    source = tmp_path / "events.jsonl"
+    source.write_text("".join(json.dumps(record) + "\n" for record in records))
+    build_index(tmp_path / "ix", source)
+    config = Config.from_env({}, index_dir=tmp_path / "ix", **settings)
+    return falcon.testing.TestClient(create_app(config))
 
 
 @pytest.fixture(scope="session")

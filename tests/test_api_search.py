@@ -286,17 +286,15 @@ def test_health_and_ready(client: falcon.testing.TestClient) -> None:
 
 
 def test_phrases_keep_stop_words_in_their_place(tmp_path: Any) -> None:
-    from api.app import create_app
-    from config import Config
-    from tests.conftest import build_index
+    from tests.conftest import client_for
 
-    source = tmp_path / "events.jsonl"
-    source.write_text(
-        '{"id": "gap", "date": "2020-01-01", "title": "Floods hit the north coast"}\n'
-        '{"id": "next", "date": "2020-01-02", "title": "Floods hit north Jakarta"}\n'
+    small = client_for(
+        tmp_path,
+        [
+            {"id": "gap", "date": "2020-01-01", "title": "Floods hit the north coast"},
+            {"id": "next", "date": "2020-01-02", "title": "Floods hit north Jakarta"},
+        ],
     )
-    build_index(tmp_path / "ix", source)
-    small = falcon.testing.TestClient(create_app(Config.from_env({}, index_dir=tmp_path / "ix")))
 
     def found(q: str) -> list[str]:
         body = small.simulate_get("/api/search", params={"q": q, "expand": "false"}).json

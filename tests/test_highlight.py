@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
-import falcon.testing
-
-from api.app import create_app
-from config import Config
 from search.analysis import text_analyzer
 from search.highlight import snippet
-from tests.conftest import build_index
+from tests.conftest import client_for
 
 HOSTILE = {
     "id": "hostile",
@@ -24,10 +19,7 @@ HOSTILE = {
 
 
 def test_stored_html_is_escaped_in_snippets(tmp_path: Path) -> None:
-    source = tmp_path / "hostile.json"
-    source.write_text(json.dumps(HOSTILE))
-    build_index(tmp_path / "ix", source)
-    client = falcon.testing.TestClient(create_app(Config.from_env({}, index_dir=tmp_path / "ix")))
+    client = client_for(tmp_path, [HOSTILE])
     result = client.simulate_get("/api/search", params={"q": "refugees border"}).json["results"][0]
     text = result["snippet"]
     assert "<script>" not in text and "<img" not in text

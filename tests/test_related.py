@@ -9,10 +9,8 @@ from typing import Any
 import falcon.testing
 import pytest
 
-from api.app import create_app
 from bench.relevance import DEFAULT_CORPUS, TARGETS, measure
-from config import Config
-from tests.conftest import build_index
+from tests.conftest import client_for
 from tests.corpus import CORPUS
 
 
@@ -77,10 +75,7 @@ def test_exact_duplicates_never_appear(tmp_path: Path) -> None:
             "body": "Rivers.",
         },
     ]
-    source = tmp_path / "events.jsonl"
-    source.write_text("\n".join(json.dumps(r) for r in records))
-    build_index(tmp_path / "ix", source)
-    client = falcon.testing.TestClient(create_app(Config.from_env({}, index_dir=tmp_path / "ix")))
+    client = client_for(tmp_path, records)
     assert [item["id"] for item in related(client, "orig")] == ["near"]
 
 

@@ -9,12 +9,10 @@ from typing import Any
 import falcon.testing
 import pytest
 
-from api.app import create_app
-from config import Config
 from indexer import jobs
 from search import IndexStore
 from search.spelling import edit_distance
-from tests.conftest import build_index
+from tests.conftest import client_for
 from tests.truth import all_events, entities_of
 
 
@@ -97,15 +95,16 @@ def test_did_you_mean_never_rewrites_the_query(client: falcon.testing.TestClient
 
 
 def test_suggestions_follow_index_changes(tmp_path: Path) -> None:
-    source = tmp_path / "one.jsonl"
-    source.write_text(
-        '{"id": "a", "date": "2020-01-01", "title": "Zanzibar ferry sinks", "entities": '
-        '["Zanzibar"]}\n{"id": "b", "date": "2020-01-02", "title": "Zanzibar votes"}\n'
-    )
-    build_index(tmp_path / "ix", source)
-    client = falcon.testing.TestClient(
-        create_app(Config.from_env({}, index_dir=tmp_path / "ix", refresh_interval=0.01))
-    )
+    records = [
+        {
+            "id": "a",
+            "date": "2020-01-01",
+            "title": "Zanzibar ferry sinks",
+            "entities": ["Zanzibar"],
+        },
+        {"id": "b", "date": "2020-01-02", "title": "Zanzibar votes"},
+    ]
+    client = client_for(tmp_path, records, refresh_interval=0.01)
     assert suggest(client, "zanz")[0] == {"text": "Zanzibar", "kind": "entity", "count": 2}
     more = tmp_path / "more.jsonl"
     more.write_text('{"id": "c", "date": "2020-01-03", "title": "Storm hits Zanzibar"}\n')
