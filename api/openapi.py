@@ -8,7 +8,15 @@ from typing import Any
 from api.body import RelatedBody
 from api.page import page_openapi_paths
 from api.params import Param
-from search.event import ID_PATTERN
+from api.wire import schema_of
+from search import (
+    ID_PATTERN,
+    EventView,
+    IndexStats,
+    RelatedPage,
+    SearchPage,
+    Suggestions,
+)
 
 __all__ = ["openapi_document"]
 
@@ -46,7 +54,7 @@ def _object(properties: dict[str, Any], required: list[str] | None = None) -> di
     }
 
 
-SCHEMAS: dict[str, Any] = {
+_API_SCHEMAS: dict[str, Any] = {
     "Error": _object(
         {
             "error": _object(
@@ -56,135 +64,6 @@ SCHEMAS: dict[str, Any] = {
                     "parameter": _NULLABLE_STRING,
                 }
             )
-        }
-    ),
-    "Source": _object({"name": {"type": "string"}, "url": _NULLABLE_STRING}),
-    "RelatedLink": _object(
-        {
-            "id": {"type": "string"},
-            "title": {"type": "string"},
-            "date": {"type": ["string", "null"], "format": "date"},
-            "context": _NULLABLE_STRING,
-        }
-    ),
-    "Event": _object(
-        {
-            "id": {"type": "string"},
-            "date": _DATE,
-            "title": {"type": "string"},
-            "body": {"type": "string"},
-            "entities": {"type": "array", "items": {"type": "string"}},
-            "sources": {"type": "array", "items": _ref("Source")},
-            "category": _NULLABLE_STRING,
-            "story": _NULLABLE_STRING,
-            "image": _NULLABLE_STRING,
-            "related": {"type": "array", "items": _ref("RelatedLink")},
-        }
-    ),
-    "Result": _object(
-        {
-            "id": {"type": "string"},
-            "date": _DATE,
-            "title": {"type": "string"},
-            "snippet": {
-                "type": "string",
-                "description": "HTML-escaped text; only <mark> is markup.",
-            },
-            "entities": {"type": "array", "items": {"type": "string"}},
-            "sources": {"type": "array", "items": _ref("Source")},
-            "category": _NULLABLE_STRING,
-            "story": _NULLABLE_STRING,
-            "image": _NULLABLE_STRING,
-            "score": {"type": ["number", "null"]},
-        }
-    ),
-    "RelatedResult": {
-        "allOf": [
-            _ref("Result"),
-            _object(
-                {
-                    "reasons": _object(
-                        {
-                            "entities": {"type": "array", "items": {"type": "string"}},
-                            "terms": {"type": "array", "items": {"type": "string"}},
-                            "linked": {"type": "boolean"},
-                        }
-                    )
-                }
-            ),
-        ]
-    },
-    "FacetValue": _object({"value": {"type": "string"}, "count": {"type": "integer"}}),
-    "DateHistogram": _object(
-        {
-            "interval": {"type": "string", "enum": ["year", "month", "day"]},
-            "buckets": {
-                "type": "array",
-                "items": _object({"key": {"type": "string"}, "count": {"type": "integer"}}),
-            },
-        }
-    ),
-    "SearchResponse": _object(
-        {
-            "total": {"type": "integer"},
-            "page": {"type": "integer"},
-            "size": {"type": "integer"},
-            "sort": {"type": "string", "enum": ["relevance", "newest", "oldest"]},
-            "took_ms": {"type": "number"},
-            "timed_out": {
-                "type": "boolean",
-                "description": "The time limit passed: total, results and facets are partial.",
-            },
-            "results": {"type": "array", "items": _ref("Result")},
-            "did_you_mean": {
-                "type": ["string", "null"],
-                "description": "The query with unknown or rare words corrected, or null.",
-            },
-            "expanded": {
-                "description": "What query expansion added, or null when it did not run.",
-                "oneOf": [
-                    {"type": "null"},
-                    _object(
-                        {
-                            "terms": {"type": "array", "items": {"type": "string"}},
-                            "entities": {"type": "array", "items": {"type": "string"}},
-                        }
-                    ),
-                ],
-            },
-            "facets": {
-                "type": "object",
-                "properties": {
-                    "date": _ref("DateHistogram"),
-                    "entity": {"type": "array", "items": _ref("FacetValue")},
-                    "source": {"type": "array", "items": _ref("FacetValue")},
-                    "category": {"type": "array", "items": _ref("FacetValue")},
-                },
-                "additionalProperties": False,
-            },
-        }
-    ),
-    "Suggestions": _object(
-        {
-            "suggestions": {
-                "type": "array",
-                "items": _object(
-                    {
-                        "text": {"type": "string"},
-                        "kind": {"type": "string", "enum": ["entity", "phrase"]},
-                        "count": {"type": "integer"},
-                    }
-                ),
-            }
-        }
-    ),
-    "Stats": _object(
-        {
-            "documents": {"type": "integer"},
-            "first_date": {"type": ["string", "null"], "format": "date"},
-            "last_date": {"type": ["string", "null"], "format": "date"},
-            "generation": {"type": "string"},
-            "built_at": _NULLABLE_STRING,
         }
     ),
     "Status": _object(
@@ -200,14 +79,14 @@ def openapi_document(
     suggest_params: list[Param],
 ) -> dict[str, Any]:
     """The whole document."""
+    schemas = dict(_API_SCHEMAS)
+    answers = {
+        cls: schema_of(cls, schemas)
+        for cls in (SearchPage, RelatedPage, EventView, Suggestions, IndexStats)
+    }
     unavailable = _error("No index has been built yet")
     related_results = _json(
-        {
-            "type": "object",
-            "properties": {"results": {"type": "array", "items": _ref("RelatedResult")}},
-            "required": ["results"],
-        },
-        "Related events, best first, each with the reasons it is related",
+        answers[RelatedPage], "Related events, best first, each with the reasons it is related"
     )
     document: dict[str, Any] = {
         "openapi": "3.1.0",
@@ -224,7 +103,7 @@ def openapi_document(
                     "summary": "Ranked, filtered and faceted search",
                     "parameters": [p.openapi() for p in search_params],
                     "responses": {
-                        "200": _json(_ref("SearchResponse"), "Results and facets"),
+                        "200": _json(answers[SearchPage], "Results and facets"),
                         "400": _error("A bad or unknown parameter"),
                         "503": unavailable,
                     },
@@ -236,7 +115,7 @@ def openapi_document(
                     "summary": "One whole event in the canonical shape",
                     "parameters": [_EVENT_ID],
                     "responses": {
-                        "200": _json(_ref("Event"), "The event"),
+                        "200": _json(answers[EventView], "The event"),
                         "400": _error("An unknown parameter"),
                         "404": _error("No event has this id"),
                         "503": unavailable,
@@ -279,7 +158,7 @@ def openapi_document(
                     "summary": "Entity names and title phrases for what has been typed",
                     "parameters": [p.openapi() for p in suggest_params],
                     "responses": {
-                        "200": _json(_ref("Suggestions"), "Suggestions, most frequent first"),
+                        "200": _json(answers[Suggestions], "Suggestions, most frequent first"),
                         "400": _error("A bad or unknown parameter"),
                         "503": unavailable,
                     },
@@ -290,7 +169,7 @@ def openapi_document(
                     "operationId": "stats",
                     "summary": "What the live index holds",
                     "responses": {
-                        "200": _json(_ref("Stats"), "Documents, date range, generation"),
+                        "200": _json(answers[IndexStats], "Documents, date range, generation"),
                         "400": _error("An unknown parameter"),
                         "503": unavailable,
                     },
@@ -335,7 +214,7 @@ def openapi_document(
             },
             **page_openapi_paths(),
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": schemas},
     }
     # Every route's query string and path are checked before its resource runs.
     for item in document["paths"].values():

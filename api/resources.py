@@ -10,6 +10,7 @@ import falcon
 from api.body import RelatedBody, read_json
 from api.metrics import CONTENT_TYPE_LATEST, Metrics
 from api.params import Param, ParamError, parse_params
+from api.wire import to_json
 from search import IndexUnavailable, SearchRequest, SearchService
 
 __all__ = [
@@ -62,7 +63,7 @@ class SearchResource:
             interval=p["interval"],
             highlight=p["highlight"],
         )
-        resp.media = self.service.search(request)
+        resp.media = to_json(self.service.search(request))
 
 
 class RelatedResource:
@@ -75,7 +76,7 @@ class RelatedResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response, event_id: str) -> None:
         p = parse_params(req.params, self.params)
         _check_range(p["from"], p["to"])
-        resp.media = self.service.related(event_id, p["size"], p["from"], p["to"])
+        resp.media = to_json(self.service.related(event_id, p["size"], p["from"], p["to"]))
 
 
 class RelatedTextResource:
@@ -89,7 +90,7 @@ class RelatedTextResource:
         _no_params(req)
         p = self.body.parse(read_json(req, self.body.max_bytes))
         _check_range(p["from"], p["to"])
-        resp.media = self.service.related_to_text(p["text"], p["size"], p["from"], p["to"])
+        resp.media = to_json(self.service.related_to_text(p["text"], p["size"], p["from"], p["to"]))
 
 
 class EventResource:
@@ -100,7 +101,7 @@ class EventResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, event_id: str) -> None:
         _no_params(req)
-        resp.media = self.service.event(event_id)
+        resp.media = to_json(self.service.event(event_id))
 
 
 class SuggestResource:
@@ -112,7 +113,7 @@ class SuggestResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         p = parse_params(req.params, self.params)
-        resp.media = self.service.suggest(p["q"], p["size"])
+        resp.media = to_json(self.service.suggest(p["q"], p["size"]))
 
 
 class StatsResource:
@@ -123,7 +124,7 @@ class StatsResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         _no_params(req)
-        resp.media = self.service.stats()
+        resp.media = to_json(self.service.stats())
 
 
 class HealthResource:
@@ -163,8 +164,8 @@ class MetricsResource:
         except IndexUnavailable:
             pass  # nothing to report about an index that is not there
         else:
-            number = int(stats["generation"].rsplit("-", 1)[-1])
-            self.metrics.set_index(stats, number)
+            number = int(stats.generation.rsplit("-", 1)[-1])
+            self.metrics.set_index(to_json(stats), number)
         resp.content_type = CONTENT_TYPE_LATEST
         resp.data = self.metrics.render()
 

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import numpy as np
 import orjson
@@ -41,11 +41,11 @@ import tantivy
 
 from bench.queries import Query
 from config import Config
-from search import SearchRequest, SearchService, schema
+from search import SearchRequest, SearchService, Similarity
 from search.analysis import fold, text_analyzer
 from search.dates import bucket_keys, bucket_of_days, choose_interval
 from search.event import Event
-from search.schema import source_domain
+from search.schema import TEXT_FIELDS, source_domain
 
 __all__ = [
     "Engine",
@@ -60,9 +60,7 @@ Pairs = list[tuple[str, int]]
 _BATCH = 5000
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 #: Fields plain words are looked for in, and their weights in ranking: the service's own.
-WORD_FIELDS: dict[str, float] = dict(
-    cast(dict[str, float], getattr(schema, "DEFAULT_FIELDS", None) or schema.QUERY_FIELDS)
-)
+WORD_FIELDS: dict[str, float] = {f: Similarity().weight(f) for f in TEXT_FIELDS}
 _TEXT_FIELDS = tuple(WORD_FIELDS)
 _WORD_PATTERN = r"\w+(\.?\w+)*"  # the service's tokenizer
 _STOPS_FILE = "stop_words.json"
@@ -151,18 +149,16 @@ class OursEngine:
     def run(self, query: Query, facets: bool) -> Outcome:
         request = query.search_request(facets=facets, highlight=False)
         found = self.service.search(dataclasses.replace(request, **self.overrides))
-        out = Outcome(
-            found["total"],
-            [r["id"] for r in found["results"]],
-            timed_out=bool(found.get("timed_out")),
-        )
-        for name, value in found["facets"].items():
-            if name == "date":
-                buckets = [(b["key"], b["count"]) for b in value["buckets"]]
-                interval = value["interval"] if buckets else None  # no matches: no interval
-                out.facets["date"] = {"interval": interval, "buckets": buckets}
-            else:
-                out.facets[name] = [(v["value"], v["count"]) for v in value]
+        out = Outcome(found.total, [r.id for r in found.results], timed_out=found.timed_out)
+        counted = found.facets
+        if counted.date is not None:
+            buckets = [(b.key, b.count) for b in counted.date.buckets]
+            interval = counted.date.interval if buckets else None  # no matches: no interval
+            out.facets["date"] = {"interval": interval, "buckets": buckets}
+        for name in ("entity", "source", "category"):
+            values = getattr(counted, name)
+            if values is not None:
+                out.facets[name] = [(v.value, v.count) for v in values]
         return out
 
     def close(self) -> None:

@@ -88,13 +88,13 @@ class Ours:
         self.service = SearchService(Config.from_env({}, index_dir=workdir / "index"))
 
     def related(self, event_id: str) -> list[str]:
-        return [r["id"] for r in self.service.related(event_id, size=5)["results"]]
+        return [r.id for r in self.service.related(event_id, size=5).results]
 
     def search(self, query: str) -> list[str]:
         body = self.service.search(
             SearchRequest(q=query, match=self.match, size=10, facets=(), highlight=False)
         )
-        return [r["id"] for r in body["results"]]
+        return [r.id for r in body.results]
 
 
 class Fts5Peer:

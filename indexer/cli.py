@@ -5,6 +5,7 @@ Exit codes: 0 done, 1 failed (for a rebuild: nothing switched), 2 usage error.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -187,7 +188,7 @@ def stats(index_dir: Path | None) -> None:
         raise click.ClickException(str(exc)) from None
     finally:
         service.close()
-    for key, value in data.items():
+    for key, value in dataclasses.asdict(data).items():
         click.echo(f"{key}: {value}")
 
 

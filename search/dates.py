@@ -10,14 +10,15 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
-    "INTERVALS",
+    "UNITS",
     "bucket_keys",
     "bucket_of_days",
     "choose_interval",
     "parse_bound",
 ]
 
-INTERVALS = ("year", "month", "day")
+#: The units of date histograms, longest first.
+UNITS = ("year", "month", "day")
 _BOUND = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 
 # date.toordinal() of 1970-01-01: day numbers minus this are numpy datetime64[D] values.

@@ -4,6 +4,8 @@ The hierarchy::
 
     SearchError             base class of every error the engine raises on purpose
     +-- IndexUnavailable    there is no live index generation to read (not built yet)
+    |   +-- IndexDamaged    the live generation's files cannot be read as written
+    |   +-- RebuildNeeded   the live generation was written in another index format
     +-- EventNotFound       no event has the requested id
     +-- IndexLocked         another process is writing the index; names its pid and start
     +-- BuildFailed         a rebuild or update was stopped and nothing was switched
@@ -20,8 +22,10 @@ __all__ = [
     "BadRequest",
     "BuildFailed",
     "EventNotFound",
+    "IndexDamaged",
     "IndexLocked",
     "IndexUnavailable",
+    "RebuildNeeded",
     "SearchError",
     "SearchTimeout",
 ]
@@ -33,6 +37,14 @@ class SearchError(Exception):
 
 class IndexUnavailable(SearchError):
     """No live index generation exists in the index directory."""
+
+
+class IndexDamaged(IndexUnavailable):
+    """A file of the live generation is missing, unreadable or not as written."""
+
+
+class RebuildNeeded(IndexUnavailable):
+    """The live generation was written in an index format this version does not read."""
 
 
 class EventNotFound(SearchError):

@@ -11,28 +11,16 @@ the story judgements of bench/relevance.py.
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from whoosh import query as wq
-
 from search.analysis import FUNCTION_WORDS
-from search.reader import Snapshot
+from search.query import Or, Query, Term, Values, leaves
+from search.scoring import ExpansionWeights, idf
+from search.snapshot import Snapshot
 
-__all__ = ["Expansion", "ExpansionWeights", "expand"]
-
-
-@dataclass(frozen=True)
-class ExpansionWeights:
-    """How many results vote, how many terms and entities win, and how much they count."""
-
-    feedback_docs: int = 10
-    terms: int = 10
-    entities: int = 5
-    term_weight: float = 0.5
-    entity_weight: float = 15.0
+__all__ = ["Expansion", "expand"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +28,7 @@ class Expansion:
     """The clauses to add to the query (an OR of them), and what they are, for the
     response."""
 
-    query: Any
+    query: Query
     terms: list[str]
     entities: list[str]
 
@@ -54,17 +42,16 @@ def _best(votes: dict[str, float], count: int) -> list[tuple[str, float]]:
 def expand(
     snap: Snapshot,
     analyzer: Any,
-    user_query: Any,
+    user_query: Query,
     first_hits: list[tuple[int, float]],
     weights: ExpansionWeights,
 ) -> Expansion | None:
     """Expand ``user_query`` with what ``first_hits`` (docnum, score) have in common."""
     if not first_hits:
         return None
-    reader = snap.searcher.reader()
-    total = reader.doc_count_all() or 1
+    total = snap.doc_count_all or 1
     score_sum = sum(score for _, score in first_hits) or 1.0
-    asked = {text for _, text in user_query.iter_all_terms()}
+    asked = {leaf.term for leaf in leaves(user_query) if isinstance(leaf, Term)}
     term_votes: dict[str, float] = defaultdict(float)
     written: dict[str, str] = {}
     entity_votes: dict[str, float] = defaultdict(float)
@@ -81,33 +68,32 @@ def expand(
         for term, tf in counts.items():
             if term in asked:
                 continue
-            df = snap.doc_frequency("body", term)
+            df = snap.doc_frequency("body", term.encode("utf-8"))
             if df < 2:
                 continue
-            term_votes[term] += share * tf / length * math.log(total / df)
-        for entity in snap.columns.values_of("entity", docnum):
-            df = snap.doc_frequency("entity_value", entity)
-            entity_votes[entity] += share * math.log(total / max(df, 1))
-    clauses = []
+            term_votes[term] += share * tf / length * idf(df, total)
+        for entity in snap.values_of("entity", docnum):
+            df = snap.doc_frequency("entity_value", entity.encode("utf-8"))
+            entity_votes[entity] += share * idf(max(df, 1), total)
+    clauses: list[Query] = []
     terms = _best(term_votes, weights.terms)
     if terms:
         top = terms[0][1]
         clauses += [
-            wq.Term(field, term, boost=weights.term_weight * vote / top)
+            Term(term, ("title", "body"), boost=weights.term_weight * vote / top)
             for term, vote in terms
-            for field in ("title", "body")
         ]
     entities = _best(entity_votes, weights.entities)
     if entities:
         top = entities[0][1]
         clauses += [
-            wq.Term("entity_value", name, boost=weights.entity_weight * vote / top)
+            Values("entity_value", (name,), boost=weights.entity_weight * vote / top)
             for name, vote in entities
         ]
     if not clauses:
         return None
     return Expansion(
-        query=wq.Or(clauses),
+        query=Or(tuple(clauses)),
         terms=[written[t] for t, _ in terms],
         entities=[name for name, _ in entities],
     )

@@ -14,38 +14,20 @@ Signals, each scaled to 0..1 before weighting:
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from whoosh import query as wq
 
 from search.analysis import FUNCTION_WORDS, fold
-from search.execute import Executor
-from search.reader import Snapshot
+from search.evaluate import Evaluator
+from search.query import Or, Term
+from search.scoring import RelatedWeights, entity_idf, idf, time_decay
+from search.snapshot import Snapshot
 
-__all__ = ["RelatedQuery", "RelatedWeights", "find_related", "key_terms"]
-
-
-@dataclass(frozen=True)
-class RelatedWeights:
-    """How much each signal counts, and how key terms are picked."""
-
-    terms: float = 1.0
-    entities: float = 2.0
-    link: float = 1.0
-    time: float = 0.3
-    category: float = 0.8
-    time_scale_days: float = 14.0
-    max_terms: int = 25
-    min_term_freq: int = 1
-    min_doc_freq: int = 2
-    max_doc_ratio: float = 0.1
-    term_candidates: int = 100
-    entity_candidates: int = 300
+__all__ = ["RelatedQuery", "find_related", "key_terms"]
 
 
 @dataclass
@@ -74,8 +56,7 @@ def key_terms(
     snap: Snapshot, analyzer: Any, text: str, weights: RelatedWeights
 ) -> list[tuple[str, float, str]]:
     """The text's most telling terms: (index term, tf-idf, the word as written), best first."""
-    reader = snap.searcher.reader()
-    total = reader.doc_count_all() or 1
+    total = snap.doc_count_all or 1
     counts: Counter[str] = Counter()
     written: dict[str, str] = {}
     for token in analyzer(text, keeporiginal=True):
@@ -87,11 +68,11 @@ def key_terms(
     for term, tf in counts.items():
         if tf < weights.min_term_freq:
             continue
-        df = snap.doc_frequency("body", term)
+        df = snap.doc_frequency("body", term.encode("utf-8"))
         # The ratio cap is for large indexes; a small one would have no term left.
         if df < weights.min_doc_freq or df > max(weights.max_doc_ratio * total, 10):
             continue
-        scored.append((term, tf * (math.log(total / (df + 1)) + 1.0), written[term]))
+        scored.append((term, tf * idf(df, total), written[term]))
     scored.sort(key=lambda item: (-item[1], item[0]))
     return scored[: weights.max_terms]
 
@@ -102,19 +83,18 @@ def duplicate_key(title: str, body: str) -> str:
 
 
 def _entity_idf(snap: Snapshot, names: Iterable[str]) -> dict[str, float]:
-    reader = snap.searcher.reader()
-    total = reader.doc_count_all() or 1
-    idf = {}
+    total = snap.doc_count_all or 1
+    found = {}
     for name in names:
-        df = snap.doc_frequency("entity_value", name)
+        df = snap.doc_frequency("entity_value", name.encode("utf-8"))
         if df:
-            idf[name] = math.log((total + 1) / df)
-    return idf
+            found[name] = entity_idf(df, total)
+    return found
 
 
 def find_related(
     snap: Snapshot,
-    executor: Executor,
+    evaluator: Evaluator,
     analyzer: Any,
     source: RelatedQuery,
     size: int,
@@ -122,18 +102,13 @@ def find_related(
     allowed: Any | None = None,
 ) -> list[RelatedHit]:
     """The ``size`` best relatives of ``source``; ``allowed`` (sorted docnums) narrows them."""
-    searcher = snap.searcher
-    columns = snap.columns
-
     # Key terms, as a weighted OR query.
     terms = key_terms(snap, analyzer, source.text, weights)
     term_scores: dict[int, float] = {}
     if terms:
         top = terms[0][1]
-        query = wq.Or(
-            [wq.Term(f, t, boost=w / top) for t, w, _ in terms for f in ("title", "body")]
-        )
-        hits = executor.run(query).top(weights.term_candidates + len(source.exclude))
+        query = Or(tuple(Term(t, ("title", "body"), boost=w / top) for t, w, _ in terms))
+        hits = evaluator.run(query).top(weights.term_candidates + len(source.exclude))
         for docnum, score in hits:
             if docnum not in source.exclude:
                 term_scores[docnum] = score
@@ -147,7 +122,7 @@ def find_related(
     entity_docs: set[int] = set()
     # Rarest first; an entity carried by many events adds no candidates (only score).
     for name in sorted(idf, key=lambda e: -idf[e]):
-        postings = list(searcher.reader().postings("entity_value", name).all_ids())
+        postings = snap.term_docs("entity_value", name.encode("utf-8")).tolist()
         if len(postings) <= weights.entity_candidates:
             entity_docs.update(postings)
         if len(entity_docs) >= weights.entity_candidates:
@@ -159,19 +134,19 @@ def find_related(
         ordered = ordered[np.isin(ordered, allowed)]
     if not len(ordered):
         return []
-    days = columns.days(ordered)
+    days = snap.days(ordered)
     hits_out: list[tuple[float, int, list[str]]] = []
     source_entities = set(idf)
     for position, docnum in enumerate(ordered.tolist()):
-        shared = [e for e in columns.values_of("entity", docnum) if e in source_entities]
+        shared = [e for e in snap.values_of("entity", docnum) if e in source_entities]
         entity_score = sum(idf[e] for e in shared) / idf_total if idf_total else 0.0
         score = weights.terms * term_scores.get(docnum, 0.0) + weights.entities * entity_score
         if docnum in source.links:
             score += weights.link
         if source.day is not None:
             apart = abs(int(days[position]) - source.day)
-            score += weights.time * math.exp(-apart / weights.time_scale_days)
-        if source.category is not None and source.category in columns.values_of("category", docnum):
+            score += weights.time * time_decay(apart, weights.time_scale_days)
+        if source.category is not None and source.category in snap.values_of("category", docnum):
             score += weights.category
         hits_out.append((score, docnum, sorted(shared, key=lambda e: -idf[e])))
     hits_out.sort(key=lambda item: (-item[0], item[1]))

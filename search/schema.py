@@ -1,23 +1,28 @@
-"""The index schema and how an event becomes an index document."""
+"""The whoosh index: its schema, how an event becomes an index document, and how
+an index directory is created and opened (whoosh's public API)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
 from whoosh import columns, fields
+from whoosh import index as whoosh_index
 
 from search.analysis import ValuesTokenizer, text_analyzer
 from search.event import Event
 
 __all__ = [
-    "DEFAULT_FIELDS",
     "FACET_FIELDS",
     "QUERY_FIELDS",
+    "TEXT_FIELDS",
     "build_schema",
+    "create_index",
     "document",
+    "open_index",
     "source_domain",
 ]
 
@@ -31,9 +36,8 @@ FACET_FIELDS = {
 #: Fields a person may name in a query (``entity:putin``).
 QUERY_FIELDS = ("title", "body", "entity", "source")
 
-#: Fields plain words are looked for in, and their weight in ranking (chosen on the
-#: story judgements of bench/relevance.py: equal weights beat favouring titles).
-DEFAULT_FIELDS = {"title": 1.0, "body": 1.0, "entity": 1.0}
+#: Fields plain words are looked for in (their weights are search/scoring.py's).
+TEXT_FIELDS = ("title", "body", "entity")
 
 
 def build_schema() -> fields.Schema:
@@ -58,6 +62,16 @@ def build_schema() -> fields.Schema:
         event=fields.STORED(),
         mentions=fields.STORED(),
     )
+
+
+def create_index(path: Path) -> Any:
+    """A new, empty whoosh index in directory ``path``."""
+    return whoosh_index.create_in(str(path), build_schema())
+
+
+def open_index(path: Path) -> Any:
+    """The whoosh index in directory ``path``."""
+    return whoosh_index.open_dir(str(path))
 
 
 def source_domain(url: str | None) -> str | None:

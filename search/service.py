@@ -1,7 +1,10 @@
-"""The search service: ranked, filtered and faceted search over the live index."""
+"""The search service: ranked, filtered and faceted search over the live index,
+related events, suggestions, events and statistics."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -9,39 +12,46 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from whoosh import query as wq
 
 from config import Config
-from search.analysis import TextAnalyzer, text_analyzer
-from search.dates import bucket_keys, choose_interval
+from search.analysis import TextAnalyzer, fold, text_analyzer, words
 from search.deadline import Deadline
 from search.errors import BadRequest, EventNotFound, SearchTimeout
-from search.execute import Executor, Matches, and_maybe, union
-from search.expansion import ExpansionWeights, expand
+from search.evaluate import Evaluator, Expansions, OutOfTime
+from search.event import Event, Source
+from search.expansion import expand
+from search.facets import count_facets
 from search.highlight import snippet
+from search.lexicon import TooManyTerms
+from search.lexicon import field_terms as lexicon_terms
+from search.live import LiveIndex
+from search.matches import Matches
 from search.mentions import MENTIONS_FILE, MentionFinder, MentionVocabulary
-from search.query import Limits, QueryParser, date_filter, values_filter
-from search.reader import IndexReader, Snapshot
-from search.related import RelatedQuery, RelatedWeights, duplicate_key, find_related
+from search.parse import Limits, QueryParser, date_filter, values_filter
+from search.query import And, Every, Fuzzy, Phrase, Prefix, Query, Term, leaves
+from search.rank import NameIndex, Ranking, rank, with_expansion
+from search.related import RelatedQuery, duplicate_key, find_related
+from search.results import (
+    EventView,
+    Expanded,
+    Hit,
+    IndexStats,
+    Reasons,
+    RelatedHit,
+    RelatedPage,
+    SearchPage,
+    Suggestions,
+)
+from search.schema import TEXT_FIELDS
+from search.scoring import ExpansionWeights, RelatedWeights, Similarity
+from search.snapshot import Snapshot
 from search.spelling import Speller
 from search.store import IndexStore
-from search.suggest import (
-    PHRASES_FILE,
-    SUGGEST_FILE,
-    Suggester,
-    build_suggester,
-    read_phrases,
-)
+from search.suggest import SUGGEST_FILE, Suggester
 
-__all__ = ["FACETS", "INTERVALS", "MATCHES", "SORTS", "SearchRequest", "SearchService"]
+__all__ = ["SearchRequest", "SearchService"]
 
-FACETS = ("date", "entity", "source", "category")
-SORTS = ("relevance", "newest", "oldest")
-MATCHES = ("any", "all")
-INTERVALS = ("auto", "year", "month", "day")
 DEFAULT_FACETS = ("date", "entity", "source")
-MAX_BUCKETS = 10_000
-_TEXT_FIELDS = ("title", "body", "entity")
 
 
 @dataclass(frozen=True)
@@ -67,8 +77,13 @@ class SearchRequest:
 
 @dataclass
 class _Extras:
+    """What the service keeps per generation commit, shared by the threads (read-only
+    once built): the suggestion table, the mention finder, the entity names queries
+    are matched against, and did-you-mean."""
+
     suggester: Suggester
     finder: MentionFinder
+    names: NameIndex
     _speller: Speller | None = None
 
     def speller(self, analyzer: TextAnalyzer) -> Speller:
@@ -78,11 +93,8 @@ class _Extras:
         return self._speller
 
 
-def _postings(reader: Any, fieldname: str, value: str) -> list[int]:
-    """Docnums carrying an exact value (none when the index has no such term)."""
-    if (fieldname, value) not in reader:
-        return []
-    return list(reader.postings(fieldname, value).all_ids())
+def _never() -> bool:
+    return False
 
 
 class SearchService:
@@ -91,18 +103,18 @@ class SearchService:
     def __init__(
         self,
         config: Config,
-        reader: IndexReader | None = None,
+        live: LiveIndex | None = None,
+        similarity: Similarity | None = None,
         related_weights: RelatedWeights | None = None,
         expansion_weights: ExpansionWeights | None = None,
     ) -> None:
         self.config = config
+        self.similarity = similarity or Similarity()
         self.related_weights = related_weights or RelatedWeights()
         self.expansion_weights = expansion_weights or ExpansionWeights()
         self.store = IndexStore(config.index_dir)
-        self.reader = reader or IndexReader(
-            self.store,
-            config.refresh_interval,
-            postings_cache_bytes=config.postings_cache_mb * 1024 * 1024,
+        self.live = live or LiveIndex(
+            self.store, config.refresh_interval, memo_bytes=config.postings_cache_mb * 1024 * 1024
         )
         self.parser = QueryParser(
             Limits(
@@ -114,18 +126,27 @@ class SearchService:
         )
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._extras_by_key: dict[tuple[str, int], _Extras] = {}
+        self._extras_by_key: dict[tuple[str, int, int], _Extras] = {}
 
-    def _analyzer(self) -> Any:
-        analyzer = getattr(self._local, "analyzer", None)
+    def _analyzer(self) -> TextAnalyzer:
+        analyzer: TextAnalyzer | None = getattr(self._local, "analyzer", None)
         if analyzer is None:
             analyzer = self._local.analyzer = text_analyzer()
         return analyzer
 
+    def _evaluator(self, snap: Snapshot, deadline: Deadline | None = None) -> Evaluator:
+        return Evaluator(
+            snap,
+            self.similarity,
+            self.live.memo,
+            deadline.expired if deadline else None,
+            Expansions(self.config.max_expansions),
+        )
+
     # Searching
 
-    def search(self, request: SearchRequest) -> dict[str, Any]:
-        """Run a search; the result is ready to be sent as JSON."""
+    def search(self, request: SearchRequest) -> SearchPage:
+        """Run a search."""
         started = time.perf_counter()
         if request.page * request.size > self.config.max_result_window:
             raise BadRequest(
@@ -134,209 +155,188 @@ class SearchService:
                 f"{self.config.max_result_window} results can be paged through",
                 "page",
             )
-        snap = self.reader.snapshot()
+        snap = self.live.snapshot()
         # From here: opening a new generation is not the search's own time.
         deadline = Deadline(self.config.search_timeout)
-        user_query = self.parser.parse(request.q, request.match)
-        self.parser.check_expansions(user_query, snap.searcher.reader())
-        filters = self._filters(request, snap)
+        query = self.parser.parse(request.q, request.match)
         sort = request.sort or ("relevance" if request.q.strip() else "newest")
-        matches, complete = self._matching(snap, user_query, filters, deadline)
-        expansion = None
-        if (
-            request.expand
-            and complete
-            and sort == "relevance"
-            and not isinstance(user_query, wq.Every)
-        ):
-            expansion = expand(
-                snap,
-                self._analyzer(),
-                user_query,
-                matches.top(self.expansion_weights.feedback_docs),
-                self.expansion_weights,
-            )
-        if expansion is not None:
-            # The literal matches are reused: only the added clauses are evaluated.
-            extra, complete = self._matching(snap, expansion.query, filters, deadline)
-            if request.match == "all":  # every word must still match: expansion only ranks
-                matches = and_maybe(matches, extra)
-            else:
-                matches = union([matches, extra])
-        docs = matches.docs
-        hits = self._page(snap, user_query, matches, sort, request) if request.size > 0 else []
-        if not complete and not hits and (request.size > 0 or not len(docs)):
+        evaluator = self._evaluator(snap, deadline)
+        matches, complete = self._matching(evaluator, query, self._filters(request, snap))
+        extras = self._extras(snap)
+        ranked = None
+        expanded = None
+        if sort == "relevance" and not isinstance(query, Every) and len(matches.docs):
+            try:
+                names = extras.names.spans(words(request.q))
+                ranked = rank(evaluator, self.similarity, matches, query, names)
+                if request.expand and complete:
+                    first = ranked.top(self.expansion_weights.feedback_docs)
+                    expansion = expand(snap, self._analyzer(), query, first, self.expansion_weights)
+                    if expansion is not None:
+                        extra = self._restricted(evaluator, expansion.query, matches.docs)
+                        ranked = with_expansion(ranked, extra)
+                        expanded = Expanded(tuple(expansion.terms), tuple(expansion.entities))
+            except OutOfTime:
+                complete = False
+        hits = self._page(snap, matches, ranked, sort, request) if request.size > 0 else []
+        if not complete and not hits and (request.size > 0 or not len(matches.docs)):
             raise SearchTimeout(
                 f"the search found nothing within {self.config.search_timeout:g} s; try again "
                 "or narrow it"
             )
-        terms = self._highlight_terms(snap, user_query) if request.highlight else set()
-        results = [self._result(snap, docnum, score, terms) for docnum, score in hits]
-        facets = self._facets(snap, docs, request)
-        return {
-            "total": len(docs),
-            "page": request.page,
-            "size": request.size,
-            "sort": sort,
-            "took_ms": round((time.perf_counter() - started) * 1000, 2),
-            "timed_out": not complete,
-            "results": results,
-            "facets": facets,
-            "did_you_mean": self._did_you_mean(snap, request.q),
-            "expanded": (
-                {"terms": expansion.terms, "entities": expansion.entities} if expansion else None
-            ),
-        }
+        terms = self._highlight_terms(evaluator, query) if request.highlight else set()
+        results = tuple(self._hit(snap, docnum, score, terms) for docnum, score in hits)
+        facets = count_facets(
+            snap,
+            matches.docs,
+            request.facets,
+            request.facet_size,
+            request.interval,
+            request.date_from,
+            request.date_to,
+        )
+        return SearchPage(
+            total=len(matches.docs),
+            page=request.page,
+            size=request.size,
+            sort=sort,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            timed_out=not complete,
+            results=results,
+            facets=facets,
+            did_you_mean=self._did_you_mean(snap, request.q, deadline),
+            expanded=expanded,
+        )
 
-    def _did_you_mean(self, snap: Snapshot, text: str) -> str | None:
+    def _restricted(self, evaluator: Evaluator, query: Query, docs: np.ndarray) -> Matches:
+        """``query``'s matches among ``docs`` (the literal matches): expansion only ranks."""
+        found = evaluator.run(query)
+        return found.select(np.isin(found.docs, docs, assume_unique=True))
+
+    def _did_you_mean(self, snap: Snapshot, text: str, deadline: Deadline) -> str | None:
         if not text.strip():
             return None
         speller = self._extras(snap).speller(self._analyzer())
-        return speller.correct(
-            snap.searcher.reader(),
-            lambda stem: snap.doc_frequency("body", stem) + snap.doc_frequency("title", stem),
-            text,
-        )
+        try:
+            return speller.correct(
+                snap,
+                lambda stem: (
+                    snap.doc_frequency("body", stem.encode())
+                    + snap.doc_frequency("title", stem.encode())
+                ),
+                text,
+                deadline.expired,
+            )
+        except OutOfTime:
+            return None
 
-    def _filters(self, request: SearchRequest, snap: Snapshot) -> list[Any]:
-        filters = []
+    def _filters(self, request: SearchRequest, snap: Snapshot) -> list[Query]:
+        filters: list[Query] = []
         dates = date_filter(request.date_from, request.date_to)
         if dates is not None:
             filters.append(dates)
         for entity in request.entities:  # every entity must match
-            filters.append(
-                values_filter(["entity_value"], [entity], self._lexicons(snap, "entity_value"))
-            )
+            filters.append(values_filter(["entity_value"], [entity], self._lexicons(snap)))
         if request.sources:
             fields = ["source_value", "source_domain"]
-            filters.append(values_filter(fields, request.sources, self._lexicons(snap, *fields)))
+            filters.append(values_filter(fields, request.sources, self._lexicons(snap)))
         if request.categories:
-            filters.append(
-                values_filter(["category"], request.categories, self._lexicons(snap, "category"))
-            )
+            filters.append(values_filter(["category"], request.categories, self._lexicons(snap)))
         return filters
 
-    @staticmethod
-    def _lexicons(snap: Snapshot, *fieldnames: str) -> dict[str, dict[str, list[str]]]:
-        return {name: snap.folded_lexicon(name) for name in fieldnames}
-
-    @staticmethod
-    def _combined(user_query: Any, filters: list[Any]) -> Any:
-        parts = [] if isinstance(user_query, wq.Every) else [user_query]
-        parts += [wq.ConstantScoreQuery(f, 0.0) for f in filters]
-        if not parts:
-            return wq.Every()
-        return parts[0] if len(parts) == 1 else wq.And(parts)
+    def _lexicons(self, snap: Snapshot) -> dict[str, dict[str, list[str]]]:
+        """Exact values of the filter fields, keyed by their folded form."""
+        found: dict[str, dict[str, list[str]]] | None = getattr(self._local, "lexicons", None)
+        if found is None or self._local.lexicons_of != snap.version:
+            found = {}
+            for name in ("entity_value", "source_value", "source_domain", "category"):
+                folded: dict[str, list[str]] = {}
+                for value in lexicon_terms(snap, name):
+                    folded.setdefault(fold(value), []).append(value)
+                found[name] = folded
+            self._local.lexicons = found
+            self._local.lexicons_of = snap.version
+        return found
 
     def _matching(
-        self,
-        snap: Snapshot,
-        user_query: Any,
-        filters: list[Any],
-        deadline: Deadline | None = None,
+        self, evaluator: Evaluator, query: Query, filters: list[Query]
     ) -> tuple[Matches, bool]:
         """Every live event matching the query and the filters, with scores, and whether
         all segments were searched before the deadline."""
-        if isinstance(user_query, wq.Every) and not filters:
-            docs = snap.columns.live_docs()
-            return Matches(docs, np.zeros(len(docs)), np.zeros(len(docs), dtype=np.int64)), True
-        executor = Executor(snap, self.reader.postings, deadline.expired if deadline else None)
-        return executor.run_by_segment(self._combined(user_query, filters))
+        if isinstance(query, Every) and not filters:
+            return Matches.unscored(evaluator.snap.live_docs()), True
+        parts = ([] if isinstance(query, Every) else [query]) + filters
+        combined = parts[0] if len(parts) == 1 else And(tuple(parts))
+        try:
+            return evaluator.run_by_segment(combined)
+        except TooManyTerms as exc:
+            raise BadRequest(
+                "too_many_expansions",
+                f"{exc.shown} matches more than {exc.cap} words; type more letters",
+                "q",
+            ) from None
 
     def _page(
         self,
         snap: Snapshot,
-        query: Any,
         matches: Matches,
+        ranked: Ranking | None,
         sort: str,
         request: SearchRequest,
     ) -> list[tuple[int, float | None]]:
         first = (request.page - 1) * request.size
         last = request.page * request.size
-        if sort == "relevance" and not isinstance(query, wq.Every):
-            return [(docnum, round(score, 4)) for docnum, score in matches.top(last)[first:]]
+        if sort == "relevance":
+            if ranked is not None:
+                return [(d, round(s, 4)) for d, s in ranked.top(last)[first:]]
+            if len(matches.docs) and not np.any(matches.scores):
+                sort = "newest"  # nothing to rank by: every event, newest first
+            else:
+                return [(d, round(s, 4)) for d, s in matches.top(last)[first:]]
         docs = matches.docs
         # One sortable number per document: its day, then its docnum.
-        keys = snap.columns.days(docs) * (1 << 40) + docs
+        keys = snap.days(docs) * (1 << 40) + docs
         if sort != "oldest":
             keys = -keys
         kept = np.argpartition(keys, last)[:last] if last < len(keys) else np.arange(len(keys))
         order = kept[np.argsort(keys[kept])]
         return [(int(docs[i]), None) for i in order[first:last]]
 
-    def _highlight_terms(self, snap: Snapshot, user_query: Any) -> set[str]:
-        if isinstance(user_query, wq.Every):
-            return set()
-        reader = snap.searcher.reader()
-        # Not Query.existing_terms(): it drops every field but the first it meets.
-        return {
-            text.decode("utf-8") if isinstance(text, bytes) else str(text)
-            for leaf in user_query.leaves()
-            for field, text in leaf.expanded_terms(reader, phrases=True)
-            if field in _TEXT_FIELDS
-        }
+    def _highlight_terms(self, evaluator: Evaluator, query: Query) -> set[str]:
+        """The index terms a snippet marks: the query's words in text fields, and what
+        its prefixes and fuzzy words expanded to."""
+        found: set[str] = set()
+        for leaf in leaves(query):
+            match leaf:
+                case Term(term=term, fields=fields) if set(fields) & set(TEXT_FIELDS):
+                    found.add(term)
+                case Phrase(terms=terms):
+                    found.update(terms)
+                case Prefix() | Fuzzy():
+                    with contextlib.suppress(TooManyTerms, OutOfTime):
+                        found.update(evaluator.expansions.terms(evaluator.snap, leaf, _never))
+        return found
 
-    def _result(
+    def _hit(self, snap: Snapshot, docnum: int, score: float | None, terms: set[str]) -> Hit:
+        return Hit(**self._hit_fields(snap, docnum, score, terms))
+
+    def _hit_fields(
         self, snap: Snapshot, docnum: int, score: float | None, terms: set[str]
     ) -> dict[str, Any]:
         event, mentions = snap.event(docnum)
-        return {
-            "id": event["id"],
-            "date": event["date"],
-            "title": event["title"],
-            "snippet": snippet(event["body"] or event["title"], terms, self._analyzer()),
+        return dict(
+            id=event["id"],
+            date=dt.date.fromisoformat(event["date"]),
+            title=event["title"],
+            snippet=snippet(event["body"] or event["title"], terms, self._analyzer()),
             # The explicit entities, then the known names the text mentions.
-            "entities": event["entities"] + mentions,
-            "sources": event["sources"],
-            "category": event["category"],
-            "story": event["story"],
-            "image": event["image"],
-            "score": score,
-        }
-
-    # Facets
-
-    def _facets(self, snap: Snapshot, docs: Any, request: SearchRequest) -> dict[str, Any]:
-        facets: dict[str, Any] = {}
-        for name in request.facets:
-            if name == "date":
-                facets["date"] = self._histogram(snap, docs, request)
-                continue
-            values, counts = snap.columns.facet_counts(name, docs)
-            present = np.flatnonzero(counts)
-            # Most frequent first; ties in alphabetical order (values are sorted).
-            order = present[np.lexsort((present, -counts[present]))][: request.facet_size]
-            facets[name] = [{"value": values[i], "count": int(counts[i])} for i in order]
-        return facets
-
-    def _histogram(self, snap: Snapshot, docs: Any, request: SearchRequest) -> dict[str, Any]:
-        days = snap.columns.days(docs)
-        interval = request.interval
-        if interval == "auto":
-            if len(days):
-                first = dt.date.fromordinal(int(days.min()))
-                last = dt.date.fromordinal(int(days.max()))
-            else:
-                first = request.date_from or dt.date(1970, 1, 1)
-                last = request.date_to or first
-            interval = choose_interval(first, last)
-        if not len(days):
-            return {"interval": interval, "buckets": []}
-        buckets = snap.columns.buckets(docs, interval)
-        low, high = int(buckets.min()), int(buckets.max())
-        if high - low + 1 > MAX_BUCKETS:
-            raise BadRequest(
-                "too_many_buckets",
-                f"interval={interval} would give {high - low + 1} buckets; at most "
-                f"{MAX_BUCKETS}: narrow from/to or use a longer interval",
-                "interval",
-            )
-        counts = np.bincount(buckets - low, minlength=high - low + 1)
-        keys = bucket_keys(low, high, interval)
-        return {
-            "interval": interval,
-            "buckets": [{"key": k, "count": int(c)} for k, c in zip(keys, counts, strict=True)],
-        }
+            entities=tuple(event["entities"] + mentions),
+            sources=tuple(Source(s["name"], s.get("url")) for s in event["sources"]),
+            category=event["category"],
+            story=event["story"],
+            image=event["image"],
+            score=score,
+        )
 
     # Related events
 
@@ -346,24 +346,22 @@ class SearchService:
         size: int = 5,
         date_from: dt.date | None = None,
         date_to: dt.date | None = None,
-    ) -> dict[str, Any]:
+    ) -> RelatedPage:
         """Events related to an indexed one, each with the reasons it is related."""
-        snap = self.reader.snapshot()
-        searcher = snap.searcher
-        docnum = searcher.document_number(id=event_id)
+        snap = self.live.snapshot()
+        docnum = snap.docnum(event_id)
         if docnum is None:
             raise EventNotFound(event_id)
         event, _ = snap.event(docnum)
         # Explicit links, both directions: the ones it makes and the ones made to it.
-        links = {searcher.document_number(id=link["id"]) for link in event["related"]}
-        links |= set(_postings(searcher.reader(), "related", event_id))
-        links -= {None, docnum}
+        links = {snap.docnum(link["id"]) for link in event["related"]}
+        links |= set(snap.term_docs("related", event_id.encode("utf-8")).tolist())
         source = RelatedQuery(
             text=f"{event['title']}\n{event['body']}",
-            entities=snap.columns.values_of("entity", docnum),
+            entities=snap.values_of("entity", docnum),
             day=dt.date.fromisoformat(event["date"]).toordinal(),
             category=event["category"],
-            links={int(d) for d in links},
+            links={int(d) for d in links if d is not None and d != docnum},
             exclude={docnum},
             duplicate_key=duplicate_key(event["title"], event["body"]),
         )
@@ -375,9 +373,9 @@ class SearchService:
         size: int = 5,
         date_from: dt.date | None = None,
         date_to: dt.date | None = None,
-    ) -> dict[str, Any]:
+    ) -> RelatedPage:
         """Events related to a text that is not in the index (a draft, a pasted article)."""
-        snap = self.reader.snapshot()
+        snap = self.live.snapshot()
         source = RelatedQuery(
             text=text,
             entities=self._extras(snap).finder.find(text),
@@ -392,80 +390,81 @@ class SearchService:
         size: int,
         date_from: dt.date | None,
         date_to: dt.date | None,
-    ) -> dict[str, Any]:
+    ) -> RelatedPage:
+        evaluator = self._evaluator(snap)
         dates = date_filter(date_from, date_to)
-        allowed = None if dates is None else self._matching(snap, wq.Every(), [dates])[0].docs
-        executor = Executor(snap, self.reader.postings)
+        allowed = None if dates is None else evaluator.run(dates).docs
         hits = find_related(
-            snap, executor, self._analyzer(), source, size, self.related_weights, allowed
+            snap, evaluator, self._analyzer(), source, size, self.related_weights, allowed
         )
-        results = []
-        for hit in hits:
-            item = self._result(snap, hit.docnum, hit.score, set())
-            item["reasons"] = {"entities": hit.entities, "terms": hit.terms, "linked": hit.linked}
-            results.append(item)
-        return {"results": results}
+        return RelatedPage(
+            tuple(
+                RelatedHit(
+                    **self._hit_fields(snap, hit.docnum, hit.score, set()),
+                    reasons=Reasons(tuple(hit.entities), tuple(hit.terms), hit.linked),
+                )
+                for hit in hits
+            )
+        )
 
     # The search box
 
-    def suggest(self, typed: str, size: int = 8) -> dict[str, Any]:
+    def suggest(self, typed: str, size: int = 8) -> Suggestions:
         """Entity names and title phrases for what a person has typed, most frequent first."""
-        snap = self.reader.snapshot()
-        found = self._extras(snap).suggester.suggest(typed, size)
-        return {"suggestions": [s.to_dict() for s in found]}
+        snap = self.live.snapshot()
+        return Suggestions(tuple(self._extras(snap).suggester.suggest(typed, size)))
 
     def _extras(self, snap: Snapshot) -> _Extras:
-        """The suggestion table and mention finder of the live generation, shared by the
-        threads (both are read-only).  Writers save both beside the index at every
-        commit; they are read again whenever the saved table changes."""
+        """The extras of the snapshot's commit.  Writers save the suggestion table and
+        the mention vocabulary beside the index at every commit."""
         path = snap.generation.path / SUGGEST_FILE
         try:
-            key: tuple[str, int] = (snap.generation.name, path.stat().st_mtime_ns)
+            stamp = path.stat().st_mtime_ns
         except FileNotFoundError:
-            key = (snap.generation.name, -snap.version[1])  # not saved: built here
+            stamp = 0
+        key = (snap.generation.name, snap.version[1], stamp)
         with self._lock:
             found = self._extras_by_key.get(key)
         if found is None:
-            try:
-                suggester = Suggester.load(path)
-            except (FileNotFoundError, ValueError):
-                # Not saved by this version's writers: built here, once per key.
-                suggester = build_suggester(
-                    snap.columns, read_phrases(snap.generation.path / PHRASES_FILE)
-                )
+            suggester = Suggester.load(path)
             vocabulary = MentionVocabulary.load(snap.generation.path / MENTIONS_FILE)
-            found = _Extras(suggester, vocabulary.finder())
+            names: dict[tuple[str, ...], list[str]] = {}
+            for value in snap.facet_values("entity"):
+                names.setdefault(tuple(words(value)), []).append(value)
+            found = _Extras(suggester, vocabulary.finder(), NameIndex(names))
             with self._lock:
                 self._extras_by_key = {key: found}
         return found
 
     # Events and the index
 
-    def event(self, event_id: str) -> dict[str, Any]:
-        """An event in the canonical JSON shape; EventNotFound when there is none."""
-        snap = self.reader.snapshot()
-        docnum = snap.searcher.document_number(id=event_id)
+    def event(self, event_id: str) -> EventView:
+        """An event and the names its text mentions; EventNotFound when there is none."""
+        snap = self.live.snapshot()
+        docnum = snap.docnum(event_id)
         if docnum is None:
             raise EventNotFound(event_id)
-        event, _ = snap.event(docnum)
-        return dict(event)
+        stored, mentions = snap.event(docnum)
+        event = Event.from_dict(stored)
+        values = {f.name: getattr(event, f.name) for f in dataclasses.fields(Event)}
+        return EventView(**values, mentions=tuple(mentions))
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> IndexStats:
         """Documents, date range, generation and build time of the live index."""
-        snap = self.reader.snapshot()
-        days = snap.columns.days(snap.columns.live_docs())
+        snap = self.live.snapshot()
+        days = snap.days(snap.live_docs())
         meta = snap.generation.meta()
-        return {
-            "documents": len(days),
-            "first_date": dt.date.fromordinal(int(days.min())).isoformat() if len(days) else None,
-            "last_date": dt.date.fromordinal(int(days.max())).isoformat() if len(days) else None,
-            "generation": snap.generation.name,
-            "built_at": meta.get("built_at"),
-        }
+        return IndexStats(
+            documents=len(days),
+            first_date=dt.date.fromordinal(int(days.min())) if len(days) else None,
+            last_date=dt.date.fromordinal(int(days.max())) if len(days) else None,
+            generation=snap.generation.name,
+            built_at=meta.get("built_at"),
+        )
 
     def check_ready(self) -> None:
-        """Raise IndexUnavailable unless an index is open for searching."""
-        self.reader.snapshot()
+        """Raise IndexUnavailable (or a subclass) unless an index is open for searching."""
+        self.live.snapshot()
 
     def close(self) -> None:
-        self.reader.close()
+        self.live.close()

@@ -14,32 +14,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from search.analysis import TextAnalyzer, fold
+from search.lexicon import TooManyTerms, edit_distance, within
+from search.snapshot import Snapshot
 
-__all__ = ["Speller", "edit_distance", "written_forms"]
+__all__ = ["Speller", "written_forms"]
 
+#: The most index terms one word's candidates are looked for among.
+_CANDIDATES = 2000
+
+Expired = Callable[[], bool]
 _WORD = re.compile(r"(?<![\w:*])([^\W\d_]{3,})(?![\w:*(~])", re.UNICODE)
 _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Damerau-Levenshtein distance (adjacent transpositions count one edit)."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, start=1):
-            current[j] = min(
-                previous[j] + 1,
-                current[j - 1] + 1,
-                previous[j - 1] + (ca != cb),
-            )
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        previous2, previous = previous, current
-    return previous[-1]
 
 
 def written_forms(
@@ -74,7 +61,9 @@ class Speller:
         self.ratio = ratio
         self._written = forms
 
-    def _better(self, reader: Any, frequency: Callable[[str], int], typed: str) -> str | None:
+    def _better(
+        self, snap: Snapshot, frequency: Callable[[str], int], typed: str, expired: Expired
+    ) -> str | None:
         """The written word to offer for ``typed``, if it needs one."""
         stem = self.analyzer.term(typed)
         if stem is None:
@@ -86,7 +75,11 @@ class Speller:
         best: tuple[int, int, int, str] | None = None
         # Stems can be further apart than the words (hungray/hungari, hungary): ask
         # for one edit more, then judge the written forms.
-        for candidate in reader.terms_within("body", stem, limit + 1, prefix=1):
+        try:
+            candidates = within(snap, "body", stem, limit + 1, 1, _CANDIDATES, expired)
+        except TooManyTerms:
+            return None
+        for candidate in candidates:
             forms = self._written.get(candidate)
             if candidate == stem or not forms:
                 continue
@@ -101,7 +94,13 @@ class Speller:
                 best = key
         return best[3] if best else None
 
-    def correct(self, reader: Any, frequency: Callable[[str], int], text: str) -> str | None:
+    def correct(
+        self,
+        snap: Snapshot,
+        frequency: Callable[[str], int],
+        text: str,
+        expired: Expired = lambda: False,
+    ) -> str | None:
         """``text`` with its unknown or rare words corrected, or None when none needs it.
         ``frequency(stem)`` tells how common a stem is in the index."""
         changed = False
@@ -111,7 +110,7 @@ class Speller:
             written = match.group(1)
             if written in _OPERATORS:
                 return written
-            better = self._better(reader, frequency, fold(written))
+            better = self._better(snap, frequency, fold(written), expired)
             if better is None:
                 return written
             changed = True

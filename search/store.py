@@ -28,9 +28,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from search.errors import IndexLocked, IndexUnavailable
+from search.errors import IndexLocked, IndexUnavailable, RebuildNeeded
 
-__all__ = ["Generation", "IndexStore", "ReaderLease", "WriterLock", "temp_path", "write_atomic"]
+__all__ = [
+    "INDEX_FORMAT",
+    "Generation",
+    "IndexStore",
+    "ReaderLease",
+    "WriterLock",
+    "temp_path",
+    "write_atomic",
+]
+
+#: The version of what a generation holds: the whoosh schema and its analysis, the
+#: postings arrays and the columns.  A generation of another format is not served.
+INDEX_FORMAT = 2
 
 _GEN = re.compile(r"gen-(\d{6,})")
 _TEMP = re.compile(r"\..+\.\d+\.tmp")
@@ -91,7 +103,21 @@ class Generation:
         return data
 
     def write_meta(self, meta: dict[str, Any]) -> None:
+        """Record what the build did, with the index format it wrote."""
+        meta = {"format": INDEX_FORMAT, **meta}
         write_atomic(self.path / META, json.dumps(meta, indent=2).encode())
+
+    def check_format(self) -> None:
+        """RebuildNeeded unless the generation was written in INDEX_FORMAT."""
+        try:
+            found = self.meta().get("format", 1)
+        except (OSError, ValueError, AttributeError) as exc:
+            raise IndexUnavailable(f"{self.name}/{META} cannot be read: {exc}") from None
+        if found != INDEX_FORMAT:
+            raise RebuildNeeded(
+                f"{self.name} was written in index format {found}, this version reads "
+                f"format {INDEX_FORMAT}: rebuild needed (run indexer rebuild)"
+            )
 
 
 class ReaderLease:

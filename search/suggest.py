@@ -23,13 +23,13 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from search.analysis import fold, text_analyzer
-from search.columns import SnapshotColumns
+from search.results import Suggestion
+from search.snapshot import Snapshot
 from search.spelling import written_forms
 from search.store import write_atomic
 
@@ -45,16 +45,6 @@ _PRECOMPUTED_PREFIX = 2
 _KEEP = 20
 # The most frequent entries whose words "did you mean" may offer.
 SPELLING_ENTRIES = 50_000
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    text: str
-    kind: str
-    count: int
-
-    def to_dict(self) -> dict[str, object]:
-        return {"text": self.text, "kind": self.kind, "count": self.count}
 
 
 def title_phrases(title: str) -> set[str]:
@@ -195,10 +185,10 @@ class Suggester:
         return cls(entries, data["keys"], data["targets"], data["ahead"], data["forms"])
 
 
-def build_suggester(columns: SnapshotColumns, phrases: Iterable[tuple[str, int]]) -> Suggester:
+def build_suggester(snap: Snapshot, phrases: Iterable[tuple[str, int]]) -> Suggester:
     """The table for an index: its entity names with the live events carrying them, and
     title phrases with their counts."""
-    names, counts = columns.facet_counts("entity", columns.live_docs())
+    names, counts = snap.facet_counts("entity", snap.live_docs())
     present = np.flatnonzero(counts)
     entries = [(names[i], "entity", int(counts[i])) for i in present]
     entries += [(phrase, "phrase", count) for phrase, count in phrases]

@@ -9,29 +9,25 @@ phrases, the vocabulary of entity mentions and the suggestion table.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import datetime as dt
 import os
-import signal
 import time
-from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
-from whoosh.multiproc import MpWriter, SubWriterTask
+import numpy as np
 
-from search.codec import EventCodec
-from search.columns import ColumnCache, SnapshotColumns, warm
-from search.errors import BuildFailed
+from search.columns import COLUMNS_DIR, SegmentColumns, facet_column, path_of, save
+from search.errors import BuildFailed, IndexDamaged
 from search.event import Event
 from search.mentions import MENTIONS_FILE, MentionVocabulary
-from search.schema import build_schema, document
+from search.postings import SegmentPostings, remove_unused
+from search.schema import FACET_FIELDS, create_index, document, open_index
+from search.snapshot import SegmentCache, open_snapshot
 from search.store import Generation, IndexStore
 from search.suggest import PHRASES_FILE, SUGGEST_FILE, PhraseCounter, build_suggester
-from search.termindex import build_segment_postings, remove_unused
+from search.writer_hooks import EventCodec, ParallelWriter
 
-__all__ = ["GenerationBuilder", "LiveUpdater"]
+__all__ = ["GenerationBuilder", "LiveUpdater", "default_processes"]
 
 # Memory each whoosh writer may use before it spills postings to disk.
 _LIMIT_MB = 256
@@ -41,12 +37,53 @@ _LIMIT_MB = 256
 PHRASES_KEPT = 100_000
 
 
+def _segment_columns(reader: Any, postings: SegmentPostings) -> SegmentColumns:
+    """A segment's columns: days from whoosh's date column, facets from the postings."""
+    doc_count = int(reader.doc_count_all())
+    column = reader.column_reader("date", translate=False)
+    days = np.fromiter((int(d) for d in column), dtype=np.int64, count=doc_count)
+    return SegmentColumns(
+        doc_count=doc_count,
+        days=days,
+        facets={
+            name: facet_column(postings, fieldname, doc_count)
+            for name, fieldname in FACET_FIELDS.items()
+        },
+    )
+
+
+def _warm(generation: Generation, searcher: Any) -> None:
+    """Save the columns of every segment that has none, and remove the arrays and
+    columns of segments the index no longer has (merged away)."""
+    wanted = set()
+    for reader, _ in searcher.reader().leaf_readers():
+        segment_id = reader.segment().segment_id()
+        wanted.add(segment_id)
+        path = path_of(generation.path, segment_id)
+        if not path.exists():
+            try:
+                postings = SegmentPostings.open(generation.path, segment_id)
+            except IndexDamaged as exc:
+                raise BuildFailed(
+                    f"segment {segment_id} was written without its arrays: {exc}"
+                ) from None
+            save(path, _segment_columns(reader, postings))
+    remove_unused(generation.path, wanted)
+    directory = generation.path / COLUMNS_DIR
+    if directory.is_dir():
+        for old in directory.iterdir():
+            if old.suffix == ".npz" and old.stem not in wanted and not old.name.startswith("."):
+                old.unlink(missing_ok=True)
+
+
 class _Extras:
     """What writers keep beside the whoosh files: title phrases for suggestions, and
     the vocabulary entity mentions are found with."""
 
-    def __init__(self, path: Path, vocabulary: MentionVocabulary, phrases: PhraseCounter) -> None:
-        self.path = path
+    def __init__(
+        self, generation: Generation, vocabulary: MentionVocabulary, phrases: PhraseCounter
+    ) -> None:
+        self.generation = generation
         self.vocabulary = vocabulary
         self.finder = vocabulary.finder()
         self.phrases = phrases
@@ -69,64 +106,13 @@ class _Extras:
     def save(self, searcher: Any) -> None:
         """Keep the phrases and the vocabulary, ready the columns of new segments and
         the suggestion table for the index as committed (``searcher``)."""
-        self.phrases.save(self.path / PHRASES_FILE)
-        self.vocabulary.save(self.path / MENTIONS_FILE)
-        segments = searcher.reader().leaf_readers()
-        for reader, _ in segments:
-            # The codec's writers saved them already; this covers any they did not.
-            build_segment_postings(self.path, reader)
-        remove_unused(self.path, {r.segment().segment_id() for r, _ in segments})
-        warm(self.path, searcher)
-        columns = SnapshotColumns(self.path, searcher, ColumnCache())
+        path = self.generation.path
+        self.phrases.save(path / PHRASES_FILE)
+        self.vocabulary.save(path / MENTIONS_FILE)
+        _warm(self.generation, searcher)
+        snap = open_snapshot(self.generation, searcher, SegmentCache(), 0)
         phrases = self.phrases.counts.most_common(PHRASES_KEPT)
-        build_suggester(columns, phrases).save(self.path / SUGGEST_FILE)
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent(parent: int) -> None:
-    """Have the kernel kill this process when its parent (pid ``parent``) dies (Linux).
-
-    A writer process forked by a rebuild inherits the writer lock's file: if the
-    rebuild were killed and its writer processes lived on, waiting for work that
-    never comes, the lock would stay held for ever."""
-    libc_name = ctypes.util.find_library("c")
-    if libc_name:
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(libc_name, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:
-        # The rebuild died between the fork and the line above: no signal will come.
-        os._exit(1)
-
-
-class _SubWriter(SubWriterTask):  # type: ignore[misc]
-    """One writer process of a parallel rebuild; it never outlives the rebuild."""
-
-    parent = 0  # the rebuild's pid, set before the process starts
-
-    def run(self) -> None:
-        _die_with_parent(self.parent)
-        super().run()
-
-
-class _ParallelWriter(MpWriter):  # type: ignore[misc]
-    """whoosh's multiprocess writer, with writer processes that die with the rebuild."""
-
-    def _new_task(self) -> _SubWriter:
-        task = _SubWriter(
-            self.storage,
-            self.indexname,
-            self.jobqueue,
-            self.resultqueue,
-            self.subargs,
-            self.multisegment,
-        )
-        task.daemon = True
-        task.parent = os.getpid()
-        self.tasks.append(task)
-        task.start()
-        return task
+        build_suggester(snap, phrases).save(path / SUGGEST_FILE)
 
 
 class GenerationBuilder:
@@ -142,10 +128,10 @@ class GenerationBuilder:
     def __init__(self, store: IndexStore, processes: int = 1) -> None:
         self.store = store
         self.generation: Generation = store.new_generation()
-        self._ix = whoosh_index.create_in(str(self.generation.path), build_schema())
+        self._ix = create_index(self.generation.path)
         if processes > 1:
             # Each process writes its own segment: no merge at the end.
-            self._writer: Any = _ParallelWriter(
+            self._writer: Any = ParallelWriter(
                 self._ix,
                 procs=processes,
                 batchsize=256,
@@ -160,13 +146,13 @@ class GenerationBuilder:
             )
         else:
             self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB, compound=False)
-        self._extras = _Extras(self.generation.path, MentionVocabulary(), PhraseCounter())
+        self._extras = _Extras(self.generation, MentionVocabulary(), PhraseCounter())
         self.added = 0
         self.started = time.monotonic()
 
     def learn(self, vocabulary: MentionVocabulary) -> None:
         """Find mentions with ``vocabulary`` (call before the first ``add``)."""
-        self._extras = _Extras(self.generation.path, vocabulary, self._extras.phrases)
+        self._extras = _Extras(self.generation, vocabulary, self._extras.phrases)
 
     @property
     def mentions(self) -> tuple[int, int]:
@@ -224,13 +210,14 @@ class LiveUpdater:
         """Open the live generation; ``learn`` (from the events to add) extends the
         vocabulary of mentions the generation was built with."""
         self.generation = store.current()
+        self.generation.check_format()
         path = self.generation.path
         vocabulary = MentionVocabulary.load(path / MENTIONS_FILE)
         if learn is not None:
             vocabulary.names |= learn.names
             vocabulary.lowercase_words |= learn.lowercase_words
-        self._extras = _Extras(path, vocabulary, PhraseCounter.load(path / PHRASES_FILE))
-        self._ix = whoosh_index.open_dir(str(path))
+        self._extras = _Extras(self.generation, vocabulary, PhraseCounter.load(path / PHRASES_FILE))
+        self._ix = open_index(path)
         self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB, compound=False)
         self._before = self._ix.searcher()  # the index as it was, to tell adds from replaces
         self.added = 0

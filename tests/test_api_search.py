@@ -97,19 +97,18 @@ def test_match_all_and_any(client: falcon.testing.TestClient) -> None:
     assert ranked[0] in one & other  # events with both words rank first
 
 
-def test_expansion_widens_the_query_and_says_how(client: falcon.testing.TestClient) -> None:
-    literal = search(client, q="maiduguri", expand="false", size=100)
-    expanded = search(client, q="maiduguri", size=100)
-    assert literal["expanded"] is None
-    assert expanded["expanded"]["entities"][:2] == ["Maiduguri", "Nigeria"]
-    assert expanded["expanded"]["terms"]
-    assert set(ids(literal)) < set(ids(expanded))
-    assert ids(expanded)[: literal["total"]] == ids(literal)  # literal matches stay on top
-    # With match=all the expansion only ranks: the matches are the literal ones.
-    strict = search(client, q="maiduguri", match="all", size=100)
-    assert strict["total"] == literal["total"] and strict["expanded"] is not None
+def test_expansion_only_reranks_and_says_how(client: falcon.testing.TestClient) -> None:
+    for q in ("refugees hungary", "boko haram", "maiduguri"):
+        literal = search(client, q=q, expand="false", size=100, facets="entity,source,date")
+        expanded = search(client, q=q, expand="true", size=100, facets="entity,source,date")
+        assert literal["expanded"] is None
+        assert expanded["expanded"]["entities"] and expanded["expanded"]["terms"]
+        # The matches, their total and every facet are the literal query's.
+        assert sorted(ids(expanded)) == sorted(ids(literal))
+        assert expanded["total"] == literal["total"]
+        assert expanded["facets"] == literal["facets"]
     # Sorting by date never expands.
-    assert search(client, q="maiduguri", sort="newest")["expanded"] is None
+    assert search(client, q="maiduguri", sort="newest", expand="true")["expanded"] is None
 
 
 def test_phrase_not_and_fields_and_prefix(client: falcon.testing.TestClient) -> None:
@@ -265,7 +264,13 @@ def test_event_route_returns_the_canonical_shape(client: falcon.testing.TestClie
     event = next(e for e in all_events() if e.id == "cep-56657")
     result = client.simulate_get("/api/events/cep-56657")
     assert result.status_code == 200
-    assert result.json == event.to_dict()
+    body = result.json
+    mentions = body.pop("mentions")
+    assert body == event.to_dict()
+    # The names its text mentions, as search results list them after its own entities.
+    found = search(client, q='"temple of bel"', expand="false")["results"]
+    [hit] = [r for r in found if r["id"] == "cep-56657"]
+    assert hit["entities"] == list(event.entities) + mentions
     seed = next(e for e in all_events() if e.related)
     body = client.simulate_get(f"/api/events/{seed.id}").json
     assert body["related"] == [r.to_dict() for r in seed.related]

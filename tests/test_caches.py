@@ -32,9 +32,9 @@ def _state(service: SearchService) -> tuple[int, list[tuple[str, int]], list[str
     body = service.search(SearchRequest(q="flood", expand=False, facets=("entity",)))
     phrase = service.search(SearchRequest(q='"river flood"', expand=False, facets=()))
     return (
-        body["total"],
-        [(f["value"], f["count"]) for f in body["facets"]["entity"]],
-        sorted(r["id"] for r in phrase["results"]),
+        body.total,
+        [(f.value, f.count) for f in body.facets.entity or ()],
+        sorted(r.id for r in phrase.results),
     )
 
 
@@ -54,7 +54,7 @@ def test_caches_follow_adds_deletes_and_new_generations(tmp_path: Path) -> None:
     service = SearchService(Config.from_env({}, index_dir=tmp_path / "ix", refresh_interval=0.01))
     try:
         assert _state(service) == (2, [("Jakarta", 2)], ["a1"])
-        first_segments = set(service.reader.snapshot().columns.segment_keys)
+        first_segments = service.live.snapshot().keys
 
         # An add: a new segment, new columns, new postings; the old ones still serve.
         jobs.add(
@@ -67,12 +67,8 @@ def test_caches_follow_adds_deletes_and_new_generations(tmp_path: Path) -> None:
         )
         time.sleep(0.05)
         assert _state(service) == (3, [("Bandung", 1), ("Jakarta", 2)][::-1], ["a1", "b1"])
-        snap = service.reader.snapshot()
-        assert first_segments < set(snap.columns.segment_keys)
-        columns = store.current().path / "columns"
-        assert {p.stem for p in columns.glob("*.npz")} == {
-            k.split("/", 1)[1] for k in snap.columns.segment_keys
-        }
+        snap = service.live.snapshot()
+        assert first_segments < snap.keys
 
         # A replacement and a delete: the old copies stop counting at once.
         jobs.add(
@@ -81,9 +77,9 @@ def test_caches_follow_adds_deletes_and_new_generations(tmp_path: Path) -> None:
         jobs.delete(store, ["a2"])
         time.sleep(0.05)
         assert _state(service) == (1, [("Bandung", 1)], ["b1"])
-        assert service.event("a1")["title"] == "Dry spell in Jakarta"
-        assert [s["text"] for s in service.suggest("jak", 5)["suggestions"]][:1] == ["Jakarta"]
-        assert service.suggest("jak", 5)["suggestions"][0]["count"] == 1
+        assert service.event("a1").title == "Dry spell in Jakarta"
+        assert [s.text for s in service.suggest("jak", 5).suggestions][:1] == ["Jakarta"]
+        assert service.suggest("jak", 5).suggestions[0].count == 1
 
         # A new generation: nothing of the old one is used or kept in memory.
         jobs.rebuild(
@@ -93,8 +89,10 @@ def test_caches_follow_adds_deletes_and_new_generations(tmp_path: Path) -> None:
         )
         time.sleep(0.05)
         assert _state(service) == (1, [("Lagos", 1)], ["d1"])
-        generation = service.reader.snapshot().generation.name
-        assert all(key[0] == generation for key in service.reader.cache._segments)
-        assert all(key[0].startswith(generation) for key in service.reader.postings._items)
+        generation = service.live.snapshot().generation.name
+        assert service.live.segments.held()
+        assert all(key.startswith(f"{generation}/") for key in service.live.segments.held())
+        assert service.live.memo.segments()
+        assert all(key.startswith(f"{generation}/") for key in service.live.memo.segments())
     finally:
         service.close()

@@ -5,7 +5,6 @@ one with several segments and deletions."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -19,8 +18,12 @@ from bench.model import builtin_model
 from config import Config
 from indexer import jobs
 from search import IndexStore, SearchRequest, SearchService
-from search.execute import Executor
-from search.query import date_filter, values_filter
+from search.analysis import fold
+from search.evaluate import Evaluator
+from search.lexicon import field_terms
+from search.parse import date_filter, values_filter
+from search.query import And, Query
+from search.snapshot import Snapshot
 from tests.reference import Reference
 
 QUERIES = [
@@ -63,7 +66,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchServic
 
 def _words_of(service: SearchService) -> list[str]:
     """Queries made of the generated corpus's own frequent words and entities."""
-    reader = service.reader.snapshot().searcher.reader()
+    reader = service.live.snapshot().searcher.reader()
     words = [t.decode() for _, t in reader.most_frequent_terms("body", 12)]
     entities = [t.decode() for _, t in reader.most_frequent_terms("entity_value", 3)]
     return [
@@ -78,11 +81,27 @@ def _words_of(service: SearchService) -> list[str]:
     ]
 
 
-def _compare(service: SearchService, query: Any) -> int:
-    snap = service.reader.snapshot()
-    fast, complete = Executor(snap, service.reader.postings).run_by_segment(query)
+def _evaluator(service: SearchService) -> Evaluator:
+    return Evaluator(service.live.snapshot(), service.similarity, service.live.memo)
+
+
+def _combined(query: Query, filters: list[Query]) -> Query:
+    return And((query, *filters))
+
+
+def _lexicons(snap: Snapshot) -> dict[str, dict[str, list[str]]]:
+    found: dict[str, dict[str, list[str]]] = {}
+    for name in ("entity_value", "source_value", "source_domain"):
+        for value in field_terms(snap, name):
+            found.setdefault(name, {}).setdefault(fold(value), []).append(value)
+    return found
+
+
+def _compare(service: SearchService, query: Query) -> int:
+    snap = service.live.snapshot()
+    fast, complete = _evaluator(service).run_by_segment(query)
     assert complete
-    slow = Reference(snap.searcher).run(query)
+    slow = Reference(snap.searcher, service.similarity).run(query)
     assert fast.docs.tolist() == sorted(slow), str(query)
     expected = np.array([slow[d][0] for d in fast.docs.tolist()])
     assert np.allclose(fast.scores, expected, rtol=1e-9, atol=1e-12), str(query)
@@ -98,25 +117,24 @@ def test_real_corpus(service: SearchService, match: str) -> None:
 
 
 def test_real_corpus_with_filters(service: SearchService) -> None:
-    snap = service.reader.snapshot()
-    lexicons = {
-        f: snap.folded_lexicon(f) for f in ("entity_value", "source_value", "source_domain")
-    }
-    filters = [
-        date_filter(dt.date(2015, 9, 10), dt.date(2015, 9, 20)),
+    lexicons = _lexicons(service.live.snapshot())
+    dates = date_filter(dt.date(2015, 9, 10), dt.date(2015, 9, 20))
+    assert dates is not None
+    filters: list[Query] = [
+        dates,
         values_filter(["entity_value"], ["Syria"], lexicons),
         values_filter(["source_value", "source_domain"], ["BBC", "reuters.com"], lexicons),
     ]
     for q in ("syria", "", "refugees OR war"):
         user = service.parser.parse(q, "any")
-        combined = service._combined(user, filters)
+        combined = _combined(user, filters)
         assert _compare(service, combined) >= 0
 
 
 @pytest.mark.parametrize("match", ["any", "all"])
 def test_generated_corpus_with_segments_and_deletions(generated: SearchService, match: str) -> None:
-    snap = generated.reader.snapshot()
-    assert len(snap.columns.segments) == 2
+    snap = generated.live.snapshot()
+    assert len(snap.segments) == 2
     assert snap.searcher.reader().has_deletions()
     sizes = [_compare(generated, generated.parser.parse(q, match)) for q in _words_of(generated)]
     assert max(sizes) > 200
@@ -125,8 +143,8 @@ def test_generated_corpus_with_segments_and_deletions(generated: SearchService, 
 def test_generated_corpus_date_filters_with_segments_and_deletions(
     generated: SearchService,
 ) -> None:
-    snap = generated.reader.snapshot()
-    days = np.unique(np.concatenate([segment.days for segment in snap.columns.segments]))
+    snap = generated.live.snapshot()
+    days = np.unique(snap.days(snap.live_docs()))
     # Bounds on days that have events, so that an off-by-one at either end shows.
     on = [dt.date.fromordinal(int(days[len(days) * k // 10])) for k in (2, 6, 9)]
     ranges = [(on[0], on[1]), (on[2], None), (None, on[0])]
@@ -134,12 +152,14 @@ def test_generated_corpus_date_filters_with_segments_and_deletions(
     for low, high in ranges:
         for q in ["", *_words_of(generated)]:
             user = generated.parser.parse(q, "any")
-            sizes.append(_compare(generated, generated._combined(user, [date_filter(low, high)])))
+            dates = date_filter(low, high)
+            assert dates is not None
+            sizes.append(_compare(generated, _combined(user, [dates])))
     assert max(sizes) > 500 and min(sizes) < max(sizes)
 
 
 def _stored(service: SearchService, docnum: int) -> dict[str, Any]:
-    snap = service.reader.snapshot()
+    snap = service.live.snapshot()
     stored = snap.searcher.stored_fields(docnum)
     event: dict[str, Any] = orjson.loads(stored["event"])
     event["entities"] = event["entities"] + list(stored.get("mentions") or [])
@@ -158,17 +178,16 @@ def test_generated_facets_match_counting_stored_events(generated: SearchService)
                 interval="year",
             )
         )
-        snap = generated.reader.snapshot()
         query = generated.parser.parse(q, "any")
-        docs = Executor(snap, generated.reader.postings).run(query).docs.tolist()
-        assert body["total"] == len(docs)
+        docs = _evaluator(generated).run(query).docs.tolist()
+        assert body.total == len(docs)
         events = [_stored(generated, d) for d in docs]
         entities = Counter(x for e in events for x in set(e["entities"]))
         sources = Counter(x for e in events for x in {s["name"] for s in e["sources"]})
         for facet, counts in (("entity", entities), ("source", sources)):
             expected = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:20]
-            assert [(v["value"], v["count"]) for v in body["facets"][facet]] == expected
+            assert [(v.value, v.count) for v in getattr(body.facets, facet)] == expected
         years = Counter(e["date"][:4] for e in events)
-        buckets = body["facets"]["date"]["buckets"]
-        assert {b["key"]: b["count"] for b in buckets if b["count"]} == dict(years)
-        assert json.dumps(body)  # JSON-ready
+        assert body.facets.date is not None
+        buckets = body.facets.date.buckets
+        assert {b.key: b.count for b in buckets if b.count} == dict(years)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from indexer import jobs
 from indexer.formats import read_file
-from search import Event, IndexReader, IndexStore
+from search import Event, IndexStore, LiveIndex
 from search.store import Generation, ReaderLease
 from tests.corpus import DEMO_DIR, SEED_PAGE
 from tests.servers import Gunicorn, run_indexer
@@ -28,7 +28,7 @@ SEED = 7
 # A reader in another process: it opens the index, answers "stats" with what it
 # reads, and lets go of the index on "close".  It never refreshes on its own.
 HOLDER = """
-import json, sys
+import dataclasses, json, sys
 from pathlib import Path
 from config import Config
 from search import SearchService
@@ -38,7 +38,7 @@ for line in sys.stdin:
         service.close()
         print("closed", flush=True)
     else:
-        print(json.dumps(service.stats()), flush=True)
+        print(json.dumps(dataclasses.asdict(service.stats()), default=str), flush=True)
 """
 
 
@@ -106,7 +106,7 @@ def test_a_reader_whose_generation_was_pruned_before_it_leased_opens_the_new_one
 ) -> None:
     jobs.rebuild(IndexStore(tmp_path), [SEED_PAGE], keep=0)
     store = _SwitchBeforeLease(tmp_path)
-    reader = IndexReader(store)
+    reader = LiveIndex(store)
     try:
         snapshot = reader.snapshot()
         assert store.raced == ["gen-000001", "gen-000001"]  # chosen, then pruned

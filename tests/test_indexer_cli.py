@@ -101,8 +101,8 @@ def test_duplicates_last_one_wins(tmp_path: Path) -> None:
     assert "indexed 3 events from 2 files into gen-000001: 0 rejected, 1 duplicates" in out
     service = SearchService(Config.from_env({}, index_dir=tmp_path / "ix"))
     try:
-        assert service.event("dup")["title"] == "second version"
-        assert service.stats()["documents"] == 3
+        assert service.event("dup").title == "second version"
+        assert service.stats().documents == 3
     finally:
         service.close()
 
@@ -173,7 +173,7 @@ def test_interrupted_rebuild_leaves_live_index(tmp_path: Path) -> None:
     assert [g.name for g in store.generations()] == ["gen-000001"]  # partial one removed
     service = SearchService(Config.from_env({}, index_dir=tmp_path))
     try:
-        assert service.stats()["documents"] == 1
+        assert service.stats().documents == 1
     finally:
         service.close()
 
@@ -208,8 +208,8 @@ def test_add_and_delete(tmp_path: Path) -> None:
     assert "not found: missing-id" in err
     service = SearchService(Config.from_env({}, index_dir=Path(ix)))
     try:
-        assert service.event("n1")["title"] == "renamed"
-        assert service.stats()["documents"] == 2
+        assert service.event("n1").title == "renamed"
+        assert service.stats().documents == 2
     finally:
         service.close()
 

@@ -12,7 +12,7 @@ from api.app import create_app
 from config import Config
 from indexer import jobs
 from search import IndexStore, SearchService
-from search.execute import Executor
+from search.evaluate import Evaluator
 from tests.conftest import build_index
 from tests.corpus import CORPUS
 
@@ -84,28 +84,23 @@ def test_evaluation_stops_at_the_deadline_between_segments(tmp_path: Path) -> No
     jobs.add(IndexStore(tmp_path / "ix"), [extra])  # a second segment
     service = SearchService(Config.from_env({}, index_dir=tmp_path / "ix"))
     try:
-        snap = service.reader.snapshot()
+        snap = service.live.snapshot()
         query = service.parser.parse("syria", "any")
-        assert len(snap.columns.segments) == 2
-        whole, complete = Executor(snap, service.reader.postings).run_by_segment(query)
+        assert len(snap.segments) == 2
+        sim, memo = service.similarity, service.live.memo
+        whole, complete = Evaluator(snap, sim, memo).run_by_segment(query)
         assert complete and len(whole.docs) > 2
-        first = Executor(snap, service.reader.postings, segments=[0]).run(query)
-        second = Executor(snap, service.reader.postings, segments=[1]).run(query)
+        first = Evaluator(snap, sim, memo, segments=[0]).run(query)
+        second = Evaluator(snap, sim, memo, segments=[1]).run(query)
         assert np.array_equal(np.concatenate([first.docs, second.docs]), whole.docs)
         assert np.allclose(np.concatenate([first.scores, second.scores]), whole.scores)
         checks: list[bool] = []
-        Executor(
-            snap, service.reader.postings, lambda: checks.append(False) or False, segments=[0]
-        ).run(query)
+        Evaluator(snap, sim, memo, lambda: checks.append(False) or False, segments=[0]).run(query)
         # Time runs out just after the first segment is done.
         calls = iter([False] * len(checks) + [True] * 100)
-        partial, complete = Executor(
-            snap, service.reader.postings, lambda: next(calls)
-        ).run_by_segment(query)
+        partial, complete = Evaluator(snap, sim, memo, lambda: next(calls)).run_by_segment(query)
         assert not complete and np.array_equal(partial.docs, first.docs)
-        nothing, complete = Executor(snap, service.reader.postings, lambda: True).run_by_segment(
-            query
-        )
+        nothing, complete = Evaluator(snap, sim, memo, lambda: True).run_by_segment(query)
         assert not complete and len(nothing.docs) == 0
     finally:
         service.close()

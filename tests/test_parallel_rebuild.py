@@ -36,14 +36,14 @@ def _children(pid: int) -> list[int]:
 def _answers(index_dir: Path) -> list[object]:
     service = SearchService(Config.from_env({}, index_dir=index_dir))
     try:
-        out: list[object] = [service.stats()["documents"]]
+        out: list[object] = [service.stats().documents]
         for q in ("syria", "refugees hungary", '"european union"', ""):
             body = service.search(
                 SearchRequest(q=q, size=20, facets=("date", "entity", "source", "category"))
             )
-            out.append([(r["id"], r["score"]) for r in body["results"]])
-            out.append(body["facets"])
-            out.append(body["total"])
+            out.append([(r.id, r.score) for r in body.results])
+            out.append(body.facets)
+            out.append(body.total)
         return out
     finally:
         service.close()
@@ -59,7 +59,7 @@ def test_two_processes_build_the_same_index_as_one(tmp_path: Path) -> None:
     )
     service = SearchService(Config.from_env({}, index_dir=tmp_path / "two"))
     try:
-        assert len(service.reader.snapshot().columns.segments) == 2  # one per process
+        assert len(service.live.snapshot().segments) == 2  # one per process
     finally:
         service.close()
     assert _answers(tmp_path / "one") == _answers(tmp_path / "two")
@@ -96,14 +96,14 @@ def test_writer_processes_die_with_a_killed_rebuild(tmp_path: Path) -> None:
 def test_a_writer_process_started_after_its_rebuild_died_exits_at_once() -> None:
     """The kernel's parent-death signal only covers a parent that dies after the child
     asked for it; a writer process checks that its rebuild is still its parent."""
-    from search.writer import _die_with_parent
+    from search.writer_hooks import die_with_parent
 
     fork = multiprocessing.get_context("fork")
-    orphan = fork.Process(target=_die_with_parent, args=(os.getpid() + 1_000_000,))
+    orphan = fork.Process(target=die_with_parent, args=(os.getpid() + 1_000_000,))
     orphan.start()
     orphan.join(10)
     assert orphan.exitcode == 1
-    child = fork.Process(target=_die_with_parent, args=(os.getpid(),))
+    child = fork.Process(target=die_with_parent, args=(os.getpid(),))
     child.start()
     child.join(10)
     assert child.exitcode == 0

@@ -339,9 +339,9 @@ def test_rebuild_indexes_exactly_the_events_that_parsed(
     assert [{k: v for k, v in json.loads(line).items() if k != "job"} for line in lines] == rejects
     service = SearchService(Config.from_env({}, index_dir=index))
     try:
-        assert service.stats()["documents"] == len(expected)
+        assert service.stats().documents == len(expected)
         for event_id, event in expected.items():
-            assert service.event(event_id) == event
+            assert service.event(event_id).to_dict() == event
     finally:
         service.close()
 

@@ -1,0 +1,306 @@
+"""What one thread reads: one commit of the live generation, its segments, and the
+index-wide statistics scoring needs.
+
+A segment (``Segment``) is read once per process and shared by its threads: its
+postings arrays (memory-mapped) and its columns never change.  A ``Snapshot``
+adds what one commit decides: which segments are live, which of their documents
+are deleted, and the statistics over all of them (document count, average
+field lengths, document frequencies), with the stored events it has read.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+
+from search.columns import SegmentColumns, load, path_of
+from search.dates import bucket_of_days
+from search.postings import LENGTH_FIELDS, SegmentPostings
+from search.store import Generation
+
+__all__ = ["Segment", "SegmentCache", "Snapshot"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+_CACHED_FREQUENCIES = 200_000
+_CACHED_EVENTS = 5_000
+
+
+@dataclass
+class Segment:
+    """One segment's postings and columns.  Read-only once built."""
+
+    id: str
+    key: str  # "<generation>/<segment id>": unique across generations
+    postings: SegmentPostings
+    columns: SegmentColumns
+    _lengths: dict[str, FloatArray] = field(default_factory=dict)
+
+    @property
+    def doc_count(self) -> int:
+        return self.columns.doc_count
+
+    def lengths(self, fieldname: str) -> FloatArray:
+        """Every document's length of a field, in words."""
+        found = self._lengths.get(fieldname)
+        if found is None:
+            found = self._lengths[fieldname] = self.postings.lengths(fieldname, self.doc_count)
+        return found
+
+    def total_length(self, fieldname: str) -> float:
+        """The sum of every document's length of a field (deleted ones included)."""
+        return float(self.lengths(fieldname).sum())
+
+
+class SegmentCache:
+    """The segments of one process, shared by its threads, by generation and segment id."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._segments: dict[str, Segment] = {}
+
+    def get(self, generation: Generation, segment_id: str) -> Segment:
+        """The segment, read on first use; IndexDamaged when its files cannot be read."""
+        key = f"{generation.name}/{segment_id}"
+        with self._lock:
+            found = self._segments.get(key)
+        if found is None:
+            found = Segment(
+                segment_id,
+                key,
+                SegmentPostings.open(generation.path, segment_id),
+                load(path_of(generation.path, segment_id)),
+            )
+            with self._lock:
+                found = self._segments.setdefault(key, found)
+        return found
+
+    def keep_only(self, keys: set[str]) -> None:
+        """Forget segments no snapshot reads any more."""
+        with self._lock:
+            for key in list(self._segments):
+                if key not in keys:
+                    del self._segments[key]
+
+    def held(self) -> set[str]:
+        """The keys (``<generation>/<segment id>``) of the segments held."""
+        with self._lock:
+            return set(self._segments)
+
+    def __len__(self) -> int:
+        return len(self._segments)
+
+
+class Snapshot:
+    """One commit of a generation, as one thread reads it.  Not shared between threads.
+
+    ``searcher`` is whoosh's searcher of that commit, used for stored events only
+    (its public API).  Document numbers are global: segment i's documents are
+    ``bases[i]`` to ``bases[i] + segments[i].doc_count - 1``.
+    """
+
+    def __init__(
+        self,
+        generation: Generation,
+        searcher: Any,
+        segments: list[Segment],
+        deleted: list[frozenset[int]],
+        version: int,
+    ) -> None:
+        self.generation = generation
+        self.searcher = searcher
+        self.segments = segments
+        self.version = (generation.name, version)
+        counts = np.array([s.doc_count for s in segments], dtype=np.int64)
+        self.bases = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        self.doc_count_all = int(counts.sum())
+        self._masks: list[BoolArray | None] = []
+        for segment, gone in zip(segments, deleted, strict=True):
+            mask = None
+            if gone:
+                mask = np.ones(segment.doc_count, dtype=bool)
+                mask[np.fromiter(gone, dtype=np.int64, count=len(gone))] = False
+            self._masks.append(mask)
+        self._live: IntArray | None = None
+        self._frequencies: dict[tuple[str, bytes], int] = {}
+        self._averages: dict[str, float] = {}
+        self._events: OrderedDict[int, tuple[dict[str, Any], list[str]]] = OrderedDict()
+        self._vocab: dict[str, tuple[list[str], list[IntArray]]] = {}
+        self._folded: dict[str, dict[str, list[str]]] = {}
+
+    @property
+    def keys(self) -> set[str]:
+        """The cache keys of the segments this snapshot reads."""
+        return {s.key for s in self.segments}
+
+    # Documents
+
+    def live_mask(self, index: int) -> BoolArray | None:
+        """Which documents of segment ``index`` are not deleted; None when none is."""
+        return self._masks[index]
+
+    def live_docs(self) -> IntArray:
+        """Every global docnum that is not deleted, sorted."""
+        if self._live is None:
+            parts = []
+            for index, base in enumerate(self.bases.tolist()):
+                parts.append(self.live_in(index) + base)
+            self._live = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        return self._live
+
+    def live_in(self, index: int) -> IntArray:
+        """Live segment-local docnums of segment ``index``."""
+        mask = self._masks[index]
+        if mask is None:
+            return np.arange(self.segments[index].doc_count, dtype=np.int64)
+        return np.flatnonzero(mask).astype(np.int64)
+
+    def split(self, docs: IntArray) -> list[tuple[int, IntArray]]:
+        """Sorted global docnums -> [(segment index, local docnums)]."""
+        parts = []
+        cuts = np.append(np.searchsorted(docs, self.bases), len(docs))
+        for i, base in enumerate(self.bases.tolist()):
+            local = docs[cuts[i] : cuts[i + 1]] - base
+            if len(local):
+                parts.append((i, local))
+        return parts
+
+    def docnum(self, event_id: str) -> int | None:
+        """The live document with this id, or None."""
+        docs = self.term_docs("id", event_id.encode("utf-8"))
+        return int(docs[0]) if len(docs) else None
+
+    def term_docs(self, fieldname: str, term: bytes) -> IntArray:
+        """Every live global docnum with the term, sorted."""
+        parts = []
+        for index, segment in enumerate(self.segments):
+            local, _ = segment.postings.get(fieldname, term)
+            mask = self._masks[index]
+            if mask is not None and len(local):
+                local = local[mask[local]]
+            if len(local):
+                parts.append(local + int(self.bases[index]))
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    def event(self, docnum: int) -> tuple[dict[str, Any], list[str]]:
+        """The stored event (canonical shape) and the entity names its text mentions."""
+        found = self._events.get(docnum)
+        if found is None:
+            stored = self.searcher.stored_fields(docnum)
+            found = (orjson.loads(stored["event"]), list(stored.get("mentions") or []))
+            self._events[docnum] = found
+            if len(self._events) > _CACHED_EVENTS:
+                self._events.popitem(last=False)
+        return found
+
+    # Statistics (over every document of the index, deleted ones included, as
+    # whoosh counts them: they stay until their segment is merged)
+
+    def doc_frequency(self, fieldname: str, term: bytes) -> int:
+        """How many documents have the term."""
+        key = (fieldname, term)
+        found = self._frequencies.get(key)
+        if found is None:
+            found = 0
+            for segment in self.segments:
+                number = segment.postings.number(fieldname, term)
+                if number is not None:
+                    found += segment.postings.frequency(number)
+            if len(self._frequencies) >= _CACHED_FREQUENCIES:
+                self._frequencies.clear()
+            self._frequencies[key] = found
+        return found
+
+    def average_length(self, fieldname: str) -> float:
+        """The average length of a LENGTH_FIELDS field over every document, in words."""
+        found = self._averages.get(fieldname)
+        if found is None:
+            total = sum(s.total_length(fieldname) for s in self.segments)
+            found = self._averages[fieldname] = total / max(self.doc_count_all, 1)
+        return found
+
+    def lengths(self, index: int, fieldname: str) -> FloatArray:
+        """Every document's length of a field in segment ``index``."""
+        if fieldname not in LENGTH_FIELDS:
+            raise ValueError(f"no lengths are kept for {fieldname}")
+        return self.segments[index].lengths(fieldname)
+
+    # Columns
+
+    def days(self, docs: IntArray) -> IntArray:
+        """Day numbers of sorted global docnums."""
+        if not len(docs):
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate(
+            [self.segments[i].columns.days[local] for i, local in self.split(docs)]
+        )
+
+    def buckets(self, docs: IntArray, interval: str) -> IntArray:
+        """Histogram bucket numbers (``dates.bucket_of_days``) of sorted global docnums."""
+        if not len(docs):
+            return np.zeros(0, dtype=np.int64)
+        parts = []
+        for i, local in self.split(docs):
+            columns = self.segments[i].columns
+            found = columns.buckets.get(interval)
+            if found is None:
+                found = columns.buckets[interval] = bucket_of_days(columns.days, interval)
+            parts.append(found[local])
+        return np.concatenate(parts)
+
+    def _global_vocab(self, facet: str) -> tuple[list[str], list[IntArray]]:
+        found = self._vocab.get(facet)
+        if found is None:
+            columns = [s.columns.facets[facet] for s in self.segments]
+            names = sorted({v for c in columns for v in c.values})
+            index = {v: i for i, v in enumerate(names)}
+            maps = [np.array([index[v] for v in c.values], dtype=np.int64) for c in columns]
+            found = self._vocab[facet] = (names, maps)
+        return found
+
+    def facet_values(self, facet: str) -> list[str]:
+        """Every value of a facet in the index, sorted."""
+        return self._global_vocab(facet)[0]
+
+    def values_of(self, facet: str, docnum: int) -> list[str]:
+        """The values of one facet that one document carries."""
+        i = int(np.searchsorted(self.bases, docnum, side="right")) - 1
+        column = self.segments[i].columns.facets[facet]
+        local = docnum - int(self.bases[i])
+        ords = column.ords[column.offsets[local] : column.offsets[local + 1]]
+        return [column.values[o] for o in ords]
+
+    def facet_counts(self, facet: str, docs: IntArray) -> tuple[list[str], IntArray]:
+        """Every value of a facet and how many of ``docs`` carry it."""
+        names, maps = self._global_vocab(facet)
+        counts = np.zeros(len(names), dtype=np.int64)
+        for i, local in self.split(docs):
+            counts[maps[i]] += self.segments[i].columns.facets[facet].counts(local)
+        return names, counts
+
+
+def segment_ids(searcher: Any) -> list[tuple[str, frozenset[int]]]:
+    """(segment id, deleted local docnums) of every segment a whoosh searcher reads,
+    in docnum order (whoosh's public reader API)."""
+    found = []
+    for reader, _ in searcher.reader().leaf_readers():
+        deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
+        found.append((reader.segment().segment_id(), frozenset(deleted)))
+    return found
+
+
+def open_snapshot(
+    generation: Generation, searcher: Any, cache: SegmentCache, version: int
+) -> Snapshot:
+    """The snapshot of a whoosh searcher's commit, its segments read through ``cache``."""
+    ids = segment_ids(searcher)
+    segments = [cache.get(generation, segment_id) for segment_id, _ in ids]
+    return Snapshot(generation, searcher, segments, [gone for _, gone in ids], version)

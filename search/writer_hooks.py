@@ -1,0 +1,123 @@
+"""Every hook the engine has into whoosh's writer, each with the reason it exists.
+
+whoosh writes the index (the system of record); these subclasses change how it
+writes, never what it stores, and nothing outside this module relies on whoosh's
+internals.  The read side uses whoosh's public API only.
+
+- ``EventCodec``: whoosh's W3 format without per-block length statistics (whoosh
+  keeps each block's shortest and longest document for its own block skipping,
+  which this engine never uses: it scores whole postings arrays; gathering them
+  costs a file-system check per posting), rare terms' postings inline in the
+  term file, and a field writer that also saves the segment's postings arrays
+  (search/postings.py) while whoosh writes them: for new segments and for merged
+  ones alike, in the writer process, so parallel writers do it in parallel.
+- ``decode_gaps``: whoosh's Positions format stores a posting's word positions as
+  a 4-byte count and a pickled list of gaps; the arrays need the positions.
+- ``ParallelWriter``: whoosh's multiprocess writer, whose writer processes die
+  with the rebuild that forked them (whoosh's do not: a killed rebuild would leave
+  them holding the writer lock).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import pickle
+import signal
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter
+from whoosh.multiproc import MpWriter, SubWriterTask
+
+from search.postings import PostingsCollector
+
+__all__ = ["EventCodec", "ParallelWriter", "decode_gaps"]
+
+
+def decode_gaps(value: bytes) -> list[int]:
+    """The gaps between a posting's word positions, from whoosh's Positions value."""
+    encoded = value[4:]
+    gaps: list[int] = pickle.loads(encoded if encoded[-1:] == b"." else encoded + b".")
+    return gaps
+
+
+class _FieldWriter(W3FieldWriter):  # type: ignore[misc]
+    """whoosh's field writer, which also saves the segment's postings arrays."""
+
+    def __init__(self, codec: W3Codec, storage: Any, segment: Any) -> None:
+        super().__init__(codec, storage, segment)
+        self._collector: PostingsCollector | None = None
+
+    def add_postings(self, schema: Any, lengths: Any, items: Iterable[tuple[Any, ...]]) -> None:
+        self._collector = PostingsCollector()
+        super().add_postings(schema, lengths, self._collector.tee(items, decode_gaps))
+
+    def close(self) -> None:
+        super().close()
+        folder = getattr(self._storage, "folder", None)
+        if self._collector is not None and folder:
+            self._collector.save(Path(folder), self._segment.segment_id())
+            self._collector = None
+
+
+class EventCodec(W3Codec):  # type: ignore[misc]
+    """whoosh's W3 format as this engine writes it (see the module docstring)."""
+
+    length_stats = False
+
+    def __init__(self, blocklimit: int = 128, compression: int = 3, inlinelimit: int = 1) -> None:
+        super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=inlinelimit)
+
+    def field_writer(self, storage: Any, segment: Any) -> W3FieldWriter:
+        return _FieldWriter(self, storage, segment)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when its parent (pid ``parent``) dies (Linux).
+
+    A writer process forked by a rebuild inherits the writer lock's file: if the
+    rebuild were killed and its writer processes lived on, waiting for work that
+    never comes, the lock would stay held for ever."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(libc_name, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        # The rebuild died between the fork and the line above: no signal will come.
+        os._exit(1)
+
+
+class _SubWriter(SubWriterTask):  # type: ignore[misc]
+    """One writer process of a parallel rebuild; it never outlives the rebuild."""
+
+    parent = 0  # the rebuild's pid, set before the process starts
+
+    def run(self) -> None:
+        die_with_parent(self.parent)
+        super().run()
+
+
+class ParallelWriter(MpWriter):  # type: ignore[misc]
+    """whoosh's multiprocess writer, with writer processes that die with the rebuild."""
+
+    def _new_task(self) -> _SubWriter:
+        task = _SubWriter(
+            self.storage,
+            self.indexname,
+            self.jobqueue,
+            self.resultqueue,
+            self.subargs,
+            self.multisegment,
+        )
+        task.daemon = True
+        task.parent = os.getpid()
+        self.tasks.append(task)
+        task.start()
+        return task
