@@ -76,7 +76,7 @@ class SearchRequest:
 
 
 @dataclass
-class _Extras:
+class _CommitState:
     """What the service keeps per generation commit, shared by the threads (read-only
     once built): the suggestion table, the mention finder, the entity names queries
     are matched against, and did-you-mean."""
@@ -126,7 +126,7 @@ class SearchService:
         )
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._extras_by_key: dict[tuple[str, int, int], _Extras] = {}
+        self._states_by_key: dict[tuple[str, int, int], _CommitState] = {}
 
     def _analyzer(self) -> TextAnalyzer:
         analyzer: TextAnalyzer | None = getattr(self._local, "analyzer", None)
@@ -162,7 +162,7 @@ class SearchService:
         sort = request.sort or ("relevance" if request.q.strip() else "newest")
         evaluator = self._evaluator(snap, deadline)
         matches, complete = self._matching(evaluator, query, self._filters(request, snap))
-        extras = self._extras(snap)
+        extras = self._state(snap)
         ranked = None
         expanded = None
         if sort == "relevance" and not isinstance(query, Every) and len(matches.docs):
@@ -216,7 +216,7 @@ class SearchService:
     def _did_you_mean(self, snap: Snapshot, text: str, deadline: Deadline) -> str | None:
         if not text.strip():
             return None
-        speller = self._extras(snap).speller(self._analyzer())
+        speller = self._state(snap).speller(self._analyzer())
         try:
             return speller.correct(
                 snap,
@@ -378,7 +378,7 @@ class SearchService:
         snap = self.live.snapshot()
         source = RelatedQuery(
             text=text,
-            entities=self._extras(snap).finder.find(text),
+            entities=self._state(snap).finder.find(text),
             duplicate_key=duplicate_key("", text),
         )
         return self._related(snap, source, size, date_from, date_to)
@@ -412,9 +412,9 @@ class SearchService:
     def suggest(self, typed: str, size: int = 8) -> Suggestions:
         """Entity names and title phrases for what a person has typed, most frequent first."""
         snap = self.live.snapshot()
-        return Suggestions(tuple(self._extras(snap).suggester.suggest(typed, size)))
+        return Suggestions(tuple(self._state(snap).suggester.suggest(typed, size)))
 
-    def _extras(self, snap: Snapshot) -> _Extras:
+    def _state(self, snap: Snapshot) -> _CommitState:
         """The extras of the snapshot's commit.  Writers save the suggestion table and
         the mention vocabulary beside the index at every commit."""
         path = snap.generation.path / SUGGEST_FILE
@@ -424,16 +424,16 @@ class SearchService:
             stamp = 0
         key = (snap.generation.name, snap.version[1], stamp)
         with self._lock:
-            found = self._extras_by_key.get(key)
+            found = self._states_by_key.get(key)
         if found is None:
             suggester = Suggester.load(path)
             vocabulary = MentionVocabulary.load(snap.generation.path / MENTIONS_FILE)
             names: dict[tuple[str, ...], list[str]] = {}
             for value in snap.facet_values("entity"):
                 names.setdefault(tuple(words(value)), []).append(value)
-            found = _Extras(suggester, vocabulary.finder(), NameIndex(names))
+            found = _CommitState(suggester, vocabulary.finder(), NameIndex(names))
             with self._lock:
-                self._extras_by_key = {key: found}
+                self._states_by_key = {key: found}
         return found
 
     # Events and the index

@@ -76,7 +76,7 @@ def _warm(generation: Generation, searcher: Any) -> None:
                 old.unlink(missing_ok=True)
 
 
-class _Extras:
+class _Sidecar:
     """What writers keep beside the whoosh files: title phrases for suggestions, and
     the vocabulary entity mentions are found with."""
 
@@ -146,13 +146,13 @@ class GenerationBuilder:
             )
         else:
             self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB, compound=False)
-        self._extras = _Extras(self.generation, MentionVocabulary(), PhraseCounter())
+        self._extras = _Sidecar(self.generation, MentionVocabulary(), PhraseCounter())
         self.added = 0
         self.started = time.monotonic()
 
     def learn(self, vocabulary: MentionVocabulary) -> None:
         """Find mentions with ``vocabulary`` (call before the first ``add``)."""
-        self._extras = _Extras(self.generation, vocabulary, self._extras.phrases)
+        self._extras = _Sidecar(self.generation, vocabulary, self._extras.phrases)
 
     @property
     def mentions(self) -> tuple[int, int]:
@@ -216,7 +216,7 @@ class LiveUpdater:
         if learn is not None:
             vocabulary.names |= learn.names
             vocabulary.lowercase_words |= learn.lowercase_words
-        self._extras = _Extras(self.generation, vocabulary, PhraseCounter.load(path / PHRASES_FILE))
+        self._extras = _Sidecar(self.generation, vocabulary, PhraseCounter.load(path / PHRASES_FILE))
         self._ix = open_index(path)
         self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB, compound=False)
         self._before = self._ix.searcher()  # the index as it was, to tell adds from replaces
