@@ -146,21 +146,21 @@ class GenerationBuilder:
             )
         else:
             self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB, compound=False)
-        self._extras = _Sidecar(self.generation, MentionVocabulary(), PhraseCounter())
+        self._sidecar = _Sidecar(self.generation, MentionVocabulary(), PhraseCounter())
         self.added = 0
         self.started = time.monotonic()
 
     def learn(self, vocabulary: MentionVocabulary) -> None:
         """Find mentions with ``vocabulary`` (call before the first ``add``)."""
-        self._extras = _Sidecar(self.generation, vocabulary, self._extras.phrases)
+        self._sidecar = _Sidecar(self.generation, vocabulary, self._sidecar.phrases)
 
     @property
     def mentions(self) -> tuple[int, int]:
-        return self._extras.mentions
+        return self._sidecar.mentions
 
     def add(self, event: Event) -> None:
         """Add one event (each id once)."""
-        self._writer.add_document(**self._extras.document(event))
+        self._writer.add_document(**self._sidecar.document(event))
         self.added += 1
 
     def finish(self, extra_meta: dict[str, Any] | None = None) -> Generation:
@@ -172,13 +172,13 @@ class GenerationBuilder:
                 raise BuildFailed(
                     f"check failed: {count} documents in the new index, {self.added} expected"
                 )
-            self._extras.save(searcher)
+            self._sidecar.save(searcher)
         meta = {
             "generation": self.generation.name,
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "documents": count,
-            "events_with_mentions": self._extras.events_with_mentions,
-            "mentions_added": self._extras.mentions_added,
+            "events_with_mentions": self._sidecar.events_with_mentions,
+            "mentions_added": self._sidecar.mentions_added,
             "seconds": round(time.monotonic() - self.started, 3),
             **(extra_meta or {}),
         }
@@ -216,7 +216,9 @@ class LiveUpdater:
         if learn is not None:
             vocabulary.names |= learn.names
             vocabulary.lowercase_words |= learn.lowercase_words
-        self._extras = _Sidecar(self.generation, vocabulary, PhraseCounter.load(path / PHRASES_FILE))
+        self._sidecar = _Sidecar(
+            self.generation, vocabulary, PhraseCounter.load(path / PHRASES_FILE)
+        )
         self._ix = open_index(path)
         self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB, compound=False)
         self._before = self._ix.searcher()  # the index as it was, to tell adds from replaces
@@ -226,7 +228,7 @@ class LiveUpdater:
 
     @property
     def mentions(self) -> tuple[int, int]:
-        return self._extras.mentions
+        return self._sidecar.mentions
 
     def upsert(self, event: Event) -> None:
         """Add an event, replacing any event with its id (each id once per batch)."""
@@ -234,7 +236,7 @@ class LiveUpdater:
             self.replaced += 1
         else:
             self.added += 1
-        self._writer.update_document(**self._extras.document(event))
+        self._writer.update_document(**self._sidecar.document(event))
 
     def delete(self, event_id: str) -> bool:
         """Delete an event by id; False when there was none."""
@@ -247,7 +249,7 @@ class LiveUpdater:
         self._before.close()
         self._writer.commit()
         with self._ix.searcher() as searcher:
-            self._extras.save(searcher)
+            self._sidecar.save(searcher)
 
     def cancel(self) -> None:
         """Drop uncommitted changes."""
