@@ -1,0 +1,94 @@
+"""Ranking invariants on the real corpus: an event holding every query word ranks
+above one that lacks one, with or without query expansion; expansion never
+changes what matched (total, facets).
+
+Which words an event holds is found by analysing its stored text again (title,
+body and entity names), not from the engine's own counts."""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Any
+
+import falcon.testing
+import orjson
+
+from search.analysis import FUNCTION_WORDS, text_analyzer
+from search.event import Event
+from search.schema import TEXT_FIELDS, document
+from tests.truth import all_events
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _title_queries(words: int, count: int, seed: int) -> list[str]:
+    """``count`` queries of ``words`` distinct content words drawn from event titles."""
+    rng = random.Random(seed)
+    queries = []
+    for event in rng.sample(list(all_events()), len(all_events())):
+        candidates = list(
+            dict.fromkeys(
+                w.lower()
+                for w in _LETTERS.findall(event.title)
+                if len(w) >= 3 and w.lower() not in FUNCTION_WORDS
+            )
+        )
+        if len(candidates) >= words:
+            queries.append(" ".join(rng.sample(candidates, words)))
+        if len(queries) == count:
+            break
+    return queries
+
+
+def _held(service_client: falcon.testing.TestClient, ids: list[str], query: str) -> list[int]:
+    """How many of the query's words each event's text holds."""
+    analyzer = text_analyzer()
+    wanted = {t.text for t in analyzer(query)}
+    counts = []
+    for event_id in ids:
+        body = service_client.simulate_get(f"/api/events/{event_id}").json
+        event = Event.from_dict({k: v for k, v in body.items() if k != "mentions"})
+        fields = document(event, body["mentions"])
+        terms = {t.text for f in TEXT_FIELDS for t in analyzer(fields.get(f) or "")}
+        counts.append(len(wanted & terms))
+    return counts
+
+
+def _search(client: falcon.testing.TestClient, **params: Any) -> dict[str, Any]:
+    result = client.simulate_get("/api/search", params=params)
+    assert result.status_code == 200, result.text
+    body: dict[str, Any] = orjson.loads(result.content)
+    return body
+
+
+def test_events_with_every_word_rank_first(client: falcon.testing.TestClient) -> None:
+    checked = 0
+    for words in (2, 3):
+        for query in _title_queries(words, 40, seed=words):
+            for expand in ("false", "true"):
+                body = _search(client, q=query, expand=expand, size=100, facets="")
+                ids = [r["id"] for r in body["results"]]
+                held = _held(client, ids, query)
+                # Every event holding all the words comes before any that does not...
+                complete = [h == words for h in held]
+                assert complete == sorted(complete, reverse=True), (query, expand, held)
+                # ...and, short queries, more words before fewer.
+                assert held == sorted(held, reverse=True), (query, expand, held)
+                checked += 1
+    assert checked == 160
+
+
+def test_expansion_changes_neither_the_matches_nor_the_facets(
+    client: falcon.testing.TestClient,
+) -> None:
+    queries = [*_title_queries(1, 15, seed=11), *_title_queries(2, 15, seed=12)]
+    queries += ["refugees hungary", "boko haram insurgency", '"european union"', "merkel"]
+    for query in queries:
+        both = [
+            _search(client, q=query, expand=expand, size=100, facets="date,entity,source,category")
+            for expand in ("false", "true")
+        ]
+        assert both[0]["total"] == both[1]["total"], query
+        assert both[0]["facets"] == both[1]["facets"], query
+        assert {r["id"] for r in both[0]["results"]} == {r["id"] for r in both[1]["results"]}
