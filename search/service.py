@@ -195,16 +195,17 @@ class SearchService:
             request.date_from,
             request.date_to,
         )
+        did_you_mean = self._did_you_mean(snap, request.q, deadline)
         return SearchPage(
             total=len(matches.docs),
             page=request.page,
             size=request.size,
             sort=sort,
-            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            took_ms=round((time.perf_counter() - started) * 1000, 2),  # all of the above
             timed_out=not complete,
             results=results,
             facets=facets,
-            did_you_mean=self._did_you_mean(snap, request.q, deadline),
+            did_you_mean=did_you_mean,
             expanded=expanded,
         )
 
