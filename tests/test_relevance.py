@@ -72,7 +72,7 @@ def test_every_system_answers_every_query_set(suite: dict[str, Any]) -> None:
     names = set(suite["query_sets"])
     systems = {**suite["ours"], **suite["peers"]}
     assert set(suite["peers"]) == {"fts5", "tantivy", "whoosh"}
-    for figures in [*systems.values(), suite["cross_validation"][0]["mean"]]:
+    for figures in [*systems.values(), suite["cross_validation"][0]["held_out"]]:
         assert set(figures) == names
         for name, values in figures.items():
             assert set(values) == set(suite["query_sets"][name]["measures"])
@@ -236,7 +236,7 @@ def test_a_parameter_that_fits_single_queries_scores_nothing_held_out() -> None:
         assert folds[f"g{fold.params['fits']}"] != fold.fold  # chosen on training queries
         assert fold.training_objective == pytest.approx(1 / 8)
         assert fold.held_out["toy"]["MRR@10"] == 0.0
-    assert result.mean["toy"]["MRR@10"] == 0.0
+    assert result.held_out["toy"]["MRR@10"] == 0.0
     assert evaluator.runs == 10  # one run per candidate, whatever the folds
 
 
@@ -250,7 +250,7 @@ def test_a_parameter_better_everywhere_is_chosen_and_reported_at_its_worth() -> 
     evaluator = Evaluator(plain_factory(make), [toy])
     [result] = cross_validate(evaluator, [{"kind": ["bad", "good"]}], [combined([toy])])
     assert [f.params for f in result.folds] == [{"kind": "good"}] * 5
-    assert result.mean["toy"]["MRR@10"] == pytest.approx(0.7)
+    assert result.held_out["toy"]["MRR@10"] == pytest.approx(0.7)
 
 
 def test_coordinate_ascent_finds_the_best_of_two_parameters() -> None:
@@ -264,7 +264,7 @@ def test_coordinate_ascent_finds_the_best_of_two_parameters() -> None:
     grid = [{"a": [0, 1, 2, 3], "b": [False, True], "c": ["x", "y", "z"]}]
     [result] = cross_validate(evaluator, grid, [combined([toy])], strategy="coordinate")
     assert [f.params for f in result.folds] == [{"a": 2, "b": True, "c": "x"}] * 5
-    assert result.mean["toy"]["MRR@10"] == 1.0
+    assert result.held_out["toy"]["MRR@10"] == 1.0
     assert evaluator.runs < len(expand_grid(grid))
 
 

@@ -145,7 +145,7 @@ class CrossValidation:
     folds: list[FoldResult] = field(default_factory=list)
 
     @property
-    def mean(self) -> dict[str, dict[str, float]]:
+    def held_out(self) -> dict[str, dict[str, float]]:
         """Query set -> measure -> the held-out figure over all queries (each fold's
         mean weighed by its queries)."""
         out: dict[str, dict[str, float]] = {}
@@ -160,7 +160,7 @@ class CrossValidation:
     def to_dict(self) -> dict[str, Any]:
         return {
             "objective": {"name": self.objective.name, "weights": dict(self.objective.weights)},
-            "mean": self.mean,
+            "held_out": self.held_out,
             "folds": [
                 {
                     "fold": f.fold,

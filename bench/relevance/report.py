@@ -24,7 +24,7 @@ def format_params(params: Mapping[str, object]) -> str:
 def _per_type(result: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     """Query set -> its figures when tuned on its own (``--per-type``)."""
     return {
-        v["objective"]["name"]: v["mean"][v["objective"]["name"]]
+        v["objective"]["name"]: v["held_out"][v["objective"]["name"]]
         for v in result["cross_validation"][1:]
     }
 
@@ -38,7 +38,7 @@ def print_report(result: Mapping[str, Any]) -> None:
         f"{info['revision']}; seed {result['seed']}; {result['folds']} folds, grid "
         f"{result['grid']['name']}"
     )
-    tuned = result["cross_validation"][0]["mean"]
+    tuned = result["cross_validation"][0]["held_out"]
     alone = _per_type(result)
     for name, query_set in result["query_sets"].items():
         measures = query_set["measures"]
@@ -56,9 +56,11 @@ def print_report(result: Mapping[str, Any]) -> None:
         print_table(f"{name}: {query_set['notes']}", ["system", *measures], rows)
     primaries = {n: s["measures"][0] for n, s in result["query_sets"].items()}
     for validation in result["cross_validation"][:1]:
+        held_out = validation["held_out"]
         print_table(
             f"cross-validation, {validation['objective']['name']} objective: parameters "
-            "chosen on the other folds, figures on the held-out fold",
+            "chosen on the other folds, figures on the held-out fold (all: every query "
+            "scored once, held out)",
             ["fold", "parameters", "training", *(f"{n} {m}" for n, m in primaries.items())],
             [
                 [
@@ -69,7 +71,7 @@ def print_report(result: Mapping[str, Any]) -> None:
                 ]
                 for f in validation["folds"]
             ]
-            + [["mean", "", "", *(_num(validation["mean"][n][m]) for n, m in primaries.items())]],
+            + [["all", "", "", *(_num(held_out[n][m]) for n, m in primaries.items())]],
         )
     print_table(
         "targets (our figures cross-validated)",

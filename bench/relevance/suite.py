@@ -177,7 +177,7 @@ def run_relevance(
             factory.close()
     figures = {name: _figures(scores, query_sets) for name, scores in systems.items()}
     peer_figures = {name: _figures(scores, query_sets) for name, scores in peer_scores.items()}
-    tuned = validations[0].mean
+    tuned = validations[0].held_out
     seconds["total"] = time.perf_counter() - started
     return {
         "kind": "relevance",
