@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from bench.relevance.crossval import DEFAULT_FOLDS, combined, cross_validate, per_type
+from bench.relevance.crossval import DEFAULT_FOLDS, Grid, combined, cross_validate, per_type
 from bench.relevance.evaluation import Evaluator, answer
 from bench.relevance.grids import GRIDS
 from bench.relevance.metrics import Run, Scorer, Scores, mean
@@ -119,14 +119,17 @@ def run_relevance(
     seed: int = 0,
     known_items: int = KNOWN_ITEMS,
     folds: int = DEFAULT_FOLDS,
-    grid: str = "default",
+    grid: str | Grid = "default",
     tune_per_type: bool = False,
     diagnose: int = 0,
     build: IndexBuilder = build_index,
     workdir: Path | None = None,
 ) -> dict[str, Any]:
-    """Measure everything (see the module); the result, ready for JSON."""
+    """Measure everything (see the module); the result, ready for JSON.  ``grid`` is
+    the name of one of ``GRIDS`` or a grid; ``build`` builds our index under an
+    analysis setting (``systems.IndexBuilder``)."""
     started = time.perf_counter()
+    grid_name, parts = (grid, GRIDS[grid]) if isinstance(grid, str) else ("custom", grid)
     path = corpus or default_corpus()
     events = load_events(path)
     by_id = {e.id: e for e in events}
@@ -157,7 +160,7 @@ def run_relevance(
             seconds["ours"] = time.perf_counter() - mark
             mark = time.perf_counter()
             objectives = [combined(query_sets)] + (per_type(query_sets) if tune_per_type else [])
-            validations = cross_validate(evaluator, GRIDS[grid], objectives, folds, seed)
+            validations = cross_validate(evaluator, parts, objectives, folds, seed)
             seconds["cross_validation"] = time.perf_counter() - mark
             diagnostics = {}
             if diagnose:
@@ -186,7 +189,7 @@ def run_relevance(
         "seed": seed,
         "known_items": known_items,
         "folds": folds,
-        "grid": {"name": grid, "parts": [dict(part) for part in GRIDS[grid]]},
+        "grid": {"name": grid_name, "parts": [dict(part) for part in parts]},
         "query_sets": {
             s.name: {
                 "task": s.task,
