@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from bench import generate, http_bench, index_bench, peers, profile, suite
+from bench.relevance import suite as relevance
 
 
 @click.group()
@@ -18,6 +19,7 @@ for command in (
     http_bench.main,
     peers.main,
     profile.main,
+    relevance.main,
     suite.main,
 ):
     cli.add_command(command)

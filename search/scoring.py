@@ -37,8 +37,7 @@ have their own signals; their formulas are here too (``entity_idf``,
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -71,25 +70,26 @@ def time_decay(days_apart: float, scale_days: float) -> float:
     return math.exp(-abs(days_apart) / scale_days)
 
 
-def _weights() -> dict[str, float]:
-    return {"title": 2.0, "body": 1.0, "entity": 1.0}
-
-
 @dataclass(frozen=True)
 class Similarity:
     """The search ranking's parameters (see the module docstring for the formulas)."""
 
     k1: float = 1.2
     b: float = 0.75
-    field_weights: Mapping[str, float] = field(default_factory=_weights)
+    title_weight: float = 2.0
+    entity_weight: float = 1.0
     strict_words: int = 4
     soft_power: float = 2.0
     proximity: float = 0.5
     names: float = 0.5
 
     def weight(self, fieldname: str) -> float:
-        """A text field's weight in BM25F (1 for a field not listed)."""
-        return float(self.field_weights.get(fieldname, 1.0))
+        """A text field's weight in BM25F: the body's is 1, the others' relative to it."""
+        if fieldname == "title":
+            return self.title_weight
+        if fieldname == "entity":
+            return self.entity_weight
+        return 1.0
 
     def idf(self, df: int | float, total: int) -> float:
         return idf(df, total)
