@@ -84,7 +84,7 @@ class MentionFinder:
         common = set(lowercase_words)
         # First folded word -> [(folded words, name, strict)], longest first.
         self._by_first: dict[str, list[tuple[tuple[str, ...], str, bool]]] = {}
-        for name in names:
+        for name in sorted(names):  # the same finder whatever the set's order
             words = tuple(fold(w) for w, _, _ in _tokens(name))
             if not words or len(words) > _MAX_WORDS:
                 continue

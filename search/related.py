@@ -107,7 +107,8 @@ def find_related(
     term_scores: dict[int, float] = {}
     if terms:
         top = terms[0][1]
-        query = Or(tuple(Term(t, ("title", "body"), boost=w / top) for t, w, _ in terms))
+        fields = weights.term_fields
+        query = Or(tuple(Term(t, fields, boost=w / top) for t, w, _ in terms))
         hits = evaluator.run(query).top(weights.term_candidates + len(source.exclude))
         for docnum, score in hits:
             if docnum not in source.exclude:

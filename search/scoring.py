@@ -140,6 +140,8 @@ class RelatedWeights:
     max_doc_ratio: float = 0.1
     term_candidates: int = 100
     entity_candidates: int = 300
+    #: The fields key terms are looked for in (BM25F across them).
+    term_fields: tuple[str, ...] = ("body", "entity")
 
 
 @dataclass(frozen=True)
