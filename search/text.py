@@ -188,9 +188,11 @@ def _new_token(
 
 # --- Folding -----------------------------------------------------------------
 
-_APOSTROPHES = str.maketrans(dict.fromkeys("\u2018\u2019\u201b\u02bc\u00b4\u2032\uff07", "'"))
+_APOSTROPHE_FORMS = "\u2018\u2019\u201b\u02bc\u00b4\u2032\uff07"
+_APOSTROPHES = str.maketrans(dict.fromkeys(_APOSTROPHE_FORMS, "'"))
 _LETTERS = str.maketrans(
-    {
+    dict.fromkeys(_APOSTROPHE_FORMS, "'")
+    | {
         "ø": "o",
         "ł": "l",
         "đ": "d",
@@ -212,10 +214,6 @@ _LETTERS = str.maketrans(
         "\u06c1": "\u0647",  # heh goal -> heh
         "\u05f3": "'",  # Hebrew geresh
         "\u05f4": '"',  # Hebrew gershayim
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201b": "'",
-        "\u02bc": "'",
     }
 )
 _IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}")
@@ -288,10 +286,10 @@ _EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}]")
 _BIGRAM_SCRIPTS = r"\p{Han}\p{scx=Hiragana}\p{scx=Katakana}\p{Hangul}\p{Line_Break=SA}"
 _BIGRAM_CHAR = regex.compile(rf"[{_BIGRAM_SCRIPTS}]")
 _BIGRAM_RUNS = regex.compile(rf"[{_BIGRAM_SCRIPTS}]+|[^{_BIGRAM_SCRIPTS}]+")
-_HEBREW_QUOTES = regex.compile(r"(?<=\p{Hebrew})['\"]|['\"](?=\p{Hebrew})")
+_HEBREW_QUOTES = regex.compile(r"(?<=\p{Hebrew})['\"](?=\p{Hebrew}|$)")
 _DOTTED_ACRONYM = regex.compile(r"[^\W\d_](?:\.[^\W\d_])+")
 _POSSESSIVE = re.compile(r"([a-z]+)'s")
-_PIECES = regex.compile(r"[\p{L}\p{N}\p{M}]+")
+_PIECES = regex.compile(r"[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}]|(?<=\p{Hebrew})['\"](?=\p{Hebrew}))*")
 _ENGLISH = re.compile(r"[a-z]+")
 _SYMBOL_SUFFIX = re.compile(r"\++|#")
 _HYPHENS = frozenset("-\u2010")
@@ -357,27 +355,30 @@ def _items(folded: str) -> list[tuple[int, str, int, int]]:
     """UAX #29 segments of a folded chunk as (kind, text, start, end); adjacent
     separators merged, CJK/SA text split off words and merged into runs."""
     items: list[tuple[int, str, int, int]] = []
-    start = 0
-    for segment in _SEGMENT.split(folded):
+    _segment(items, folded, 0)
+    return items
+
+
+def _segment(items: list[tuple[int, str, int, int]], text: str, start: int) -> None:
+    for segment in _SEGMENT.split(text):
         if not segment:
             continue
-        end = start + len(segment)
         if _LETTER_OR_DIGIT.search(segment):
-            if _BIGRAM_CHAR.search(segment):
+            if _BIGRAM_CHAR.search(segment):  # 서울seoul, bogota.국회: CJK/SA apart
                 offset = start
                 for piece in _BIGRAM_RUNS.findall(segment):
-                    kind = _RUN if _BIGRAM_CHAR.match(piece) else _WORD
-                    if _LETTER_OR_DIGIT.search(piece):
-                        _append(items, kind, piece, offset)
+                    if not _BIGRAM_CHAR.match(piece):
+                        _segment(items, piece, offset)
+                    elif _LETTER_OR_DIGIT.search(piece):
+                        _append(items, _RUN, piece, offset)
                     offset += len(piece)
             else:
-                items.append((_WORD, segment, start, end))
+                items.append((_WORD, segment, start, start + len(segment)))
         elif _EMOJI.match(segment):
-            items.append((_EMOJI_KIND, segment, start, end))
+            items.append((_EMOJI_KIND, segment, start, start + len(segment)))
         else:
             _append(items, _SEP, segment, start)
-        start = end
-    return items
+        start += len(segment)
 
 
 def _append(items: list[tuple[int, str, int, int]], kind: int, text: str, start: int) -> None:
@@ -474,10 +475,13 @@ def _merge(members: list[_Unit]) -> _Unit:
     return unit
 
 
+def _unquoted(word: str) -> str:
+    """A word without the geresh/gershayim quotes of Hebrew (צה"ל -> צהל)."""
+    return _HEBREW_QUOTES.sub("", word) if "'" in word or '"' in word else word
+
+
 def _word(text: str, start: int, end: int, stem: _StemFunction) -> _Unit:
     """The unit of one UAX #29 word (not CJK/SA, not emoji)."""
-    if "'" in text or '"' in text:
-        text = _HEBREW_QUOTES.sub("", text)
     if _DOTTED_ACRONYM.fullmatch(text):
         letters = text.replace(".", "")
         return _Unit([(stem(letters), letters, start, end)])
@@ -487,11 +491,15 @@ def _word(text: str, start: int, end: int, stem: _StemFunction) -> _Unit:
     if possessive is not None:
         base = possessive.group(1)
         return _Unit([(stem(base), base, start, end)])
-    pieces = list(_PIECES.finditer(text))
-    if len(pieces) == 1 and pieces[0].group() == text:
-        return _Unit([(stem(text), text, start, end)])
-    unit = _Unit([(stem(p.group()), p.group(), start + p.start(), start + p.end()) for p in pieces])
-    unit.joined((text, text, start, end), query=True)
+    pieces = [
+        (_unquoted(p.group()), start + p.start(), start + p.end()) for p in _PIECES.finditer(text)
+    ]
+    if len(pieces) == 1:  # maybe with a joining "_" at an end
+        piece = pieces[0][0]
+        return _Unit([(stem(piece), piece, start, end)])
+    unit = _Unit([(stem(piece), piece, first, last) for piece, first, last in pieces])
+    joined = _unquoted(text)
+    unit.joined((joined, joined, start, end), query=True)
     return unit
 
 
