@@ -68,16 +68,17 @@ Positions (the contract the phrase matcher relies on)
   a CJK cluster and the bigram it starts; ``c`` and ``c++``; ``at`` and ``at&t``
   (the part ``t`` is at p+1); ``covid``, ``covid19`` (``19`` at p+1).
 - Query mode (``query_tokens``) gives what a typed word or phrase means: one
-  token per word, the joined term for ``&``/``.``/``'``/``+``/``#`` words (at
-  their first part's position, and the next word after all their parts:
-  ``AT&T wireless`` is at&t at 0 and wireless at 2), the parts of a
-  hyphen-joined word (``COVID-19`` is the phrase covid 19, which finds
-  "COVID-19", "covid 19" and "Covid19"'s neighbour forms alike), and for a
-  CJK or SA run of n >= 2 clusters the n-1 bigrams at positions 0..n-2 (one
-  cluster: itself).
-- Hence: the query tokens of any text match, as a phrase, wherever that text
-  (in any Unicode normalisation form, any case, with or without accents)
-  occurs in indexed text: a match at position p has each query token's term at
+  token per word; for words joined by ``&``, ``+``, ``#`` or kept whole across
+  ``.``, ``'``, ``:``, ``_``, the joined term alone, at the first part's
+  position, the next word coming after all the parts (``AT&T wireless`` is
+  at&t at 0 and wireless at 2); the parts of a hyphen-joined word (``COVID-19``
+  is the phrase covid 19: it finds "COVID-19", "Covid 19" and "covid–19"; a
+  typed ``covid19`` finds "COVID-19" through the joined term); for a CJK or SA
+  run of n >= 2 clusters, its n-1 bigrams at positions 0..n-2 (one cluster:
+  itself).
+- Hence: any stretch of whole words of a text, typed again (in any Unicode
+  normalisation form, any case, with or without accents), is found in it as a
+  phrase: there is a position p where each query token's term is indexed at
   p + (its position - the first query token's position).
 
 Function words are kept as tokens; ``Token.function`` flags them (from
