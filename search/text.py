@@ -92,6 +92,7 @@ Query syntax helpers (``straighten_quotes``, ``drop_sentence_punctuation``,
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -312,8 +313,11 @@ def _minimal_stem(word: str) -> str:
     return word[:-1]
 
 
+@functools.lru_cache(maxsize=100_000)
 def _porter2_term(word: str) -> str:
-    """The Porter2 stem of an English-like word (ASCII letters); other words as they are."""
+    """The Porter2 stem of an English-like word (ASCII letters); other words as they
+    are.  Cached apart from the chunks (``Syria,`` and ``(Syria`` share a stem):
+    stemming is most of what a new chunk costs."""
     return str(_porter2(word)) if _ENGLISH.fullmatch(word) else word
 
 
@@ -364,8 +368,8 @@ def _segment(items: list[tuple[int, str, int, int]], text: str, start: int) -> N
     for segment in _SEGMENT.split(text):
         if not segment:
             continue
-        if _LETTER_OR_DIGIT.search(segment):
-            if _BIGRAM_CHAR.search(segment):  # 서울seoul, bogota.국회: CJK/SA apart
+        if segment.isalnum() or _LETTER_OR_DIGIT.search(segment):
+            if not segment.isascii() and _BIGRAM_CHAR.search(segment):  # 서울seoul, bogota.국회
                 offset = start
                 for piece in _BIGRAM_RUNS.findall(segment):
                     if not _BIGRAM_CHAR.match(piece):
@@ -483,6 +487,8 @@ def _unquoted(word: str) -> str:
 
 def _word(text: str, start: int, end: int, stem: _StemFunction) -> _Unit:
     """The unit of one UAX #29 word (not CJK/SA, not emoji)."""
+    if text.isalnum():  # letters and digits only: most words
+        return _Unit([(stem(text), text, start, end)])
     if _DOTTED_ACRONYM.fullmatch(text):
         letters = text.replace(".", "")
         return _Unit([(stem(letters), letters, start, end)])
@@ -539,6 +545,12 @@ class _Analysis(NamedTuple):
 
 def _analyse(chunk: str, stem: _StemFunction) -> _Analysis:
     """Tokens of one whitespace-free chunk, relative to it."""
+    if chunk.isascii() and chunk.isalnum():  # one plain word, the commonest chunk
+        word = chunk.lower()
+        term = stem(word)
+        function = word in FUNCTION_WORDS and not _capitals(chunk)
+        entries = ((word if term == word else term, word, 0, 0, len(chunk), function),)
+        return _Analysis(entries, entries, (word,), 1)
     folded, starts, ends = _fold_chunk(chunk)
 
     made: dict[tuple[_Part, int], _Entry] = {}
@@ -571,6 +583,10 @@ def _analyse(chunk: str, stem: _StemFunction) -> _Analysis:
     return _Analysis(indexed, queried, tuple(words), position)
 
 
+#: Punctuation at a chunk's ends that takes no part in its words (UAX #29 keeps it
+#: out of them there; a Hebrew word's final geresh it keeps is dropped by folding).
+_EDGES = "\"'()[]{},.;:!?"
+_NOTHING = _Analysis((), (), (), 0)
 _CHUNK_CACHE_LIMIT = 100_000
 _CACHED_CHUNK_LENGTH = 48
 
@@ -592,7 +608,7 @@ class Analyzer:
             raise ValueError(f"unknown stemmer {stemmer!r}: expected one of {', '.join(STEMMERS)}")
         self.stemmer = stemmer
         self._stem = _TERM_FUNCTIONS[stemmer]
-        self._chunks: dict[str, _Analysis] = {}
+        self._chunks: dict[str, tuple[_Analysis, int]] = {}
 
     def __reduce__(self) -> tuple[type[Analyzer], tuple[str]]:
         return (Analyzer, (self.stemmer,))
@@ -606,10 +622,20 @@ class Analyzer:
     def __repr__(self) -> str:
         return f"Analyzer(stemmer={self.stemmer!r})"
 
-    def _analysis(self, chunk: str) -> _Analysis:
+    def _analysis(self, chunk: str) -> tuple[_Analysis, int]:
+        """A chunk's analysis and where in it the analysed core starts: edge
+        punctuation aside, so that "Syria," and "(Syria" share the work of
+        "Syria"; each chunk is remembered, so a repeated one costs a look-up."""
         found = self._chunks.get(chunk)
         if found is None:
-            found = _analyse(chunk, self._stem)
+            stripped = chunk.lstrip(_EDGES)
+            core = stripped.rstrip(_EDGES)
+            if core == chunk:
+                found = (_analyse(chunk, self._stem), 0)
+            elif core:
+                found = (self._analysis(core)[0], len(chunk) - len(stripped))
+            else:
+                found = (_NOTHING, 0)
             if len(chunk) <= _CACHED_CHUNK_LENGTH:
                 if len(self._chunks) >= _CHUNK_CACHE_LIMIT:
                     self._chunks.clear()
@@ -623,11 +649,12 @@ class Analyzer:
         position = offset = 0
         for chunk in text.split():
             offset = text.find(chunk, offset)
-            analysis = self._analysis(chunk)
+            analysis, lead = self._analysis(chunk)
+            at = offset + lead
             for term, word, place, start, end, function in (
                 analysis.queried if query else analysis.indexed
             ):
-                append(make(term, word, position + place, offset + start, offset + end, function))
+                append(make(term, word, position + place, at + start, at + end, function))
             position += analysis.width
             offset += len(chunk)
         return found
@@ -655,7 +682,7 @@ class Analyzer:
         grapheme cluster of a CJK/SA run."""
         found: list[str] = []
         for chunk in text.split():
-            found += self._analysis(chunk).words
+            found += self._analysis(chunk)[0].words
         return found
 
 
