@@ -1,15 +1,12 @@
-"""Analysis speed: tokens per second of ``search.text.Analyzer.tokens`` against the
-analyzer it replaces (``search.analysis.TextAnalyzer``), on the real corpus's
-event text repeated (caches warm, as in a long rebuild).
+"""Analysis speed: tokens per second of ``search.text.Analyzer.tokens`` on the real
+corpus's event text repeated (caches warm, as in a long rebuild).
 
-    python -m bench.analysis_bench --analyzer text --repeat 40
-    farm-bench -n 5 --vs '.venv/bin/python -m bench.analysis_bench --analyzer today' \\
-        -- .venv/bin/python -m bench.analysis_bench --analyzer text
+    python -m bench.analysis_bench --repeat 40
+    farm-bench -n 5 --vs 'python -m bench.analysis_bench --stemmer porter2' \\
+        -- python -m bench.analysis_bench --stemmer minimal
 
 Prints CPU seconds (``time.process_time``) of the analysis loop alone, tokens
 and whitespace-separated words per CPU second, the median of ``--runs`` runs.
-The old analyzer is timed as indexing used it (stop words dropped, positions and
-character offsets on); the new one keeps every word.
 """
 
 from __future__ import annotations
@@ -23,6 +20,8 @@ from pathlib import Path
 
 import click
 
+from search.text import DEFAULT_STEMMER, STEMMERS, Analyzer
+
 __all__ = ["main"]
 
 
@@ -33,27 +32,20 @@ def _corpus_texts() -> list[str]:
     return [str(event["description"]) for event in events]
 
 
-def _counter(analyzer: str) -> Callable[[str], int]:
-    """How many tokens the chosen analyzer makes of one text."""
-    if analyzer == "text":
-        from search.text import Analyzer
-
-        new = Analyzer()
-        return lambda text: len(new.tokens(text))
-    from search.analysis import TextAnalyzer
-
-    old = TextAnalyzer()
-    return lambda text: sum(1 for _ in old(text, positions=True, chars=True))
+def _counter(stemmer: str) -> Callable[[str], int]:
+    """How many tokens the analyzer with ``stemmer`` makes of one text."""
+    analyzer = Analyzer(stemmer)
+    return lambda text: len(analyzer.tokens(text))
 
 
 @click.command("analysis")
-@click.option("--analyzer", type=click.Choice(["text", "today"]), default="text")
+@click.option("--stemmer", type=click.Choice(STEMMERS), default=DEFAULT_STEMMER, show_default=True)
 @click.option("--repeat", default=40, show_default=True, help="Passes over the corpus per run.")
 @click.option("--runs", default=3, show_default=True)
-def main(analyzer: str, repeat: int, runs: int) -> None:
-    """Tokens per CPU second of one analyzer on the corpus text."""
+def main(stemmer: str, repeat: int, runs: int) -> None:
+    """Tokens per CPU second of the analyzer on the corpus text."""
     texts = _corpus_texts()
-    count = _counter(analyzer)
+    count = _counter(stemmer)
     cold = time.process_time()
     for text in texts:  # the first pass fills the caches
         count(text)
@@ -67,7 +59,7 @@ def main(analyzer: str, repeat: int, runs: int) -> None:
     words = sum(len(text.split()) for text in texts) * repeat
     best = statistics.median(seconds)
     click.echo(
-        f"{analyzer}: {tokens} tokens, {words} words in {best:.3f} CPU s (median of {runs}): "
+        f"{stemmer}: {tokens} tokens, {words} words in {best:.3f} CPU s (median of {runs}): "
         f"{tokens / best:,.0f} tokens/s, {words / best:,.0f} words/s; "
         f"first pass {cold:.3f} s"
     )

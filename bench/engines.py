@@ -14,9 +14,9 @@ all matches (most frequent first, ties alphabetical).
   GROUP BY over an events table and entity and source tables.  With facets, the
   matches and their scores are put once into a temporary table that the top
   hits and the GROUP BYs read.
-- ``TantivyEngine``: tantivy with an analyzer like ours (the same word pattern,
-  lower case, ASCII folding, the service's stop words, Snowball English
-  stemming);
+- ``TantivyEngine``: tantivy with an analyzer like ours on the generated words
+  (Unicode words, lower case, ASCII folding, every word kept, Snowball English
+  stemming, which changes none of the generated content words);
   facets through its aggregations (terms on raw fast fields, with a
   per-segment size that makes counts exact; min/max of the day, then a
   histogram over a day, month or year fast field).
@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import sqlite3
-import string
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -42,10 +40,10 @@ import tantivy
 from bench.queries import Query
 from config import Config
 from search import SearchRequest, SearchService, Similarity
-from search.analysis import fold, text_analyzer
 from search.dates import bucket_keys, bucket_of_days, choose_interval
 from search.event import Event
 from search.schema import TEXT_FIELDS, source_domain
+from search.text import fold
 
 __all__ = [
     "Engine",
@@ -53,7 +51,6 @@ __all__ = [
     "Outcome",
     "SqliteEngine",
     "TantivyEngine",
-    "stop_words",
 ]
 
 Pairs = list[tuple[str, int]]
@@ -62,8 +59,7 @@ _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 #: Fields plain words are looked for in, and their weights in ranking: the service's own.
 WORD_FIELDS: dict[str, float] = {f: Similarity().weight(f) for f in TEXT_FIELDS}
 _TEXT_FIELDS = tuple(WORD_FIELDS)
-_WORD_PATTERN = r"\w+(\.?\w+)*"  # the service's tokenizer
-_STOPS_FILE = "stop_words.json"
+_WORD_PATTERN = r"\w+"  # words of letters and digits, as the generated text has
 _EXACT_SEGMENT_SIZE = 1 << 24  # more values than any segment holds: exact term counts
 
 
@@ -332,20 +328,11 @@ class SqliteEngine:
         self.db.close()
 
 
-def stop_words(vocabulary: Iterable[str]) -> list[str]:
-    """The words of ``vocabulary`` the service's analyzer drops, and every one-character
-    token (the service keeps no word shorter than two characters)."""
-    analyzer = text_analyzer()
-    dropped = {w.lower() for w in vocabulary if not [t.text for t in analyzer(w)]}
-    return sorted(dropped | set(string.ascii_lowercase) | set(string.digits))
-
-
-def _analyzer(stops: list[str]) -> Any:
+def _analyzer() -> Any:
     return (
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(_WORD_PATTERN))
         .filter(tantivy.Filter.lowercase())
         .filter(tantivy.Filter.ascii_fold())
-        .filter(tantivy.Filter.custom_stopword(stops))
         .filter(tantivy.Filter.stemmer("english"))
         .build()
     )
@@ -371,19 +358,16 @@ class TantivyEngine:
 
     def __init__(self, path: Path) -> None:
         self.index = tantivy.Index.open(str(path))
-        stops = json.loads((path / _STOPS_FILE).read_text())
-        self.index.register_tokenizer("ours", _analyzer(stops))
+        self.index.register_tokenizer("ours", _analyzer())
         self.schema = self.index.schema
         self.searcher = self.index.searcher()
 
     @classmethod
-    def build(cls, events: Iterable[Event], path: Path, stops: list[str]) -> TantivyEngine:
-        """Write a new index of ``events`` in the directory ``path``, dropping ``stops``
-        as the service does (see ``stop_words``)."""
+    def build(cls, events: Iterable[Event], path: Path) -> TantivyEngine:
+        """Write a new index of ``events`` in the directory ``path``."""
         path.mkdir(parents=True, exist_ok=True)
-        (path / _STOPS_FILE).write_text(json.dumps(stops))
         index = tantivy.Index(_tantivy_schema(), str(path), reuse=False)
-        index.register_tokenizer("ours", _analyzer(stops))
+        index.register_tokenizer("ours", _analyzer())
         writer = index.writer(heap_size=512_000_000, num_threads=2)
         for chunk in _chunks(events):
             _, months, years = _bucket_columns([e.date.toordinal() for e in chunk])

@@ -25,7 +25,7 @@ from typing import Any
 import click
 
 from bench.corpus import CORPUS_OPTION, CorpusInfo, read_corpus_events
-from bench.engines import Engine, OursEngine, Outcome, SqliteEngine, TantivyEngine, stop_words
+from bench.engines import Engine, OursEngine, Outcome, SqliteEngine, TantivyEngine
 from bench.index_bench import rebuild
 from bench.queries import Query, build_log
 from bench.results import print_table, save_result
@@ -52,8 +52,7 @@ def build_engines(
     engines.append(SqliteEngine.build(read_corpus_events(info.path), workdir / "fts5.sqlite"))
     seconds["sqlite"] = time.perf_counter() - started
     started = time.perf_counter()
-    stops = stop_words(info.model().words[:5000])
-    engines.append(TantivyEngine.build(read_corpus_events(info.path), workdir / "tantivy", stops))
+    engines.append(TantivyEngine.build(read_corpus_events(info.path), workdir / "tantivy"))
     seconds["tantivy"] = time.perf_counter() - started
     return engines, {k: round(v, 2) for k, v in seconds.items()}
 

@@ -31,7 +31,7 @@ import numpy as np
 from bench.generate import CHUNK, generate_events
 from bench.model import CorpusModel
 from search import SearchRequest
-from search.analysis import text_analyzer
+from search.text import FUNCTION_WORDS
 
 __all__ = ["MIX", "SEARCH_KINDS", "Query", "build_log"]
 
@@ -137,11 +137,10 @@ class Query:
 
 
 def _content_words(model: CorpusModel, limit: int) -> list[str]:
-    """The most frequent words that are not stop words, in rank order."""
-    analyzer = text_analyzer()
+    """The most frequent words that are not function words, in rank order."""
     found: list[str] = []
     for word in model.words:
-        if len(word) > 2 and [t.text for t in analyzer(word)]:
+        if len(word) > 2 and word.lower() not in FUNCTION_WORDS:
             found.append(word)
             if len(found) == limit:
                 break
@@ -165,11 +164,10 @@ def build_log(model: CorpusModel, count: int, seed: int = 0) -> list[Query]:
     multiword = [e for e in entities if " " in e]
     first = list(generate_events(model, min(count, CHUNK), seed))
     title_pairs = []
-    analyzer = text_analyzer()
     for event in first:
         tokens = [w.strip(",.") for w in event.title.split()]
         for a, b in itertools.pairwise(tokens):
-            if all([t.text for t in analyzer(w)] for w in (a, b)):
+            if all(len(w) > 1 and w.lower() not in FUNCTION_WORDS for w in (a, b)):
                 title_pairs.append((a, b))
                 break
     span_days = (model.last_day - model.first_day).days

@@ -44,6 +44,13 @@ def _words(value: str) -> tuple[str, ...]:
     return tuple(w.strip() for w in value.split(",") if w.strip())
 
 
+def _stemmer(value: str) -> str:
+    choices = ("minimal", "porter2")
+    if value not in choices:
+        raise ValueError(f"must be one of {', '.join(choices)}")
+    return value
+
+
 def _positive_float(value: str) -> float:
     number = float(value)
     if not number > 0:
@@ -79,6 +86,13 @@ SETTINGS: tuple[Setting, ...] = (
         "2",
         "How many earlier index generations a rebuild keeps beside the live one.",
         _non_negative_int,
+    ),
+    Setting(
+        "stemmer",
+        "minimal",
+        "How `indexer rebuild` stems English words: `minimal` (plural s only) or `porter2`. "
+        "A generation keeps the stemmer it was built with.",
+        _stemmer,
     ),
     Setting(
         "index_processes",
@@ -203,6 +217,7 @@ class Config:
     index_dir: Path
     corpus_paths: tuple[Path, ...]
     keep_generations: int
+    stemmer: str
     index_processes: int
     refresh_interval: float
     postings_cache_mb: int

@@ -125,6 +125,7 @@ def rebuild(paths: tuple[Path, ...], index_dir: Path | None, strict: bool) -> No
             strict=strict,
             progress=_progress(bar),
             processes=config.index_processes or default_processes(),
+            stemmer=config.stemmer,
         )
     except KeyboardInterrupt:
         bar.done()

@@ -19,7 +19,7 @@ import orjson
 
 from indexer.formats import Reject, read_file
 from indexer.walk import input_files
-from search import BuildFailed, GenerationBuilder, IndexStore, LiveUpdater
+from search import DEFAULT_STEMMER, BuildFailed, GenerationBuilder, IndexStore, LiveUpdater
 from search.event import Event
 from search.mentions import MentionVocabulary
 from search.store import temp_path
@@ -146,9 +146,10 @@ def rebuild(
     strict: bool = False,
     progress: Progress | None = None,
     processes: int = 1,
+    stemmer: str = DEFAULT_STEMMER,
 ) -> JobReport:
-    """Build a new generation from ``paths`` with ``processes`` writer processes, and
-    switch to it.
+    """Build a new generation from ``paths`` with ``processes`` writer processes, its
+    text stemmed with ``stemmer``, and switch to it.
 
     Raises IndexLocked when another writer runs, and BuildFailed (nothing switched)
     when no event was read, when ``strict`` and anything was rejected, or when the
@@ -158,7 +159,7 @@ def rebuild(
     report = JobReport("rebuild")
     started = time.monotonic()
     with _writing(store, report):
-        builder = GenerationBuilder(store, processes)
+        builder = GenerationBuilder(store, processes, stemmer)
         spool = _Spool(builder.generation.path)
         try:
             with open(builder.generation.path / "rejects.jsonl", "w", encoding="utf-8") as rejects:

@@ -39,14 +39,17 @@ from search.schema import source_domain
 from search.scoring import ExpansionWeights, RelatedWeights, Similarity
 from search.service import SearchRequest, SearchService
 from search.store import IndexStore
+from search.text import DEFAULT_STEMMER, STEMMERS
 from search.writer import GenerationBuilder, LiveUpdater, default_processes
 
 __all__ = [
+    "DEFAULT_STEMMER",
     "FACETS",
     "ID_PATTERN",
     "INTERVALS",
     "MATCHES",
     "SORTS",
+    "STEMMERS",
     "SUGGESTION_KINDS",
     "UNITS",
     "BadRequest",

@@ -11,14 +11,13 @@ the story judgements of bench/relevance.py.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
-from search.analysis import FUNCTION_WORDS
 from search.query import Or, Query, Term, Values, leaves
 from search.scoring import ExpansionWeights, idf
 from search.snapshot import Snapshot
+from search.text import Analyzer
 
 __all__ = ["Expansion", "expand"]
 
@@ -41,7 +40,7 @@ def _best(votes: dict[str, float], count: int) -> list[tuple[str, float]]:
 
 def expand(
     snap: Snapshot,
-    analyzer: Any,
+    analyzer: Analyzer,
     user_query: Query,
     first_hits: list[tuple[int, float]],
     weights: ExpansionWeights,
@@ -58,12 +57,9 @@ def expand(
     for docnum, score in first_hits:
         share = score / score_sum
         event, _ = snap.event(docnum)
-        counts: Counter[str] = Counter()
-        for token in analyzer(f"{event['title']} {event['body']}", keeporiginal=True):
-            if token.original.lower() in FUNCTION_WORDS:
-                continue
-            counts[token.text] += 1
-            written.setdefault(token.text, token.original.lower())
+        counts, words = analyzer.content_terms(f"{event['title']} {event['body']}")
+        for term, word in words.items():
+            written.setdefault(term, word)
         length = sum(counts.values()) or 1
         for term, tf in counts.items():
             if term in asked:

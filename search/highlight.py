@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import html
 from collections.abc import Collection
-from typing import Any
+
+from search.text import Analyzer
 
 __all__ = ["snippet"]
 
 ELLIPSIS = "…"
 
 
-def _matches(text: str, terms: Collection[str], analyzer: Any) -> list[tuple[int, int, str]]:
-    found = []
-    for token in analyzer(text, chars=True, removestops=True):
-        if token.text in terms:
-            found.append((token.startchar, token.endchar, token.text))
+def _matches(text: str, terms: Collection[str], analyzer: Analyzer) -> list[tuple[int, int, str]]:
+    """The spans of ``text`` whose tokens are among ``terms``, overlapping ones merged."""
+    found: list[tuple[int, int, str]] = []
+    for token in analyzer.tokens(text):
+        if token.term not in terms:
+            continue
+        if found and token.start < found[-1][1]:
+            start, end, term = found[-1]
+            found[-1] = (start, max(end, token.end), term)
+        else:
+            found.append((token.start, token.end, token.term))
     return found
 
 
@@ -33,7 +40,7 @@ def _cut_forward(text: str, pos: int) -> int:
     return pos
 
 
-def snippet(text: str, terms: Collection[str], analyzer: Any, width: int = 240) -> str:
+def snippet(text: str, terms: Collection[str], analyzer: Analyzer, width: int = 240) -> str:
     """The passage of ``text`` (about ``width`` characters) with the most distinct
     query ``terms`` (index forms), as escaped HTML where only ``<mark>`` is markup."""
     matches = _matches(text, terms, analyzer) if terms else []

@@ -22,29 +22,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from search.analysis import fold
 from search.event import Event
 from search.store import write_atomic
+from search.text import Analyzer, fold
 
 __all__ = ["MENTIONS_FILE", "MentionFinder", "MentionVocabulary"]
 
 #: The vocabulary a generation was built with, kept in it for later additions.
 MENTIONS_FILE = "mentions.json"
 
-_TOKEN = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.!?:;]\s*$")
 _MAX_WORDS = 8
+#: Words as search/text.py cuts them (stemming plays no part in mentions).
+_WORDS = Analyzer()
 
 
-def _tokens(text: str) -> list[tuple[str, int, int]]:
-    """Words with their offsets; a possessive ``'s`` is not part of the word."""
-    found = []
-    for match in _TOKEN.finditer(text):
-        word, end = match.group(0), match.end()
-        if word[-2:].lower() in ("'s", "’s"):
-            word, end = word[:-2], end - 2
-        found.append((word, match.start(), end))
-    return found
+def _tokens(text: str) -> list[tuple[str, str, int, int]]:
+    """The written words of ``text``: (as written, folded, start, end)."""
+    return [(text[t.start : t.end], t.word, t.start, t.end) for t in _WORDS.query_tokens(text)]
 
 
 @dataclass
@@ -58,9 +53,9 @@ class MentionVocabulary:
         """Learn from one event (call for every event before finding mentions)."""
         self.names.update(event.entities)
         for text in (event.title, event.body):
-            for word, _, _ in _tokens(text):
-                if word.islower():
-                    self.lowercase_words.add(fold(word))
+            for written, word, _, _ in _tokens(text):
+                if written.islower():
+                    self.lowercase_words.add(word)
 
     def finder(self) -> MentionFinder:
         return MentionFinder(self.names, self.lowercase_words)
@@ -85,7 +80,7 @@ class MentionFinder:
         # First folded word -> [(folded words, name, strict)], longest first.
         self._by_first: dict[str, list[tuple[tuple[str, ...], str, bool]]] = {}
         for name in sorted(names):  # the same finder whatever the set's order
-            words = tuple(fold(w) for w, _, _ in _tokens(name))
+            words = tuple(word for _, word, _, _ in _tokens(name))
             if not words or len(words) > _MAX_WORDS:
                 continue
             strict = all(w in common for w in words) or (len(words) == 1 and len(words[0]) < 4)
@@ -98,14 +93,14 @@ class MentionFinder:
 
     @staticmethod
     def _written_as_name(
-        text: str, tokens: list[tuple[str, int, int]], i: int, n: int, name: str
+        text: str, tokens: list[tuple[str, str, int, int]], i: int, n: int, name: str
     ) -> bool:
-        first, start, _ = tokens[i]
+        first, _, start, _ = tokens[i]
         if n == 1 and len(fold(name)) < 4:
             return first == name
         if not first[:1].isupper():
             return False
-        if any(word[:1].isupper() for word, _, _ in tokens[i + 1 : i + n]):
+        if any(word[:1].isupper() for word, _, _, _ in tokens[i + 1 : i + n]):
             return True
         before = text[:start].rstrip()
         return bool(before) and not _SENTENCE_END.search(before)
@@ -115,7 +110,7 @@ class MentionFinder:
         found: list[str] = []
         for text in texts:
             tokens = _tokens(text)
-            folded = [fold(w) for w, _, _ in tokens]
+            folded = [word for _, word, _, _ in tokens]
             i = 0
             while i < len(tokens):
                 matched = 0

@@ -27,7 +27,7 @@ from whoosh import fields, qparser
 from whoosh import query as wq
 from whoosh.qparser import plugins
 
-from search.analysis import FUNCTION_WORDS, fold, text_analyzer
+from search.analysis import TextTokenizer
 from search.errors import BadRequest
 from search.query import (
     And,
@@ -46,16 +46,15 @@ from search.query import (
     Values,
 )
 from search.schema import QUERY_FIELDS, TEXT_FIELDS
+from search.text import Analyzer, fold, query_text
 
 __all__ = ["Limits", "QueryParser", "date_filter", "values_filter"]
 
-_WORDS = re.compile(r"\w+", re.UNICODE)
 #: The parser's name for "every text field": plain words are parsed into it.
 _ALL = "all"
 _FIELDS: dict[str, tuple[str, ...]] = {_ALL: TEXT_FIELDS, **{f: (f,) for f in QUERY_FIELDS}}
-_QUOTES = str.maketrans({c: '"' for c in "\u201c\u201d\u201e\u201f«»「」『』〝〞\uff02"})
-# A ? or ! that ends a word (and a query) is punctuation, not a wildcard.
-_SENTENCE_PUNCTUATION = re.compile(r"(?<=\w)[?!¿¡.,;:]+(?=\s|$|[)\"])")
+# Query syntax that plain words never hold.
+_SYNTAX = re.compile(r'[:*?~^()"]')
 
 
 class _PlacedPhrase(wq.Phrase):  # type: ignore[misc]
@@ -129,15 +128,21 @@ class _Unsupported(Exception):
 
 
 class QueryParser:
-    """Parses the ``q`` parameter.  Safe to share between threads."""
+    """Parses the ``q`` parameter, its words analysed by ``analyzer`` (the index's).
+    Safe to share between threads."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, analyzer: Analyzer) -> None:
         self.limits = limits
-        ana = text_analyzer()
+        self.analyzer = analyzer
+        tokenizer = TextTokenizer(analyzer.stemmer)
         # A schema of only the fields a person may name, and "all": any other
-        # ``name:`` is plain text.
+        # ``name:`` is plain text.  A typed word that gives several tokens (COVID-19,
+        # a CJK run) is the phrase of them.
         self._schema = fields.Schema(
-            **{name: fields.TEXT(analyzer=ana) for name in (_ALL, *QUERY_FIELDS)}
+            **{
+                name: fields.TEXT(analyzer=tokenizer, multitoken_query="phrase")
+                for name in (_ALL, *QUERY_FIELDS)
+            }
         )
         self._plugins = [
             plugins.WhitespacePlugin(),
@@ -167,10 +172,11 @@ class QueryParser:
                 f"{self.limits.max_query_length} are allowed",
                 "q",
             )
-        text = _SENTENCE_PUNCTUATION.sub("", text.translate(_QUOTES))
+        text = query_text(text)
         if not text.strip() or text.strip() == "*":  # "*" alone: every event, as empty
             return Every()
-        if len(_WORDS.findall(text)) > self.limits.max_query_terms:
+        words = self.analyzer.words(_SYNTAX.sub(" ", text))
+        if len(words) > self.limits.max_query_terms:
             raise BadRequest(
                 "too_many_terms",
                 f"the query has more than {self.limits.max_query_terms} words",
@@ -178,23 +184,44 @@ class QueryParser:
             )
         try:
             parsed = self._parser(match).parse(text)
-            if parsed is wq.NullQuery and _WORDS.search(text):
+            if parsed is wq.NullQuery and words:
                 raise _Unsupported("nothing parsed")
             query = _translate(parsed, text, self.limits)
         except BadRequest:
             raise
         except Exception:  # noqa: BLE001 - whoosh raises assorted errors on odd syntax
             query = self.plain_words(text, match)
-        return _function_words_optional(query, _function_terms(text), match)
+        return _function_words_optional(query, self._function_terms(text), match)
 
     def plain_words(self, text: str, match: str = "all") -> Query:
-        """The words of ``text`` with every operator and symbol taken as plain text."""
-        # Lower case, AND/OR/NOT are words, not operators.
-        words = " ".join(w.lower() for w in _WORDS.findall(text))
-        try:
-            return _translate(self._parser(match).parse(words), words, self.limits)
-        except Exception:  # noqa: BLE001 - nothing parseable is left: match nothing
+        """The words of ``text`` with every operator and symbol taken as plain text
+        (AND, OR and NOT are words): each typed word a term, or the phrase of its
+        tokens."""
+        parts: list[Query] = []
+        for chunk in _SYNTAX.sub(" ", text).split():
+            tokens = self.analyzer.query_tokens(chunk)
+            if len(tokens) == 1:
+                parts.append(Term(tokens[0].term, TEXT_FIELDS))
+            elif tokens:
+                first = tokens[0].position
+                parts.append(
+                    Phrase(
+                        tuple(t.term for t in tokens),
+                        tuple(t.position - first for t in tokens),
+                        TEXT_FIELDS,
+                    )
+                )
+        if not parts:
             return Nothing()
+        if len(parts) == 1:
+            return parts[0]
+        return Or(tuple(parts)) if match == "any" else And(tuple(parts))
+
+    def _function_terms(self, text: str) -> set[str]:
+        """The index terms of the query's function words (none written in capitals)."""
+        tokens = self.analyzer.query_tokens(_SYNTAX.sub(" ", text))
+        function = {t.term for t in tokens if t.function}
+        return function - {t.term for t in tokens if not t.function}
 
 
 def _fields(fieldname: str) -> tuple[str, ...]:
@@ -252,17 +279,6 @@ def _translate(q: Any, text: str, limits: Limits) -> Query:
             return AndNot(Or(tuple(kept)) if len(kept) > 1 else kept[0], drop)
         return Not(drop)
     raise _Unsupported(type(q).__name__)
-
-
-def _function_terms(text: str) -> set[str]:
-    """The index terms of the query's function words (none written in capitals)."""
-    analyzer = text_analyzer()
-    found = set()
-    for token in analyzer(text, keeporiginal=True, removestops=False):
-        word = token.original
-        if fold(word) in FUNCTION_WORDS and not word.isupper():
-            found.add(token.text)
-    return found
 
 
 def _function_words_optional(query: Query, function: set[str], match: str) -> Query:

@@ -14,18 +14,17 @@ Signals, each scaled to 0..1 before weighting:
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from search.analysis import FUNCTION_WORDS, fold
 from search.evaluate import Evaluator
 from search.query import Or, Term
 from search.scoring import RelatedWeights, entity_idf, idf, time_decay
 from search.snapshot import Snapshot
+from search.text import Analyzer, fold
 
 __all__ = ["RelatedQuery", "find_related", "key_terms"]
 
@@ -53,17 +52,11 @@ class RelatedHit:
 
 
 def key_terms(
-    snap: Snapshot, analyzer: Any, text: str, weights: RelatedWeights
+    snap: Snapshot, analyzer: Analyzer, text: str, weights: RelatedWeights
 ) -> list[tuple[str, float, str]]:
     """The text's most telling terms: (index term, tf-idf, the word as written), best first."""
     total = snap.doc_count_all or 1
-    counts: Counter[str] = Counter()
-    written: dict[str, str] = {}
-    for token in analyzer(text, keeporiginal=True):
-        if token.original.lower() in FUNCTION_WORDS:
-            continue
-        counts[token.text] += 1
-        written.setdefault(token.text, token.original.lower())
+    counts, written = analyzer.content_terms(text)
     scored = []
     for term, tf in counts.items():
         if tf < weights.min_term_freq:
@@ -95,7 +88,7 @@ def _entity_idf(snap: Snapshot, names: Iterable[str]) -> dict[str, float]:
 def find_related(
     snap: Snapshot,
     evaluator: Evaluator,
-    analyzer: Any,
+    analyzer: Analyzer,
     source: RelatedQuery,
     size: int,
     weights: RelatedWeights,
@@ -159,7 +152,7 @@ def find_related(
             source.duplicate_key
         ):
             continue
-        own = {t.text for t in analyzer(f"{event['title']} {event['body']}")}
+        own = {t.term for t in analyzer.tokens(f"{event['title']} {event['body']}")}
         result.append(
             RelatedHit(
                 docnum=docnum,

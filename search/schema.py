@@ -12,7 +12,7 @@ import orjson
 from whoosh import columns, fields
 from whoosh import index as whoosh_index
 
-from search.analysis import ValuesTokenizer, text_analyzer
+from search.analysis import TextTokenizer, ValuesTokenizer
 from search.event import Event
 
 __all__ = [
@@ -40,9 +40,10 @@ QUERY_FIELDS = ("title", "body", "entity", "source")
 TEXT_FIELDS = ("title", "body", "entity")
 
 
-def build_schema() -> fields.Schema:
-    """A new schema object (whoosh pickles it into the index)."""
-    ana = text_analyzer()
+def build_schema(stemmer: str) -> fields.Schema:
+    """A new schema object (whoosh pickles it into the index); text fields are
+    analysed by search/text.py with ``stemmer``."""
+    ana = TextTokenizer(stemmer)
     values = ValuesTokenizer()
     return fields.Schema(
         id=fields.ID(unique=True, stored=True),
@@ -64,9 +65,10 @@ def build_schema() -> fields.Schema:
     )
 
 
-def create_index(path: Path) -> Any:
-    """A new, empty whoosh index in directory ``path``."""
-    return whoosh_index.create_in(str(path), build_schema())
+def create_index(path: Path, stemmer: str) -> Any:
+    """A new, empty whoosh index in directory ``path``, its text analysed with
+    ``stemmer``."""
+    return whoosh_index.create_in(str(path), build_schema(stemmer))
 
 
 def open_index(path: Path) -> Any:

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from config import Config
-from search.analysis import TextAnalyzer, fold, text_analyzer, words
 from search.deadline import Deadline
 from search.errors import BadRequest, EventNotFound, SearchTimeout
 from search.evaluate import Evaluator, Expansions, OutOfTime
@@ -48,6 +47,7 @@ from search.snapshot import Snapshot
 from search.spelling import Speller
 from search.store import IndexStore
 from search.suggest import SUGGEST_FILE, Suggester
+from search.text import Analyzer, fold
 
 __all__ = ["SearchRequest", "SearchService"]
 
@@ -86,7 +86,7 @@ class _CommitState:
     names: NameIndex
     _speller: Speller | None = None
 
-    def speller(self, analyzer: TextAnalyzer) -> Speller:
+    def speller(self, analyzer: Analyzer) -> Speller:
         """Built on first use: only queries with unknown words need it."""
         if self._speller is None:
             self._speller = Speller(analyzer, self.suggester.forms)
@@ -116,23 +116,25 @@ class SearchService:
         self.live = live or LiveIndex(
             self.store, config.refresh_interval, memo_bytes=config.postings_cache_mb * 1024 * 1024
         )
-        self.parser = QueryParser(
-            Limits(
-                config.max_query_length,
-                config.max_query_terms,
-                config.max_expansions,
-                config.max_edits,
-            )
+        self.limits = Limits(
+            config.max_query_length,
+            config.max_query_terms,
+            config.max_expansions,
+            config.max_edits,
         )
+        self._parsers: dict[str, QueryParser] = {}
         self._local = threading.local()
         self._lock = threading.Lock()
         self._states_by_key: dict[tuple[str, int, int], _CommitState] = {}
 
-    def _analyzer(self) -> TextAnalyzer:
-        analyzer: TextAnalyzer | None = getattr(self._local, "analyzer", None)
-        if analyzer is None:
-            analyzer = self._local.analyzer = text_analyzer()
-        return analyzer
+    def parser(self, snap: Snapshot) -> QueryParser:
+        """The query parser of a snapshot's analysis (shared by the threads)."""
+        stemmer = snap.analyzer.stemmer
+        found = self._parsers.get(stemmer)
+        if found is None:
+            with self._lock:
+                found = self._parsers.setdefault(stemmer, QueryParser(self.limits, snap.analyzer))
+        return found
 
     def _evaluator(self, snap: Snapshot, deadline: Deadline | None = None) -> Evaluator:
         return Evaluator(
@@ -158,7 +160,7 @@ class SearchService:
         snap = self.live.snapshot()
         # From here: opening a new generation is not the search's own time.
         deadline = Deadline(self.config.search_timeout)
-        query = self.parser.parse(request.q, request.match)
+        query = self.parser(snap).parse(request.q, request.match)
         sort = request.sort or ("relevance" if request.q.strip() else "newest")
         evaluator = self._evaluator(snap, deadline)
         matches, complete = self._matching(evaluator, query, self._filters(request, snap))
@@ -167,11 +169,11 @@ class SearchService:
         expanded = None
         if sort == "relevance" and not isinstance(query, Every) and len(matches.docs):
             try:
-                names = extras.names.spans(words(request.q))
+                names = extras.names.spans(snap.analyzer.words(request.q))
                 ranked = rank(evaluator, self.similarity, matches, query, names)
                 if request.expand and complete:
                     first = ranked.top(self.expansion_weights.feedback_docs)
-                    expansion = expand(snap, self._analyzer(), query, first, self.expansion_weights)
+                    expansion = expand(snap, snap.analyzer, query, first, self.expansion_weights)
                     if expansion is not None:
                         # Expansion reorders only the events that lack a query word: it
                         # finds what the words miss, and leaves the complete ones in
@@ -221,7 +223,7 @@ class SearchService:
     def _did_you_mean(self, snap: Snapshot, text: str, deadline: Deadline) -> str | None:
         if not text.strip():
             return None
-        speller = self._state(snap).speller(self._analyzer())
+        speller = self._state(snap).speller(snap.analyzer)
         try:
             return speller.correct(
                 snap,
@@ -333,7 +335,7 @@ class SearchService:
             id=event["id"],
             date=dt.date.fromisoformat(event["date"]),
             title=event["title"],
-            snippet=snippet(event["body"] or event["title"], terms, self._analyzer()),
+            snippet=snippet(event["body"] or event["title"], terms, snap.analyzer),
             # The explicit entities, then the known names the text mentions.
             entities=tuple(event["entities"] + mentions),
             sources=tuple(Source(s["name"], s.get("url")) for s in event["sources"]),
@@ -400,7 +402,7 @@ class SearchService:
         dates = date_filter(date_from, date_to)
         allowed = None if dates is None else evaluator.run(dates).docs
         hits = find_related(
-            snap, evaluator, self._analyzer(), source, size, self.related_weights, allowed
+            snap, evaluator, snap.analyzer, source, size, self.related_weights, allowed
         )
         return RelatedPage(
             tuple(
@@ -435,7 +437,7 @@ class SearchService:
             vocabulary = MentionVocabulary.load(snap.generation.path / MENTIONS_FILE)
             names: dict[tuple[str, ...], list[str]] = {}
             for value in snap.facet_values("entity"):
-                names.setdefault(tuple(words(value)), []).append(value)
+                names.setdefault(tuple(snap.analyzer.words(value)), []).append(value)
             found = _CommitState(suggester, vocabulary.finder(), NameIndex(names))
             with self._lock:
                 self._states_by_key = {key: found}

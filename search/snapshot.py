@@ -23,6 +23,7 @@ from search.columns import SegmentColumns, load, path_of
 from search.dates import bucket_of_days
 from search.postings import LENGTH_FIELDS, SegmentPostings
 from search.store import Generation
+from search.text import Analyzer
 
 __all__ = ["Segment", "SegmentCache", "Snapshot"]
 
@@ -114,9 +115,14 @@ class Snapshot:
         segments: list[Segment],
         deleted: list[frozenset[int]],
         version: int,
+        stemmer: str | None = None,
     ) -> None:
+        """``stemmer``: the one the generation was built with (default: as its
+        meta.json records)."""
         self.generation = generation
         self.searcher = searcher
+        #: How the generation's text was analysed: queries are analysed alike.
+        self.analyzer = Analyzer(stemmer or generation.stemmer())
         self.segments = segments
         self.version = (generation.name, version)
         counts = np.array([s.doc_count for s in segments], dtype=np.int64)
@@ -298,9 +304,13 @@ def segment_ids(searcher: Any) -> list[tuple[str, frozenset[int]]]:
 
 
 def open_snapshot(
-    generation: Generation, searcher: Any, cache: SegmentCache, version: int
+    generation: Generation,
+    searcher: Any,
+    cache: SegmentCache,
+    version: int,
+    stemmer: str | None = None,
 ) -> Snapshot:
     """The snapshot of a whoosh searcher's commit, its segments read through ``cache``."""
     ids = segment_ids(searcher)
     segments = [cache.get(generation, segment_id) for segment_id, _ in ids]
-    return Snapshot(generation, searcher, segments, [gone for _, gone in ids], version)
+    return Snapshot(generation, searcher, segments, [gone for _, gone in ids], version, stemmer)

@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from search.analysis import TextAnalyzer, fold
 from search.lexicon import TooManyTerms, edit_distance, within
 from search.snapshot import Snapshot
+from search.text import Analyzer, fold
 
 __all__ = ["Speller", "written_forms"]
 
@@ -30,7 +30,7 @@ _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 
 
 def written_forms(
-    analyzer: TextAnalyzer, written: Iterable[tuple[str, int]]
+    analyzer: Analyzer, written: Iterable[tuple[str, int]]
 ) -> dict[str, dict[str, int]]:
     """Stem -> written words (folded) -> how often, from texts with their counts."""
     forms: dict[str, dict[str, int]] = {}
@@ -49,7 +49,7 @@ class Speller:
 
     def __init__(
         self,
-        analyzer: TextAnalyzer,
+        analyzer: Analyzer,
         forms: dict[str, dict[str, int]],
         rare: int = 1,
         ratio: float = 5.0,

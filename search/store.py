@@ -42,7 +42,7 @@ __all__ = [
 
 #: The version of what a generation holds: the whoosh schema and its analysis, the
 #: postings arrays and the columns.  A generation of another format is not served.
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 
 _GEN = re.compile(r"gen-(\d{6,})")
 _TEMP = re.compile(r"\..+\.\d+\.tmp")
@@ -106,6 +106,11 @@ class Generation:
         """Record what the build did, with the index format it wrote."""
         meta = {"format": INDEX_FORMAT, **meta}
         write_atomic(self.path / META, json.dumps(meta, indent=2).encode())
+
+    def stemmer(self) -> str:
+        """The stemmer the generation's text was analysed with (search/text.py)."""
+        stemmer: str = self.meta()["analysis"]["stemmer"]
+        return stemmer
 
     def check_format(self) -> None:
         """RebuildNeeded unless the generation was written in INDEX_FORMAT."""

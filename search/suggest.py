@@ -27,11 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from search.analysis import fold, text_analyzer
 from search.results import Suggestion
 from search.snapshot import Snapshot
 from search.spelling import written_forms
 from search.store import write_atomic
+from search.text import Analyzer, fold
 
 __all__ = ["SUGGEST_FILE", "PhraseCounter", "Suggester", "Suggestion", "build_suggester"]
 
@@ -122,8 +122,9 @@ class Suggester:
         self.ahead = ahead
 
     @classmethod
-    def build(cls, entries: Iterable[tuple[str, str, int]]) -> Suggester:
-        """Rank entries (most events first; an entity before a phrase of the same words)."""
+    def build(cls, entries: Iterable[tuple[str, str, int]], analyzer: Analyzer) -> Suggester:
+        """Rank entries (most events first; an entity before a phrase of the same words);
+        ``analyzer`` (the index's) stems their words for did-you-mean."""
         kept: dict[str, tuple[str, str, int]] = {}
         for text, kind, count in entries:
             folded = fold(text)
@@ -147,7 +148,7 @@ class Suggester:
         keyed.sort()
         entries = [entry for _, entry in ranked]
         forms = written_forms(
-            text_analyzer(), [(text, count) for text, _, count in entries[:SPELLING_ENTRIES]]
+            analyzer, [(text, count) for text, _, count in entries[:SPELLING_ENTRIES]]
         )
         return cls(entries, [k for k, _ in keyed], [t for _, t in keyed], ahead, forms)
 
@@ -192,4 +193,4 @@ def build_suggester(snap: Snapshot, phrases: Iterable[tuple[str, int]]) -> Sugge
     present = np.flatnonzero(counts)
     entries = [(names[i], "entity", int(counts[i])) for i in present]
     entries += [(phrase, "phrase", count) for phrase, count in phrases]
-    return Suggester.build(entries)
+    return Suggester.build(entries, snap.analyzer)

@@ -56,8 +56,8 @@ dropped: stop words, single letters and single digits are all tokens.
 - A possessive ``'s`` ends no Latin word: ``kenya's`` and ``kenya’s`` are ``kenya``.
 
 Terms are the folded words, stemmed when they are English-like (ASCII letters
-only after folding): Porter2 (``"porter2"``) or Lucene's
-EnglishMinimalStemFilter, Harman's S-stemmer (``"minimal"``).  Numbers, symbols,
+only after folding): Porter2 (``"porter2"``) or Harman's S-stemmer, plural
+``s`` only (``"minimal"``).  Numbers, symbols,
 words with digits and other scripts are never stemmed.
 
 Positions (the contract the phrase matcher relies on)
@@ -96,6 +96,7 @@ import functools
 import itertools
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, NamedTuple
@@ -104,6 +105,7 @@ import regex
 from whoosh.lang.porter2 import stem as _porter2
 
 __all__ = [
+    "DEFAULT_STEMMER",
     "FUNCTION_WORDS",
     "STEMMERS",
     "Analyzer",
@@ -137,9 +139,14 @@ _SNOWBALL_ENGLISH = """
 FUNCTION_WORDS: Final[frozenset[str]] = frozenset(_SNOWBALL_ENGLISH.split())
 
 #: The stemmers an Analyzer can use: Porter2 (snowballstem.org, whoosh's
-#: implementation) and Lucene's EnglishMinimalStemmer (plural "s" rules from
-#: D. Harman, "How effective is suffixing?", JASIS 42(1), 1991).
+#: implementation) and Harman's S-stemmer (plural "s" rules from D. Harman, "How
+#: effective is suffixing?", JASIS 42(1), 1991; as Lucene's EnglishMinimalStemmer,
+#: which also leaves words ending in "ees" and "oes").
 STEMMERS: Final[tuple[str, ...]] = ("porter2", "minimal")
+#: The stemmer indexes are built with unless told otherwise (chosen on the relevance
+#: suite, BENCHMARKS.md: it finds an event by the words of its title more often, and
+#: keeps "organ" from "organization", "universe" from "university").
+DEFAULT_STEMMER: Final[str] = "minimal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,16 +307,17 @@ _SEP, _WORD, _EMOJI_KIND, _RUN = range(4)
 
 
 def _minimal_stem(word: str) -> str:
-    """Lucene's EnglishMinimalStemmer: Harman's S-stemmer (queries -> query,
-    cats -> cat; boss, bus, goes, does unchanged)."""
-    size = len(word)
-    if size < 3 or word[-1] != "s" or word[-2] in "us":
+    """Harman's S-stemmer (D. Harman, "How effective is suffixing?", JASIS 42(1),
+    1991), its first applicable rule only: "ies" -> "y" (not after "e" or "a"),
+    "es" -> "e" (not "aes", "ees", "oes"), "s" -> "" (not "us", "ss").  queries ->
+    query, cats -> cat, refugees -> refugee; boss, bus unchanged.  (Lucene's
+    EnglishMinimalStemmer stops at "ees" and "oes": it leaves "refugees".)"""
+    if len(word) < 3 or word[-1] != "s":
         return word
-    if word[-2] == "e":
-        if size > 3 and word[-3] == "i" and word[-4] not in "ae":
-            return word[:-3] + "y"
-        if word[-3] in "iaoe":
-            return word
+    if word.endswith("ies") and len(word) > 3 and word[-4] not in "ae":
+        return word[:-3] + "y"
+    if word.endswith(("us", "ss")):
+        return word
     return word[:-1]
 
 
@@ -603,7 +611,7 @@ class Analyzer:
 
     __slots__ = ("_chunks", "_stem", "stemmer")
 
-    def __init__(self, stemmer: str = "porter2") -> None:
+    def __init__(self, stemmer: str = DEFAULT_STEMMER) -> None:
         if stemmer not in STEMMERS:
             raise ValueError(f"unknown stemmer {stemmer!r}: expected one of {', '.join(STEMMERS)}")
         self.stemmer = stemmer
@@ -674,6 +682,25 @@ class Analyzer:
     def fold(self, text: str) -> str:
         """``fold(text)``: the matching form of an exact value."""
         return fold(text)
+
+    def term(self, word: str) -> str | None:
+        """The index term of one typed word (its stem), or None when the word is not
+        one token (a phrase of parts, a CJK run, nothing)."""
+        found = self._tokens(word, query=True)
+        return found[0].term if len(found) == 1 else None
+
+    def content_terms(self, text: str) -> tuple[Counter[str], dict[str, str]]:
+        """The terms of ``text`` that say what it is about, with how often each
+        stands in it, and for each the first word written for it: every index-mode
+        term but those of function words and of single Latin letters or digits."""
+        counts: Counter[str] = Counter()
+        written: dict[str, str] = {}
+        for token in self._tokens(text, query=False):
+            if token.function or (len(token.term) < 2 and token.term.isascii()):
+                continue
+            counts[token.term] += 1
+            written.setdefault(token.term, token.word)
+        return counts, written
 
     def words(self, text: str) -> list[str]:
         """The folded words of ``text`` in order, unstemmed, as written: one per

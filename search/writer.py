@@ -14,17 +14,16 @@ import os
 import time
 from typing import Any
 
-import numpy as np
-
-from search.columns import COLUMNS_DIR, SegmentColumns, facet_column, path_of, save
-from search.errors import BuildFailed, IndexDamaged
+from search.columns import COLUMNS_DIR, path_of
+from search.errors import BuildFailed
 from search.event import Event
 from search.mentions import MENTIONS_FILE, MentionVocabulary
-from search.postings import SegmentPostings, remove_unused
-from search.schema import FACET_FIELDS, create_index, document, open_index
+from search.postings import remove_unused
+from search.schema import create_index, document, open_index
 from search.snapshot import SegmentCache, open_snapshot
 from search.store import Generation, IndexStore
 from search.suggest import PHRASES_FILE, SUGGEST_FILE, PhraseCounter, build_suggester
+from search.text import DEFAULT_STEMMER
 from search.writer_hooks import EventCodec, ParallelWriter
 
 __all__ = ["GenerationBuilder", "LiveUpdater", "default_processes"]
@@ -37,37 +36,15 @@ _LIMIT_MB = 256
 PHRASES_KEPT = 100_000
 
 
-def _segment_columns(reader: Any, postings: SegmentPostings) -> SegmentColumns:
-    """A segment's columns: days from whoosh's date column, facets from the postings."""
-    doc_count = int(reader.doc_count_all())
-    column = reader.column_reader("date", translate=False)
-    days = np.fromiter((int(d) for d in column), dtype=np.int64, count=doc_count)
-    return SegmentColumns(
-        doc_count=doc_count,
-        days=days,
-        facets={
-            name: facet_column(postings, fieldname, doc_count)
-            for name, fieldname in FACET_FIELDS.items()
-        },
-    )
-
-
-def _warm(generation: Generation, searcher: Any) -> None:
-    """Save the columns of every segment that has none, and remove the arrays and
-    columns of segments the index no longer has (merged away)."""
+def _check_segments(generation: Generation, searcher: Any) -> None:
+    """Every segment of the commit has its arrays and columns (the codec's writers
+    save them with the segment); those of segments merged away are removed."""
     wanted = set()
     for reader, _ in searcher.reader().leaf_readers():
         segment_id = reader.segment().segment_id()
         wanted.add(segment_id)
-        path = path_of(generation.path, segment_id)
-        if not path.exists():
-            try:
-                postings = SegmentPostings.open(generation.path, segment_id)
-            except IndexDamaged as exc:
-                raise BuildFailed(
-                    f"segment {segment_id} was written without its arrays: {exc}"
-                ) from None
-            save(path, _segment_columns(reader, postings))
+        if not path_of(generation.path, segment_id).exists():
+            raise BuildFailed(f"segment {segment_id} was written without its columns")
     remove_unused(generation.path, wanted)
     directory = generation.path / COLUMNS_DIR
     if directory.is_dir():
@@ -81,9 +58,14 @@ class _Sidecar:
     the vocabulary entity mentions are found with."""
 
     def __init__(
-        self, generation: Generation, vocabulary: MentionVocabulary, phrases: PhraseCounter
+        self,
+        generation: Generation,
+        vocabulary: MentionVocabulary,
+        phrases: PhraseCounter,
+        stemmer: str,
     ) -> None:
         self.generation = generation
+        self.stemmer = stemmer
         self.vocabulary = vocabulary
         self.finder = vocabulary.finder()
         self.phrases = phrases
@@ -109,8 +91,8 @@ class _Sidecar:
         path = self.generation.path
         self.phrases.save(path / PHRASES_FILE)
         self.vocabulary.save(path / MENTIONS_FILE)
-        _warm(self.generation, searcher)
-        snap = open_snapshot(self.generation, searcher, SegmentCache(), 0)
+        _check_segments(self.generation, searcher)
+        snap = open_snapshot(self.generation, searcher, SegmentCache(), 0, self.stemmer)
         phrases = self.phrases.counts.most_common(PHRASES_KEPT)
         build_suggester(snap, phrases).save(path / SUGGEST_FILE)
 
@@ -122,13 +104,17 @@ class GenerationBuilder:
     ``finish()`` checks and seals the generation and ``publish()`` makes it live.
     ``abort()`` (or an exception before ``finish``) removes the partial generation;
     the live one is never touched.  With ``processes`` > 1, that many worker
-    processes analyse and write segments in parallel.
+    processes analyse and write segments in parallel.  Text is analysed with
+    ``stemmer`` (search/text.py's STEMMERS), which meta.json records.
     """
 
-    def __init__(self, store: IndexStore, processes: int = 1) -> None:
+    def __init__(
+        self, store: IndexStore, processes: int = 1, stemmer: str = DEFAULT_STEMMER
+    ) -> None:
         self.store = store
         self.generation: Generation = store.new_generation()
-        self._ix = create_index(self.generation.path)
+        self.stemmer = stemmer
+        self._ix = create_index(self.generation.path, stemmer)
         if processes > 1:
             # Each process writes its own segment: no merge at the end.
             self._writer: Any = ParallelWriter(
@@ -146,13 +132,13 @@ class GenerationBuilder:
             )
         else:
             self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB, compound=False)
-        self._sidecar = _Sidecar(self.generation, MentionVocabulary(), PhraseCounter())
+        self._sidecar = _Sidecar(self.generation, MentionVocabulary(), PhraseCounter(), stemmer)
         self.added = 0
         self.started = time.monotonic()
 
     def learn(self, vocabulary: MentionVocabulary) -> None:
         """Find mentions with ``vocabulary`` (call before the first ``add``)."""
-        self._sidecar = _Sidecar(self.generation, vocabulary, self._sidecar.phrases)
+        self._sidecar = _Sidecar(self.generation, vocabulary, self._sidecar.phrases, self.stemmer)
 
     @property
     def mentions(self) -> tuple[int, int]:
@@ -180,6 +166,7 @@ class GenerationBuilder:
             "events_with_mentions": self._sidecar.events_with_mentions,
             "mentions_added": self._sidecar.mentions_added,
             "seconds": round(time.monotonic() - self.started, 3),
+            "analysis": {"stemmer": self.stemmer},
             **(extra_meta or {}),
         }
         self.generation.write_meta(meta)
@@ -217,7 +204,10 @@ class LiveUpdater:
             vocabulary.names |= learn.names
             vocabulary.lowercase_words |= learn.lowercase_words
         self._sidecar = _Sidecar(
-            self.generation, vocabulary, PhraseCounter.load(path / PHRASES_FILE)
+            self.generation,
+            vocabulary,
+            PhraseCounter.load(path / PHRASES_FILE),
+            self.generation.stemmer(),
         )
         self._ix = open_index(path)
         self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB, compound=False)

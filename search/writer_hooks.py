@@ -8,9 +8,12 @@ internals.  The read side uses whoosh's public API only.
   keeps each block's shortest and longest document for its own block skipping,
   which this engine never uses: it scores whole postings arrays; gathering them
   costs a file-system check per posting), rare terms' postings inline in the
-  term file, and a field writer that also saves the segment's postings arrays
-  (search/postings.py) while whoosh writes them: for new segments and for merged
-  ones alike, in the writer process, so parallel writers do it in parallel.
+  term file, a per-document writer that also keeps each document's day, and a
+  field writer that also saves the segment's postings arrays (search/postings.py)
+  and columns (search/columns.py) while whoosh writes them: for new segments and
+  for merged ones alike, in the writer process (parallel writers do it in
+  parallel), and before whoosh's commit names the segment, so a reader never
+  finds a segment without them.
 - ``decode_gaps``: whoosh's Positions format stores a posting's word positions as
   a 4-byte count and a pickled list of gaps; the arrays need the positions.
 - ``ParallelWriter``: whoosh's multiprocess writer, whose writer processes die
@@ -30,10 +33,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter
+import numpy as np
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PerDocWriter
 from whoosh.multiproc import MpWriter, SubWriterTask
 
-from search.postings import PostingsCollector
+from search.columns import SegmentColumns, facet_column, path_of, save
+from search.postings import PostingsCollector, SegmentPostings
+from search.schema import FACET_FIELDS
 
 __all__ = ["EventCodec", "ParallelWriter", "decode_gaps"]
 
@@ -45,12 +51,48 @@ def decode_gaps(value: bytes) -> list[int]:
     return gaps
 
 
-class _FieldWriter(W3FieldWriter):  # type: ignore[misc]
-    """whoosh's field writer, which also saves the segment's postings arrays."""
+class _PerDocWriter(W3PerDocWriter):  # type: ignore[misc]
+    """whoosh's per-document writer, which also keeps every document's day (its
+    ``date`` column value) for the segment's columns."""
 
-    def __init__(self, codec: W3Codec, storage: Any, segment: Any) -> None:
+    def __init__(self, codec: EventCodec, storage: Any, segment: Any) -> None:
+        super().__init__(codec, storage, segment)
+        self._days: dict[int, int] = {}
+        self._current = -1
+        self._count = 0
+        self._event_codec = codec
+
+    def start_doc(self, docnum: int) -> None:
+        super().start_doc(docnum)
+        self._current = docnum
+        self._count += 1
+
+    def add_column_value(self, fieldname: str, column: Any, value: Any) -> None:
+        super().add_column_value(fieldname, column, value)
+        if fieldname == "date":
+            self._days[self._current] = int(value)
+
+    def cancel_doc(self) -> None:
+        super().cancel_doc()
+        self._days.pop(self._current, None)
+        self._count -= 1
+
+    def close(self) -> None:
+        super().close()
+        days = np.zeros(self._count, dtype=np.int64)
+        for docnum, day in self._days.items():
+            days[docnum] = day
+        self._event_codec.days[self._segment.segment_id()] = days
+
+
+class _FieldWriter(W3FieldWriter):  # type: ignore[misc]
+    """whoosh's field writer, which also saves the segment's postings arrays and,
+    with the days its per-document writer kept, its columns."""
+
+    def __init__(self, codec: EventCodec, storage: Any, segment: Any) -> None:
         super().__init__(codec, storage, segment)
         self._collector: PostingsCollector | None = None
+        self._event_codec = codec
 
     def add_postings(self, schema: Any, lengths: Any, items: Iterable[tuple[Any, ...]]) -> None:
         self._collector = PostingsCollector()
@@ -60,8 +102,16 @@ class _FieldWriter(W3FieldWriter):  # type: ignore[misc]
         super().close()
         folder = getattr(self._storage, "folder", None)
         if self._collector is not None and folder:
-            self._collector.save(Path(folder), self._segment.segment_id())
+            segment_id = self._segment.segment_id()
+            directory = self._collector.save(Path(folder), segment_id)
             self._collector = None
+            days = self._event_codec.days.pop(segment_id)
+            postings = SegmentPostings(directory)
+            facets = {
+                name: facet_column(postings, fieldname, len(days))
+                for name, fieldname in FACET_FIELDS.items()
+            }
+            save(path_of(Path(folder), segment_id), SegmentColumns(len(days), days, facets))
 
 
 class EventCodec(W3Codec):  # type: ignore[misc]
@@ -71,6 +121,12 @@ class EventCodec(W3Codec):  # type: ignore[misc]
 
     def __init__(self, blocklimit: int = 128, compression: int = 3, inlinelimit: int = 1) -> None:
         super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=inlinelimit)
+        #: Segment id -> every document's day, from the per-document writer to the
+        #: field writer (whoosh closes the first before the second).
+        self.days: dict[str, Any] = {}
+
+    def per_document_writer(self, storage: Any, segment: Any) -> W3PerDocWriter:
+        return _PerDocWriter(self, storage, segment)
 
     def field_writer(self, storage: Any, segment: Any) -> W3FieldWriter:
         return _FieldWriter(self, storage, segment)

@@ -12,7 +12,6 @@ from typing import Any
 
 import orjson
 
-from search.analysis import text_analyzer
 from search.event import Event
 from search.query import (
     And,
@@ -32,6 +31,7 @@ from search.query import (
 )
 from search.schema import document
 from search.scoring import Similarity
+from search.text import Analyzer
 
 Scores = dict[int, tuple[float, int]]  # docnum -> (score, query words matched)
 
@@ -53,8 +53,10 @@ def edit_distance(a: str, b: str) -> int:
 
 
 class Reference:
-    def __init__(self, searcher: Any, similarity: Similarity) -> None:
+    def __init__(self, searcher: Any, similarity: Similarity, analyzer: Analyzer) -> None:
+        """``analyzer``: the index's, as its generation records it."""
         self.searcher = searcher
+        self.analyzer = analyzer
         self.sim = similarity
         self.reader = searcher.reader()
         self.total = self.reader.doc_count_all()
@@ -73,7 +75,7 @@ class Reference:
 
     def _tokens(self, docnum: int, fieldname: str) -> list[Any]:
         text = self._document(docnum).get(fieldname) or ""
-        return [(t.text, t.pos) for t in text_analyzer()(text, positions=True)]
+        return [(t.term, t.position) for t in self.analyzer.tokens(text)]
 
     def _in_place(self, docnum: int, q: Phrase, fieldname: str) -> bool:
         """Re-analyse the document's field text and look for the words at their offsets."""

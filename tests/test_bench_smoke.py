@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from bench.__main__ import cli
 from bench.corpus import CorpusInfo, read_corpus_events
-from bench.engines import Engine, OursEngine, SqliteEngine, TantivyEngine, stop_words
+from bench.engines import Engine, OursEngine, SqliteEngine, TantivyEngine
 from bench.generate import generate_corpus, generate_events
 from bench.index_bench import rebuild
 from bench.model import FIRST_DAY, LAST_DAY, SOURCE_POOL, learn_model
@@ -134,11 +134,7 @@ def test_peers_find_the_same_hits_for_single_words(suite: dict[str, Any], tmp_pa
     engines: list[Engine] = [
         OursEngine(index_dir),
         SqliteEngine.build(read_corpus_events(info.path), tmp_path / "fts.sqlite"),
-        TantivyEngine.build(
-            read_corpus_events(info.path),
-            tmp_path / "tantivy",
-            stop_words(info.model().words[:5000]),
-        ),
+        TantivyEngine.build(read_corpus_events(info.path), tmp_path / "tantivy"),
     ]
     compared = 0
     try:

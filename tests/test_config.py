@@ -44,3 +44,12 @@ def test_bad_value_names_the_variable() -> None:
         Config.from_env({"EVENTSEARCH_WORKERS": "many"})
     with pytest.raises(ConfigError, match="EVENTSEARCH_WORKERS='0': must be at least 1"):
         Config.from_env({"EVENTSEARCH_WORKERS": "0"})
+
+
+def test_stemmer_choices_are_the_analyzers() -> None:
+    from search.text import STEMMERS
+
+    for stemmer in STEMMERS:
+        assert Config.from_env({"EVENTSEARCH_STEMMER": stemmer}).stemmer == stemmer
+    with pytest.raises(ConfigError, match="EVENTSEARCH_STEMMER"):
+        Config.from_env({"EVENTSEARCH_STEMMER": "snowball"})

@@ -18,12 +18,12 @@ from bench.model import builtin_model
 from config import Config
 from indexer import jobs
 from search import IndexStore, SearchRequest, SearchService
-from search.analysis import fold
 from search.evaluate import Evaluator
 from search.lexicon import field_terms
 from search.parse import date_filter, values_filter
 from search.query import And, Query
 from search.snapshot import Snapshot
+from search.text import fold
 from tests.reference import Reference
 
 QUERIES = [
@@ -101,7 +101,7 @@ def _compare(service: SearchService, query: Query) -> int:
     snap = service.live.snapshot()
     fast, complete = _evaluator(service).run_by_segment(query)
     assert complete
-    slow = Reference(snap.searcher, service.similarity).run(query)
+    slow = Reference(snap.searcher, service.similarity, snap.analyzer).run(query)
     assert fast.docs.tolist() == sorted(slow), str(query)
     expected = np.array([slow[d][0] for d in fast.docs.tolist()])
     assert np.allclose(fast.scores, expected, rtol=1e-9, atol=1e-12), str(query)
@@ -112,7 +112,7 @@ def _compare(service: SearchService, query: Query) -> int:
 
 @pytest.mark.parametrize("match", ["any", "all"])
 def test_real_corpus(service: SearchService, match: str) -> None:
-    sizes = [_compare(service, service.parser.parse(q, match)) for q in QUERIES]
+    sizes = [_compare(service, service.parser(service.live.snapshot()).parse(q, match)) for q in QUERIES]
     assert max(sizes) > 100 and 0 in sizes
 
 
@@ -126,7 +126,7 @@ def test_real_corpus_with_filters(service: SearchService) -> None:
         values_filter(["source_value", "source_domain"], ["BBC", "reuters.com"], lexicons),
     ]
     for q in ("syria", "", "refugees OR war"):
-        user = service.parser.parse(q, "any")
+        user = service.parser(service.live.snapshot()).parse(q, "any")
         combined = _combined(user, filters)
         assert _compare(service, combined) >= 0
 
@@ -136,7 +136,7 @@ def test_generated_corpus_with_segments_and_deletions(generated: SearchService, 
     snap = generated.live.snapshot()
     assert len(snap.segments) == 2
     assert snap.searcher.reader().has_deletions()
-    sizes = [_compare(generated, generated.parser.parse(q, match)) for q in _words_of(generated)]
+    sizes = [_compare(generated, generated.parser(generated.live.snapshot()).parse(q, match)) for q in _words_of(generated)]
     assert max(sizes) > 200
 
 
@@ -151,7 +151,7 @@ def test_generated_corpus_date_filters_with_segments_and_deletions(
     sizes = []
     for low, high in ranges:
         for q in ["", *_words_of(generated)]:
-            user = generated.parser.parse(q, "any")
+            user = generated.parser(generated.live.snapshot()).parse(q, "any")
             dates = date_filter(low, high)
             assert dates is not None
             sizes.append(_compare(generated, _combined(user, [dates])))
@@ -178,7 +178,7 @@ def test_generated_facets_match_counting_stored_events(generated: SearchService)
                 interval="year",
             )
         )
-        query = generated.parser.parse(q, "any")
+        query = generated.parser(generated.live.snapshot()).parse(q, "any")
         docs = _evaluator(generated).run(query).docs.tolist()
         assert body.total == len(docs)
         events = [_stored(generated, d) for d in docs]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from search.analysis import text_analyzer
 from search.highlight import snippet
+from search.text import Analyzer
 from tests.conftest import client_for
 
 HOSTILE = {
@@ -32,12 +32,12 @@ def test_stored_html_is_escaped_in_snippets(tmp_path: Path) -> None:
 
 def test_best_passage_of_a_long_text() -> None:
     text = " ".join(["filler"] * 200) + " the earthquake struck Nepal " + " ".join(["tail"] * 200)
-    out = snippet(text, {"earthquak", "nepal"}, text_analyzer(), width=120)
+    out = snippet(text, {"earthquak", "nepal"}, Analyzer("porter2"), width=120)
     assert out.startswith("…") and out.endswith("…")
     assert "<mark>earthquake</mark> struck <mark>Nepal</mark>" in out
     assert len(re.sub(r"</?mark>", "", out)) <= 140
 
 
 def test_no_match_gives_the_beginning() -> None:
-    out = snippet("A short text & more.", {"absent"}, text_analyzer())
+    out = snippet("A short text & more.", {"absent"}, Analyzer("porter2"))
     assert out == "A short text &amp; more."

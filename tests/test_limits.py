@@ -85,7 +85,7 @@ def test_evaluation_stops_at_the_deadline_between_segments(tmp_path: Path) -> No
     service = SearchService(Config.from_env({}, index_dir=tmp_path / "ix"))
     try:
         snap = service.live.snapshot()
-        query = service.parser.parse("syria", "any")
+        query = service.parser(service.live.snapshot()).parse("syria", "any")
         assert len(snap.segments) == 2
         sim, memo = service.similarity, service.live.memo
         whole, complete = Evaluator(snap, sim, memo).run_by_segment(query)

@@ -18,7 +18,6 @@ from config import Config
 from indexer import jobs
 from indexer.formats.wikitimes import parse_wikitimes
 from search import IndexDamaged, IndexStore, SearchRequest, SearchService
-from search.analysis import text_analyzer
 from search.event import Event
 from search.postings import (
     INDEXED_FIELDS,
@@ -95,7 +94,6 @@ def test_lengths_count_every_indexed_word(tmp_path: Path) -> None:
     store = IndexStore(tmp_path)
     jobs.rebuild(store, [CORPUS], keep=0)
     service = SearchService(Config.from_env({}, index_dir=tmp_path))
-    analyzer = text_analyzer()
     try:
         snap = service.live.snapshot()
         for index, segment in enumerate(snap.segments):
@@ -105,8 +103,8 @@ def test_lengths_count_every_indexed_word(tmp_path: Path) -> None:
                 event = Event.from_dict(orjson.loads(stored["event"]))
                 fields = document(event, stored.get("mentions") or [])
                 for fieldname in LENGTH_FIELDS:
-                    words = list(analyzer(fields.get(fieldname) or ""))
-                    assert segment.lengths(fieldname)[local] == len(words), fieldname
+                    tokens = snap.analyzer.tokens(fields.get(fieldname) or "")
+                    assert segment.lengths(fieldname)[local] == len(tokens), fieldname
     finally:
         service.close()
 
@@ -114,7 +112,7 @@ def test_lengths_count_every_indexed_word(tmp_path: Path) -> None:
 def test_the_writer_saves_arrays_for_new_and_merged_segments(tmp_path: Path) -> None:
     records = orjson.loads(CORPUS.read_bytes())[:60]
     events = [parse_wikitimes(record) for record in records]
-    ix = create_index(tmp_path)
+    ix = create_index(tmp_path, "minimal")
     for part in (events[:30], events[30:]):
         writer = ix.writer(codec=EventCodec())
         for event in part:

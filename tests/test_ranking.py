@@ -14,9 +14,9 @@ from typing import Any
 import falcon.testing
 import orjson
 
-from search.analysis import FUNCTION_WORDS, text_analyzer
 from search.event import Event
 from search.schema import TEXT_FIELDS, document
+from search.text import DEFAULT_STEMMER, FUNCTION_WORDS, Analyzer
 from tests.truth import all_events
 
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -43,14 +43,14 @@ def _title_queries(words: int, count: int, seed: int) -> list[str]:
 
 def _held(service_client: falcon.testing.TestClient, ids: list[str], query: str) -> list[int]:
     """How many of the query's words each event's text holds."""
-    analyzer = text_analyzer()
-    wanted = {t.text for t in analyzer(query)}
+    analyzer = Analyzer(DEFAULT_STEMMER)
+    wanted = {t.term for t in analyzer.query_tokens(query)}
     counts = []
     for event_id in ids:
         body = service_client.simulate_get(f"/api/events/{event_id}").json
         event = Event.from_dict({k: v for k, v in body.items() if k != "mentions"})
         fields = document(event, body["mentions"])
-        terms = {t.text for f in TEXT_FIELDS for t in analyzer(fields.get(f) or "")}
+        terms = {t.term for f in TEXT_FIELDS for t in analyzer.tokens(fields.get(f) or "")}
         counts.append(len(wanted & terms))
     return counts
 

@@ -33,7 +33,7 @@ from search.text import (
     straighten_quotes,
 )
 
-A = Analyzer()
+A = Analyzer("porter2")
 MINIMAL = Analyzer("minimal")
 FORMS: tuple[Literal["NFC", "NFD", "NFKC", "NFKD"], ...] = ("NFC", "NFD", "NFKC", "NFKD")
 
@@ -506,8 +506,12 @@ PORTER2 = {
     "elections": "elect",
     "troops": "troop",
 }
-#: Lucene's TestEnglishMinimalStemFilter.
+#: Lucene's TestEnglishMinimalStemFilter, and the words Harman's rules stem where
+#: Lucene's minimal stemmer stops ("ees", "oes").
 MINIMAL_STEMS = {
+    "refugees": "refugee",
+    "trees": "tree",
+    "heroes": "heroe",
     "queries": "query",
     "phrases": "phrase",
     "corpus": "corpus",

@@ -9,9 +9,9 @@ from functools import cache
 
 from indexer.formats import read_file
 from search import Event
-from search.analysis import fold
 from search.mentions import MentionFinder, MentionVocabulary
 from search.schema import source_domain
+from search.text import fold
 from tests.corpus import CORPUS, DEMO_DIR, SEED_DIR
 
 
