@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 INDEX_DIR ?= $(or $(EVENTSEARCH_INDEX_DIR),var/index)
 
-.PHONY: install serve index test lint pytest clean
+.PHONY: install serve index test test-setup lint pytest clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,11 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-pytest: install
+# What the tests need besides Python packages: Debian's Chromium (installed if missing).
+test-setup:
+	.ci/setup-tests
+
+pytest: install test-setup
 	$(BIN)/pytest
 
 test: lint pytest
