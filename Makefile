@@ -20,7 +20,7 @@ index: install
 		$(BIN)/indexer rebuild --index-dir $(INDEX_DIR) data/demo
 
 serve: index
-	EVENTSEARCH_INDEX_DIR=$(INDEX_DIR) $(BIN)/gunicorn -c config/gunicorn.conf.py api.app:app
+	EVENTSEARCH_INDEX_DIR=$(INDEX_DIR) $(BIN)/gunicorn -c config/gunicorn.conf.py 'api.app:create_app()'
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -15,8 +16,8 @@ from urllib.parse import unquote_to_bytes
 
 import falcon
 
-from api.errors import ApiError
 from api.metrics import Metrics
+from search import BadRequest
 
 __all__ = ["RequestMiddleware", "json_log"]
 
@@ -24,29 +25,36 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 _logger = logging.getLogger("eventsearch.access")
+_logger_lock = threading.Lock()
+
+
+def _access_logger() -> logging.Logger:
+    # Under a lock: two threads' first requests must not add two handlers.
+    with _logger_lock:
+        if not _logger.handlers:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            _logger.addHandler(handler)
+            _logger.setLevel(logging.INFO)
+            _logger.propagate = False
+    return _logger
 
 
 def json_log(record: dict[str, Any]) -> None:
     """Write one request's record as a JSON line to stderr (gunicorn's error log stream)."""
-    if not _logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        _logger.addHandler(handler)
-        _logger.setLevel(logging.INFO)
-        _logger.propagate = False
-    _logger.info(json.dumps(record, ensure_ascii=False))
+    _access_logger().info(json.dumps(record, ensure_ascii=False))
 
 
 def _decode(piece: str, name: str) -> str:
     """One percent-encoded name or value, strictly: bad escapes, bad UTF-8 and NUL refused."""
     if _BAD_PERCENT.search(piece):
-        raise ApiError(400, "invalid_encoding", f"{name}: a % not followed by two hex digits", name)
+        raise BadRequest("invalid_encoding", f"{name}: a % not followed by two hex digits", name)
     try:
         text = unquote_to_bytes(piece.replace("+", " ")).decode("utf-8")
     except UnicodeDecodeError:
-        raise ApiError(400, "invalid_encoding", f"{name}: not valid UTF-8", name) from None
+        raise BadRequest("invalid_encoding", f"{name}: not valid UTF-8", name) from None
     if "\x00" in text:
-        raise ApiError(400, "invalid_parameter", f"{name}: contains a NUL byte", name)
+        raise BadRequest("invalid_parameter", f"{name}: contains a NUL byte", name)
     return text
 
 
@@ -67,9 +75,9 @@ def check_path(environ: dict[str, Any]) -> None:
     try:
         text = path.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
-        raise ApiError(400, "invalid_encoding", "the path is not valid UTF-8") from None
+        raise BadRequest("invalid_encoding", "the path is not valid UTF-8") from None
     if "\x00" in text:
-        raise ApiError(400, "invalid_encoding", "the path contains a NUL byte")
+        raise BadRequest("invalid_encoding", "the path contains a NUL byte")
 
 
 def _result_count(media: Any) -> int | None:
@@ -113,27 +121,39 @@ class RequestMiddleware:
     def process_response(
         self, req: falcon.Request, resp: falcon.Response, resource: object, req_succeeded: bool
     ) -> None:
+        if not getattr(req.context, "request_id", None):
+            req.context.request_id = uuid.uuid4().hex
+        resp.set_header("X-Request-ID", req.context.request_id)
+        media = resp.media if resp.text is None and resp.data is None else None
+        timed_out = isinstance(media, dict) and media.get("timed_out") is True
+        code = _error_code(media)
+        if timed_out or code == "search_timeout":
+            self.metrics.timeouts.inc()
+        self._record(req, resp.status_code, code, timed_out, _result_count(media))
+
+    def _record(
+        self,
+        req: falcon.Request,
+        status: int,
+        error: str | None,
+        timed_out: bool,
+        results: int | None,
+    ) -> None:
         started = getattr(req.context, "started", None)
         latency = self.clock() - started if started is not None else 0.0
-        request_id = getattr(req.context, "request_id", None) or uuid.uuid4().hex
-        resp.set_header("X-Request-ID", request_id)
         route = req.uri_template or "unmatched"
-        status = resp.status_code
-        media = resp.media if resp.text is None and resp.data is None else None
         self.metrics.observe(req.method, route, status, latency)
-        timed_out = isinstance(media, dict) and media.get("timed_out") is True
-        if timed_out or (status == 503 and _error_code(media) == "search_timeout"):
-            self.metrics.timeouts.inc()
         self.log(
             {
                 "ts": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "request_id": request_id,
+                "request_id": req.context.request_id,
                 "method": req.method,
                 "route": route,
                 "path": req.path,
                 "status": status,
+                "error": error,
                 "latency_ms": round(latency * 1000, 2),
-                "results": _result_count(media),
+                "results": results,
                 "timed_out": timed_out,
             }
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.body import RelatedBody
+from api.errors import ERRORS
 from api.page import page_openapi_paths
 from api.params import Param
 from search.event import ID_PATTERN
@@ -51,13 +52,17 @@ SCHEMAS: dict[str, Any] = {
         {
             "error": _object(
                 {
-                    "code": {"type": "string"},
+                    "code": _ref("ErrorCode"),
                     "message": {"type": "string"},
                     "parameter": _NULLABLE_STRING,
                 }
             )
         }
     ),
+    "ErrorCode": {
+        "description": "What went wrong; each code is answered with one HTTP status.",
+        "oneOf": [{"const": e.code, "description": f"{e.status}: {e.meaning}"} for e in ERRORS],
+    },
     "Source": _object({"name": {"type": "string"}, "url": _NULLABLE_STRING}),
     "RelatedLink": _object(
         {
@@ -187,9 +192,22 @@ SCHEMAS: dict[str, Any] = {
             "built_at": _NULLABLE_STRING,
         }
     ),
-    "Status": _object(
-        {"status": {"type": "string"}, "reason": {"type": "string"}}, required=["status"]
-    ),
+    "Status": _object({"status": {"type": "string"}}),
+}
+
+
+_METRICS = {
+    "get": {
+        "operationId": "metrics",
+        "summary": "Prometheus metrics: requests, latency, the live index, timeouts",
+        "responses": {
+            "200": {
+                "description": "Prometheus text exposition format",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            },
+            "400": _error("An unknown parameter"),
+        },
+    }
 }
 
 
@@ -198,9 +216,10 @@ def openapi_document(
     related_params: list[Param],
     related_body: RelatedBody,
     suggest_params: list[Param],
+    metrics: bool = True,
 ) -> dict[str, Any]:
-    """The whole document."""
-    unavailable = _error("No index has been built yet")
+    """The whole document; ``metrics``: whether ``/metrics`` is served on this address."""
+    unavailable = _error("No index can be served")
     related_results = _json(
         {
             "type": "object",
@@ -266,7 +285,9 @@ def openapi_document(
                     },
                     "responses": {
                         "200": related_results,
-                        "400": _error("A bad body: not JSON, no text, an unknown field"),
+                        "400": _error(
+                            "A bad body: not JSON, a repeated key, no text, an unknown field"
+                        ),
                         "413": _error("The text or the body is too long"),
                         "415": _error("The body is not sent as application/json"),
                         "503": unavailable,
@@ -309,23 +330,11 @@ def openapi_document(
                     "summary": "An index is open for searching",
                     "responses": {
                         "200": _json(_ref("Status"), "Ready"),
-                        "503": _json(_ref("Status"), "Not ready, with the reason"),
+                        "503": _error("Not ready, with the reason"),
                     },
                 }
             },
-            "/metrics": {
-                "get": {
-                    "operationId": "metrics",
-                    "summary": "Prometheus metrics: requests, latency, the live index, timeouts",
-                    "responses": {
-                        "200": {
-                            "description": "Prometheus text exposition format",
-                            "content": {"text/plain": {"schema": {"type": "string"}}},
-                        },
-                        "400": _error("An unknown parameter"),
-                    },
-                }
-            },
+            **({"/metrics": _METRICS} if metrics else {}),
             "/api/openapi.json": {
                 "get": {
                     "operationId": "openapi",

@@ -44,6 +44,16 @@ def _words(value: str) -> tuple[str, ...]:
     return tuple(w.strip() for w in value.split(",") if w.strip())
 
 
+def _metrics_bind(value: str) -> str:
+    value = value.strip()
+    if value in ("", "off"):
+        return value
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("must be empty, off, or HOST:PORT")
+    return value
+
+
 def _positive_float(value: str) -> float:
     number = float(value)
     if not number > 0:
@@ -190,6 +200,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Random extra requests added to `max_requests`, so workers do not restart together.",
         _non_negative_int,
     ),
+    Setting(
+        "metrics_bind",
+        "",
+        "Where `GET /metrics` is served: empty for the service's own address, `off` for "
+        "nowhere, or HOST:PORT for only there (gunicorn listens on it too).",
+        _metrics_bind,
+    ),
     Setting("log_level", "info", "Log level of the service: debug, info, warning or error."),
 )
 
@@ -222,6 +239,7 @@ class Config:
     graceful_timeout: int
     max_requests: int
     max_requests_jitter: int
+    metrics_bind: str
     log_level: str
 
     @classmethod
@@ -239,7 +257,20 @@ class Config:
             if name not in _BY_NAME:
                 raise ConfigError(f"unknown setting {name!r}")
             values[name] = value
-        return cls(**values)
+        config = cls(**values)
+        if config.metrics_port is not None and config.bind.endswith(f":{config.metrics_port}"):
+            raise ConfigError(
+                f"EVENTSEARCH_METRICS_BIND={config.metrics_bind!r}: needs a port of its own, "
+                f"not the one of EVENTSEARCH_BIND={config.bind!r}"
+            )
+        return config
+
+    @property
+    def metrics_port(self) -> int | None:
+        """The port ``/metrics`` is served on alone, or None (the service's own, or off)."""
+        if self.metrics_bind in ("", "off"):
+            return None
+        return int(self.metrics_bind.rpartition(":")[2])
 
     def replace(self, **changes: Any) -> Config:
         """A copy with some settings changed."""

@@ -15,7 +15,9 @@ README = (ROOT / "README.md").read_text()
 @pytest.mark.parametrize("setting", SETTINGS, ids=[s.name for s in SETTINGS])
 def test_setting_is_documented_in_the_readme(setting: Setting) -> None:
     assert setting.help.strip()
-    row = next((line for line in README.splitlines() if f"`{setting.env}`" in line), None)
+    row = next(
+        (line for line in README.splitlines() if line.startswith(f"| `{setting.env}` |")), None
+    )
     assert row is not None, f"{setting.env} is not in the README's settings table"
     assert f"`{setting.default}`" in row or (setting.default == "" and "(empty)" in row)
 
