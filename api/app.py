@@ -11,6 +11,7 @@ import falcon
 
 from api import errors
 from api.body import BodyReader, RelatedBody
+from api.inflight import RequestsInFlight
 from api.media import json_handlers
 from api.metrics import METRICS_PATH, Metrics, OwnListener
 from api.middleware import RequestMiddleware, json_log
@@ -41,7 +42,7 @@ from api.resources import (
 from config import Config
 from search import FACETS, INTERVALS, MATCHES, SORTS, SearchService
 
-__all__ = ["create_app", "related_params", "search_params", "suggest_params"]
+__all__ = ["App", "create_app", "related_params", "search_params", "suggest_params"]
 
 
 def search_params(config: Config) -> list[Param]:
@@ -132,6 +133,15 @@ def suggest_params() -> list[Param]:
     ]
 
 
+class App(falcon.App[falcon.Request, falcon.Response]):
+    """The Falcon app, and the table of the requests it is serving, which the gunicorn
+    worker reads for its time limits (``api/worker.py``)."""
+
+    def __init__(self, in_flight: RequestsInFlight, middleware: list[Any]) -> None:
+        super().__init__(middleware=middleware)
+        self.in_flight = in_flight
+
+
 class _CORS(falcon.CORSMiddleware[Any, Any]):
     """Falcon's CORS, plus ``Vary: Origin`` whenever the answer depends on the origin
     (an allow-list rather than ``*``), so that a cache keeps one copy per origin."""
@@ -148,18 +158,19 @@ def create_app(
     config: Config | None = None,
     service: SearchService | None = None,
     log: Callable[[dict[str, Any]], None] = json_log,
-) -> falcon.App[Any, Any]:
+) -> App:
     """The API application for ``config`` (read from the environment when None); the
     index is opened on first use.  ``log`` receives one record per request."""
     config = config or Config.from_env()
     service = service or SearchService(config)
     metrics = Metrics()
+    in_flight = RequestsInFlight()
     params = search_params(config)
     related = related_params()
     suggest = suggest_params()
     body = RelatedBody(max_text=config.max_related_text, fields=tuple(related))
-    reader = BodyReader(config.max_body_bytes)
-    middleware: list[Any] = [RequestMiddleware(metrics, log)]
+    reader = BodyReader(config.max_body_bytes, config.body_timeout, in_flight)
+    middleware: list[Any] = [RequestMiddleware(metrics, log, in_flight=in_flight)]
     if config.metrics_port is not None:
         middleware.append(OwnListener(config.metrics_port))
     if config.cors_origins:
@@ -169,7 +180,7 @@ def create_app(
                 expose_headers=["X-Request-ID"],
             )
         )
-    app = falcon.App(middleware=middleware)
+    app = App(in_flight, middleware)
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.media_handlers = json_handlers()
     app.resp_options.media_handlers = json_handlers()

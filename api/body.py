@@ -1,14 +1,17 @@
-"""Request bodies: read within a size limit, parsed as JSON, checked field by field."""
+"""Request bodies: read within a size and a time limit, parsed as JSON, checked field by
+field."""
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import falcon
 import orjson
 
+from api.inflight import RequestsInFlight
 from api.params import NOT_BLANK, IntParam, Param, has_text
 from search import BadRequest
 
@@ -29,14 +32,17 @@ def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class BodyReader:
-    """Reads a JSON request body of at most ``max_bytes`` bytes, with a
-    ``Content-Length`` or chunked."""
+    """Reads a JSON request body: at most ``max_bytes`` bytes, within ``seconds`` of
+    starting to read it (the server cuts a body that is later, see ``RequestsInFlight``),
+    with a ``Content-Length`` or chunked."""
 
     max_bytes: int
+    seconds: float
+    in_flight: RequestsInFlight
 
     def read_json(self, req: falcon.Request) -> Any:
-        """The body's JSON value; BadRequest with the reason (400, 413 or 415) when it
-        cannot be had."""
+        """The body's JSON value; BadRequest with the reason (400, 408, 413 or 415)
+        when it cannot be had."""
         if req.content_length is not None and req.content_length > self.max_bytes:
             raise BadRequest(
                 "body_too_large",
@@ -63,6 +69,8 @@ class BodyReader:
         return value
 
     def _read(self, req: falcon.Request) -> bytes:
+        started = time.monotonic()
+        self.in_flight.reading_body(req, self.seconds)
         try:
             if req.content_length is not None:
                 data = req.bounded_stream.read(self.max_bytes + 1)
@@ -72,10 +80,14 @@ class BodyReader:
             else:
                 data = b""
             complete = req.content_length is None or len(data) >= req.content_length
-        except OSError:  # the connection ended
+        except OSError:  # the connection ended, or its reading side was cut
             data, complete = b"", False
+        finally:
+            self.in_flight.body_read(req)
         if complete:
             return bytes(data)
+        if time.monotonic() - started >= self.seconds:
+            raise BadRequest("body_timeout", f"the body did not arrive within {self.seconds:g} s")
         raise BadRequest("invalid_body", "the connection ended before the whole body arrived")
 
 

@@ -8,13 +8,14 @@ What raises them:
 
 - ``search.BadRequest(code, message, parameter)``: anything the client got wrong,
   from the engine (query-language limits) or from the API (parameters, bodies,
-  encodings); its code decides the status (400, 413 or 415).
+  encodings); its code decides the status (400, 408, 413 or 415).
 - The engine's ``EventNotFound`` (404), ``IndexUnavailable`` and ``SearchTimeout``
   (503 with ``Retry-After``).
 - Falcon's own errors (no route, a wrong or unknown method, a malformed header) get
   the registry's code for their status.
 - Any other exception is logged and answered 500 ``internal_error``, without a
-  traceback or a path.
+  traceback or a path.  A request that outlives ``EVENTSEARCH_TIMEOUT`` is answered
+  500 ``worker_timeout`` by the gunicorn worker (``api/worker.py``).
 """
 
 from __future__ import annotations
@@ -82,10 +83,18 @@ ERRORS: tuple[ErrorCode, ...] = (
     ),
     ErrorCode("not_found", 404, "No event has the id, or no route or asset has the path."),
     ErrorCode("method_not_allowed", 405, "The route does not answer this method."),
+    ErrorCode(
+        "body_timeout", 408, "The body did not arrive within `EVENTSEARCH_BODY_TIMEOUT` seconds."
+    ),
     ErrorCode("body_too_large", 413, "The body is over `EVENTSEARCH_MAX_BODY_BYTES` bytes."),
     ErrorCode("text_too_long", 413, "The text is over `EVENTSEARCH_MAX_RELATED_TEXT` characters."),
     ErrorCode("unsupported_media_type", 415, "The body is not sent as application/json."),
     ErrorCode("internal_error", 500, "The server failed; the error was logged."),
+    ErrorCode(
+        "worker_timeout",
+        500,
+        "A request ran over `EVENTSEARCH_TIMEOUT` seconds; its worker was restarted.",
+    ),
     ErrorCode("index_unavailable", 503, "No index can be served (none built yet).", retry_after=5),
     ErrorCode(
         "search_timeout",

@@ -1,5 +1,5 @@
 """Prometheus metrics: requests and latency per route and status, the live index, and
-search timeouts.
+search and worker timeouts.
 
 Every label has a bounded set of values: ``route`` is a route template (or
 ``unmatched``), ``method`` one of the methods HTTP defines (any other is ``other``),
@@ -59,6 +59,11 @@ class Metrics:
         self.timeouts = Counter(
             "eventsearch_search_timeouts",
             "Searches that reached their time limit.",
+            registry=self.registry,
+        )
+        self.worker_timeouts = Counter(
+            "eventsearch_worker_timeouts",
+            "Requests answered 500 worker_timeout: their worker was restarted under them.",
             registry=self.registry,
         )
         self.documents = Gauge(

@@ -1,5 +1,5 @@
 """What every request goes through: its id, checks of its raw query string and path,
-and one JSON log line when it is answered."""
+its place among the requests in flight, and one JSON log line when it is answered."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import falcon
+import orjson
 
+from api.errors import error_body
+from api.inflight import RequestsInFlight
 from api.metrics import Metrics
 from search import BadRequest
 
@@ -93,23 +96,28 @@ def _result_count(media: Any) -> int | None:
 
 class RequestMiddleware:
     """Request ids (``X-Request-ID`` honoured or made, and echoed), strict decoding of
-    query strings and paths, metrics and a JSON log line per request."""
+    query strings and paths, the table of requests in flight, metrics, and a JSON log
+    line per request: one when it is answered, or one when its worker is restarted
+    under it (``RequestsInFlight.abort``)."""
 
     def __init__(
         self,
         metrics: Metrics,
         log: Callable[[dict[str, Any]], None] = json_log,
         clock: Callable[[], float] = time.perf_counter,
+        in_flight: RequestsInFlight | None = None,
     ) -> None:
         self.metrics = metrics
         self.log = log
         self.clock = clock
+        self.in_flight = in_flight if in_flight is not None else RequestsInFlight()
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         req.context.started = self.clock()
         given = req.get_header("X-Request-ID") or ""
         req.context.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         resp.set_header("X-Request-ID", req.context.request_id)
+        self.in_flight.start(req, req.env.get("gunicorn.socket"), lambda: self._aborted(req, resp))
         check_path(req.env)
 
     def process_resource(
@@ -124,12 +132,22 @@ class RequestMiddleware:
         if not getattr(req.context, "request_id", None):
             req.context.request_id = uuid.uuid4().hex
         resp.set_header("X-Request-ID", req.context.request_id)
+        if not self.in_flight.finish(req):
+            return  # answered and recorded when its worker was restarted
         media = resp.media if resp.text is None and resp.data is None else None
         timed_out = isinstance(media, dict) and media.get("timed_out") is True
         code = _error_code(media)
         if timed_out or code == "search_timeout":
             self.metrics.timeouts.inc()
         self._record(req, resp.status_code, code, timed_out, _result_count(media))
+
+    def _aborted(self, req: falcon.Request, resp: falcon.Response) -> bytes:
+        """Record a request whose worker is being restarted under it; the error body to
+        answer it with."""
+        self.metrics.worker_timeouts.inc()
+        self._record(req, 500, "worker_timeout", False, None)
+        message = "the request ran over the time limit; its worker was restarted"
+        return orjson.dumps(error_body("worker_timeout", message))
 
     def _record(
         self,

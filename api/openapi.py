@@ -288,6 +288,7 @@ def openapi_document(
                         "400": _error(
                             "A bad body: not JSON, a repeated key, no text, an unknown field"
                         ),
+                        "408": _error("The body did not arrive in time"),
                         "413": _error("The text or the body is too long"),
                         "415": _error("The body is not sent as application/json"),
                         "503": unavailable,

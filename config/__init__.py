@@ -164,6 +164,13 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_float,
     ),
     Setting(
+        "body_timeout",
+        "10",
+        "Seconds a client has to send a request body once its headers are in "
+        "(slower: 408 `body_timeout`); keep it below `EVENTSEARCH_TIMEOUT`.",
+        _positive_float,
+    ),
+    Setting(
         "cors_origins",
         "",
         "Origins whose pages may call the API (comma-separated, `*` for any; empty: CORS off).",
@@ -177,9 +184,24 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
     ),
     Setting(
+        "threads",
+        "64",
+        "Threads per worker. A thread serves one connection while it reads a request and "
+        "answers it; a kept-alive connection between requests holds none. Each client still "
+        "sending its request holds one, so this bounds the slow clients a worker outlasts.",
+        _positive_int,
+    ),
+    Setting(
+        "keepalive",
+        "2",
+        "Seconds an idle connection is kept open for its next request.",
+        _positive_int,
+    ),
+    Setting(
         "timeout",
         "30",
-        "Seconds a worker may spend on one request before gunicorn restarts it.",
+        "Seconds one request may run; then its worker is restarted and every request it "
+        "was serving is answered 500 `worker_timeout`.",
         _positive_int,
     ),
     Setting(
@@ -232,9 +254,12 @@ class Config:
     max_related_text: int
     max_body_bytes: int
     search_timeout: float
+    body_timeout: float
     cors_origins: tuple[str, ...]
     bind: str
     workers: int
+    threads: int
+    keepalive: int
     timeout: int
     graceful_timeout: int
     max_requests: int

@@ -13,8 +13,12 @@ bind = [_config.bind]
 if _config.metrics_port is not None:  # /metrics on its own listener only
     bind.append(_config.metrics_bind)
 workers = _config.workers
-# Searching is CPU-bound: plain sync workers, one request at a time each, one per core.
-worker_class = "sync"
+# Threads read requests and answer them, so that slow or idle clients hold a thread
+# each rather than a whole worker; idle keep-alive connections wait in the worker's
+# poller and hold none.  api/worker.py adds the time limits per body and per request.
+worker_class = "api.worker.ThreadWorker"
+threads = _config.threads
+keepalive = _config.keepalive
 timeout = _config.timeout
 # SIGTERM and SIGHUP let in-flight requests finish for this long.
 graceful_timeout = _config.graceful_timeout
