@@ -283,6 +283,12 @@ class Config:
                 raise ConfigError(f"unknown setting {name!r}")
             values[name] = value
         config = cls(**values)
+        if config.body_timeout >= config.timeout:
+            raise ConfigError(
+                f"EVENTSEARCH_BODY_TIMEOUT={config.body_timeout:g} must be below "
+                f"EVENTSEARCH_TIMEOUT={config.timeout}: a late body is cut before its "
+                "request's time is up"
+            )
         if config.metrics_port is not None and config.bind.endswith(f":{config.metrics_port}"):
             raise ConfigError(
                 f"EVENTSEARCH_METRICS_BIND={config.metrics_bind!r}: needs a port of its own, "

@@ -46,3 +46,9 @@ def test_bad_value_names_the_variable() -> None:
         Config.from_env({"EVENTSEARCH_WORKERS": "many"})
     with pytest.raises(ConfigError, match="EVENTSEARCH_WORKERS='0': must be at least 1"):
         Config.from_env({"EVENTSEARCH_WORKERS": "0"})
+
+
+def test_a_body_must_be_cut_before_its_request_times_out() -> None:
+    with pytest.raises(ConfigError, match="EVENTSEARCH_BODY_TIMEOUT=30 must be below"):
+        Config.from_env({"EVENTSEARCH_BODY_TIMEOUT": "30", "EVENTSEARCH_TIMEOUT": "30"})
+    assert Config.from_env({"EVENTSEARCH_BODY_TIMEOUT": "29"}).body_timeout == 29

@@ -145,6 +145,7 @@ def test_a_request_over_the_time_limit_is_answered_logged_and_counted(demo_index
         demo_index,
         workers=2,
         timeout="1",
+        body_timeout="0.5",  # below the request's limit, as the settings require
         search_timeout="600",
         max_related_text="10000000",
         max_body_bytes="100000000",
