@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 INDEX_DIR ?= $(or $(EVENTSEARCH_INDEX_DIR),var/index)
 
-.PHONY: install serve index test lint pytest clean
+.PHONY: install serve index test test-setup lint pytest clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,14 +20,18 @@ index: install
 		$(BIN)/indexer rebuild --index-dir $(INDEX_DIR) data/demo
 
 serve: index
-	EVENTSEARCH_INDEX_DIR=$(INDEX_DIR) $(BIN)/gunicorn -c config/gunicorn.conf.py api.app:app
+	EVENTSEARCH_INDEX_DIR=$(INDEX_DIR) $(BIN)/gunicorn -c config/gunicorn.conf.py 'api.app:create_app()'
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-pytest: install
+# What the tests need besides Python packages: Debian's Chromium (installed if missing).
+test-setup:
+	.ci/setup-tests
+
+pytest: install test-setup
 	$(BIN)/pytest
 
 test: lint pytest

@@ -1,5 +1,6 @@
 """The Falcon application.  ``create_app(config)`` wires everything in one place;
-gunicorn serves the module-level ``app`` (``gunicorn api.app:app``)."""
+gunicorn calls it (``gunicorn 'api.app:create_app()'``), so importing this module
+reads nothing: no settings, no files, no index."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import Any
 import falcon
 
 from api import errors
-from api.body import RelatedBody
+from api.body import BodyReader, RelatedBody
+from api.inflight import RequestsInFlight
 from api.media import json_handlers
-from api.metrics import Metrics
+from api.metrics import METRICS_PATH, Metrics, OwnListener
 from api.middleware import RequestMiddleware, json_log
 from api.openapi import openapi_document
 from api.page import add_page_routes
@@ -22,6 +24,7 @@ from api.params import (
     IntParam,
     ListParam,
     Param,
+    QueryParam,
     TextParam,
 )
 from api.resources import (
@@ -39,19 +42,18 @@ from api.resources import (
 from config import Config
 from search import FACETS, INTERVALS, MATCHES, SORTS, SearchService
 
-__all__ = ["app", "create_app", "related_params", "search_params", "suggest_params"]
+__all__ = ["App", "create_app", "related_params", "search_params", "suggest_params"]
 
 
 def search_params(config: Config) -> list[Param]:
     """The parameters of ``GET /api/search``."""
     return [
-        TextParam(
+        QueryParam(
             "q",
             'The query: words, AND/OR/NOT, "phrases", field:value (title, body, entity, '
             "source) and prefix*. Empty matches every event.",
             default="",
             max_length=config.max_query_length,
-            too_long_code="query_too_long",
         ),
         ChoiceParam(
             "match",
@@ -86,9 +88,8 @@ def search_params(config: Config) -> list[Param]:
             "relevance (default with q), newest (default without q) or oldest.",
             choices=SORTS,
         ),
-        IntParam(
-            "page", "Page number, from 1.", default="1", minimum=1, maximum=config.max_result_window
-        ),
+        # page * size is bounded by the engine (result_window_too_large).
+        IntParam("page", "Page number, from 1.", default="1", minimum=1),
         IntParam(
             "size", "Results per page; 0 returns facets only.", default="10", minimum=0, maximum=100
         ),
@@ -132,28 +133,54 @@ def suggest_params() -> list[Param]:
     ]
 
 
+class App(falcon.App[falcon.Request, falcon.Response]):
+    """The Falcon app, and the table of the requests it is serving, which the gunicorn
+    worker reads for its time limits (``api/worker.py``)."""
+
+    def __init__(self, in_flight: RequestsInFlight, middleware: list[Any]) -> None:
+        super().__init__(middleware=middleware)
+        self.in_flight = in_flight
+
+
+class _CORS(falcon.CORSMiddleware[Any, Any]):
+    """Falcon's CORS, plus ``Vary: Origin`` whenever the answer depends on the origin
+    (an allow-list rather than ``*``), so that a cache keeps one copy per origin."""
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, req_succeeded: bool
+    ) -> None:
+        super().process_response(req, resp, resource, req_succeeded)
+        if self.allow_origins != "*":
+            resp.append_header("Vary", "Origin")
+
+
 def create_app(
-    config: Config,
+    config: Config | None = None,
     service: SearchService | None = None,
     log: Callable[[dict[str, Any]], None] = json_log,
-) -> falcon.App[Any, Any]:
-    """The API application for ``config``; the index is opened on first use.
-    ``log`` receives one record per request."""
+) -> App:
+    """The API application for ``config`` (read from the environment when None); the
+    index is opened on first use.  ``log`` receives one record per request."""
+    config = config or Config.from_env()
     service = service or SearchService(config)
     metrics = Metrics()
+    in_flight = RequestsInFlight()
     params = search_params(config)
     related = related_params()
     suggest = suggest_params()
-    body = RelatedBody(max_text=config.max_related_text, max_bytes=config.max_body_bytes)
-    middleware: list[Any] = [RequestMiddleware(metrics, log)]
+    body = RelatedBody(max_text=config.max_related_text, fields=tuple(related))
+    reader = BodyReader(config.max_body_bytes, config.body_timeout, in_flight)
+    middleware: list[Any] = [RequestMiddleware(metrics, log, in_flight=in_flight)]
+    if config.metrics_port is not None:
+        middleware.append(OwnListener(config.metrics_port))
     if config.cors_origins:
         middleware.append(
-            falcon.CORSMiddleware(
+            _CORS(
                 allow_origins="*" if "*" in config.cors_origins else list(config.cors_origins),
                 expose_headers=["X-Request-ID"],
             )
         )
-    app = falcon.App(middleware=middleware)
+    app = App(in_flight, middleware)
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.media_handlers = json_handlers()
     app.resp_options.media_handlers = json_handlers()
@@ -161,17 +188,14 @@ def create_app(
     app.add_route("/api/search", SearchResource(service, params))
     app.add_route("/api/events/{event_id}", EventResource(service))
     app.add_route("/api/events/{event_id}/related", RelatedResource(service, related))
-    app.add_route("/api/related", RelatedTextResource(service, body))
+    app.add_route("/api/related", RelatedTextResource(service, body, reader))
     app.add_route("/api/suggest", SuggestResource(service, suggest))
     app.add_route("/api/stats", StatsResource(service))
     app.add_route("/healthz", HealthResource())
     app.add_route("/readyz", ReadyResource(service))
-    app.add_route("/metrics", MetricsResource(service, metrics))
-    app.add_route(
-        "/api/openapi.json", OpenAPIResource(openapi_document(params, related, body, suggest))
-    )
+    if config.metrics_bind != "off":
+        app.add_route(METRICS_PATH, MetricsResource(service, metrics))
+    document = openapi_document(params, related, body, suggest, config.metrics_bind == "")
+    app.add_route("/api/openapi.json", OpenAPIResource(document))
     add_page_routes(app)
     return app
-
-
-app = create_app(Config.from_env())

@@ -1,41 +1,94 @@
-"""Request bodies: read within a size limit, parsed as JSON, checked field by field."""
+"""Request bodies: read within a size and a time limit, parsed as JSON, checked field by
+field."""
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import falcon
 import orjson
 
-from api.errors import ApiError
-from api.params import NOT_BLANK, DateParam, IntParam, Param, ParamError, has_text
+from api.inflight import RequestsInFlight
+from api.params import NOT_BLANK, IntParam, Param, has_text
+from search import BadRequest
 
-__all__ = ["RelatedBody", "read_json"]
+__all__ = ["BodyReader", "RelatedBody"]
 
 
-def read_json(req: falcon.Request, max_bytes: int) -> Any:
-    """The request's JSON body; 413, 415 or 400 with the reason when it cannot be had."""
-    if req.content_length is not None and req.content_length > max_bytes:
-        raise ApiError(
-            413, "body_too_large", f"the body has {req.content_length} bytes; at most {max_bytes}"
-        )
-    media_type = (req.content_type or "").split(";")[0].strip().lower()
-    if media_type != falcon.MEDIA_JSON:
-        raise ApiError(
-            415,
-            "unsupported_media_type",
-            f"send the body as application/json, not {media_type or 'nothing'}",
-        )
-    data = req.bounded_stream.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise ApiError(413, "body_too_large", f"the body has more than {max_bytes} bytes")
-    if not data.strip():
-        raise ApiError(400, "invalid_body", "the body is empty; send a JSON object")
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise ApiError(400, "invalid_body", f"the body is not valid JSON: {exc}") from None
+def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            times = sum(1 for k, _ in pairs if k == key)
+            raise BadRequest(
+                "duplicate_key", f"the body gives {key!r} {times} times; give it once", key
+            )
+        seen.add(key)
+    return dict(pairs)
+
+
+@dataclass(frozen=True)
+class BodyReader:
+    """Reads a JSON request body: at most ``max_bytes`` bytes, within ``seconds`` of
+    starting to read it (the server cuts a body that is later, see ``RequestsInFlight``),
+    with a ``Content-Length`` or chunked."""
+
+    max_bytes: int
+    seconds: float
+    in_flight: RequestsInFlight
+
+    def read_json(self, req: falcon.Request) -> Any:
+        """The body's JSON value; BadRequest with the reason (400, 408, 413 or 415)
+        when it cannot be had."""
+        if req.content_length is not None and req.content_length > self.max_bytes:
+            raise BadRequest(
+                "body_too_large",
+                f"the body has {req.content_length} bytes; at most {self.max_bytes}",
+            )
+        media_type = (req.content_type or "").split(";")[0].strip().lower()
+        if media_type != falcon.MEDIA_JSON:
+            raise BadRequest(
+                "unsupported_media_type",
+                f"send the body as application/json, not {media_type or 'nothing'}",
+            )
+        data = self._read(req)
+        if len(data) > self.max_bytes:
+            raise BadRequest("body_too_large", f"the body has more than {self.max_bytes} bytes")
+        if not data.strip():
+            raise BadRequest("invalid_body", "the body is empty; send a JSON object")
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise BadRequest("invalid_body", f"the body is not valid JSON: {exc}") from None
+        # orjson keeps the last of repeated keys; the standard parser can tell.  The
+        # body is valid JSON by now, which it reads the same way.
+        json.loads(data, object_pairs_hook=_refuse_repeated_keys)
+        return value
+
+    def _read(self, req: falcon.Request) -> bytes:
+        started = time.monotonic()
+        self.in_flight.reading_body(req, self.seconds)
+        try:
+            if req.content_length is not None:
+                data = req.bounded_stream.read(self.max_bytes + 1)
+            elif req.env.get("wsgi.input_terminated"):
+                # Chunked: the server ends the stream where the body ends.
+                data = req.stream.read(self.max_bytes + 1)
+            else:
+                data = b""
+            complete = req.content_length is None or len(data) >= req.content_length
+        except OSError:  # the connection ended, or its reading side was cut
+            data, complete = b"", False
+        finally:
+            self.in_flight.body_read(req)
+        if complete:
+            return bytes(data)
+        if time.monotonic() - started >= self.seconds:
+            raise BadRequest("body_timeout", f"the body did not arrive within {self.seconds:g} s")
+        raise BadRequest("invalid_body", "the connection ended before the whole body arrived")
 
 
 def _shown(value: Any, limit: int = 40) -> str:
@@ -49,34 +102,29 @@ class RelatedBody:
     """``{"text": "...", "size": 5, "from": "2015", "to": "2016"}`` of ``POST /api/related``."""
 
     max_text: int
-    max_bytes: int
-    fields: tuple[Param, ...] = (
-        IntParam("size", "How many related events.", default="5", minimum=1, maximum=50),
-        DateParam("from", "First day, inclusive."),
-        DateParam("to", "Last day, inclusive.", end=True),
-    )
+    # size, from and to: the same specs as the query parameters of GET .../related.
+    fields: tuple[Param, ...]
 
     def parse(self, body: Any) -> dict[str, Any]:
-        """Validated values; ParamError or ApiError naming the field otherwise."""
+        """Validated values; BadRequest naming the field otherwise."""
         if not isinstance(body, dict):
-            raise ApiError(400, "invalid_body", "the body must be a JSON object with a text")
+            raise BadRequest("invalid_body", "the body must be a JSON object with a text")
         known = {"text", *(f.name for f in self.fields)}
         for key in body:
             if key not in known:
-                raise ParamError(
-                    key,
-                    f"unknown field {key!r}; accepted: {', '.join(sorted(known))}",
+                raise BadRequest(
                     "unknown_parameter",
+                    f"unknown field {key!r}; accepted: {', '.join(sorted(known))}",
+                    key,
                 )
         text = body.get("text")
         if not isinstance(text, str) or not has_text(text):
-            raise ParamError("text", "text: give the text to find related events for")
+            raise BadRequest(
+                "invalid_parameter", "text: give the text to find related events for", "text"
+            )
         if len(text) > self.max_text:
-            raise ApiError(
-                413,
-                "text_too_long",
-                f"text has {len(text)} characters; at most {self.max_text}",
-                "text",
+            raise BadRequest(
+                "text_too_long", f"text has {len(text)} characters; at most {self.max_text}", "text"
             )
         values: dict[str, Any] = {"text": text}
         for spec in self.fields:
@@ -89,12 +137,10 @@ class RelatedBody:
                 if isinstance(raw, float) and raw.is_integer():
                     raw = int(raw)
                 if isinstance(raw, bool) or not isinstance(raw, int):
-                    raise ParamError(
-                        spec.name, f"{spec.name}: must be a whole number, got {_shown(raw)}"
-                    )
+                    raise spec.error(f"must be a whole number, got {_shown(raw)}")
                 values[spec.name] = spec.check(raw)
             elif not isinstance(raw, str):
-                raise ParamError(spec.name, f"{spec.name}: must be a string, got {_shown(raw)}")
+                raise spec.error(f"must be a string, got {_shown(raw)}")
             else:
                 values[spec.name] = spec.parse(raw)
         return values

@@ -1,109 +1,185 @@
-"""The one error shape of the API, produced here and nowhere else.
+"""Every error the API answers: the registry of codes, and the one shape, made here only.
 
-Every error answers ``{"error": {"code": "...", "message": "...", "parameter": ...}}``:
-400 for bad or unknown parameters, 404 for unknown ids and routes, 405 for a wrong
-method, 413 for a body too large, 503 while no index is available or when a
-search found nothing before its time limit.  An unexpected
-exception is logged and answered 500 without a traceback or a path.
+Every error answers ``{"error": {"code": "...", "message": "...", "parameter": ...}}``
+with the HTTP status the registry (``ERRORS``) gives its code.  The README's table of
+error codes and the OpenAPI document are checked against the registry by the tests.
+
+What raises them:
+
+- ``search.BadRequest(code, message, parameter)``: anything the client got wrong,
+  from the engine (query-language limits) or from the API (parameters, bodies,
+  encodings); its code decides the status (400, 408, 413 or 415).
+- The engine's ``EventNotFound`` (404), ``IndexUnavailable`` and ``SearchTimeout``
+  (503 with ``Retry-After``).
+- Falcon's own errors (no route, a wrong or unknown method, a malformed header) get
+  the registry's code for their status.
+- Any other exception is logged and answered 500 ``internal_error``, without a
+  traceback or a path.  A request that outlives ``EVENTSEARCH_TIMEOUT`` is answered
+  500 ``worker_timeout`` by the gunicorn worker (``api/worker.py``).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import falcon
 
-from api.params import ParamError
 from search import BadRequest, EventNotFound, IndexUnavailable, SearchTimeout
 
-__all__ = ["ApiError", "install"]
+__all__ = ["ERRORS", "ApiError", "ErrorCode", "error_body", "install"]
 
 log = logging.getLogger("eventsearch.api")
 
-_CODES = {
-    400: "bad_request",
-    404: "not_found",
-    405: "method_not_allowed",
-    411: "length_required",
-    413: "payload_too_large",
-    414: "uri_too_long",
-    415: "unsupported_media_type",
-    431: "headers_too_large",
-    500: "internal_error",
-    503: "index_unavailable",
-}
+
+@dataclass(frozen=True)
+class ErrorCode:
+    """One error code: the status it is answered with, and what it means."""
+
+    code: str
+    status: int
+    meaning: str
+    retry_after: int | None = None  # seconds, sent as Retry-After
+
+
+ERRORS: tuple[ErrorCode, ...] = (
+    ErrorCode("invalid_parameter", 400, "A parameter or body field has a value it cannot take."),
+    ErrorCode("unknown_parameter", 400, "A parameter or body field the route does not take."),
+    ErrorCode("repeated_parameter", 400, "A parameter that may be given once is given again."),
+    ErrorCode("duplicate_key", 400, "A JSON body gives the same key twice."),
+    ErrorCode("invalid_range", 400, "`from` is after `to`."),
+    ErrorCode(
+        "invalid_encoding",
+        400,
+        "A query string or path that is not valid UTF-8 or percent-encoding.",
+    ),
+    ErrorCode("invalid_body", 400, "A body that is empty, not JSON, or not a JSON object."),
+    ErrorCode("query_too_long", 400, "`q` is longer than `EVENTSEARCH_MAX_QUERY_LENGTH`."),
+    ErrorCode("too_many_terms", 400, "`q` has more words than `EVENTSEARCH_MAX_QUERY_TERMS`."),
+    ErrorCode(
+        "wildcard_not_allowed", 400, "A wildcard that does not end a word (`*gees`, `r?fugee`)."
+    ),
+    ErrorCode(
+        "too_many_expansions",
+        400,
+        "A `prefix*` or `word~` that matches more words than `EVENTSEARCH_MAX_EXPANSIONS`.",
+    ),
+    ErrorCode(
+        "too_many_edits", 400, "A fuzzy term allows more edits than `EVENTSEARCH_MAX_EDITS`."
+    ),
+    ErrorCode(
+        "result_window_too_large",
+        400,
+        "`page * size` is over `EVENTSEARCH_MAX_RESULT_WINDOW`.",
+    ),
+    ErrorCode(
+        "too_many_buckets",
+        400,
+        "The date histogram would have too many buckets: narrow the dates or widen `interval`.",
+    ),
+    ErrorCode(
+        "bad_request", 400, "A request the HTTP layer refused: an unknown method, a bad header."
+    ),
+    ErrorCode("not_found", 404, "No event has the id, or no route or asset has the path."),
+    ErrorCode("method_not_allowed", 405, "The route does not answer this method."),
+    ErrorCode(
+        "body_timeout", 408, "The body did not arrive within `EVENTSEARCH_BODY_TIMEOUT` seconds."
+    ),
+    ErrorCode("body_too_large", 413, "The body is over `EVENTSEARCH_MAX_BODY_BYTES` bytes."),
+    ErrorCode("text_too_long", 413, "The text is over `EVENTSEARCH_MAX_RELATED_TEXT` characters."),
+    ErrorCode("unsupported_media_type", 415, "The body is not sent as application/json."),
+    ErrorCode("internal_error", 500, "The server failed; the error was logged."),
+    ErrorCode(
+        "worker_timeout",
+        500,
+        "A request ran over `EVENTSEARCH_TIMEOUT` seconds; its worker was restarted.",
+    ),
+    ErrorCode("index_unavailable", 503, "No index can be served (none built yet).", retry_after=5),
+    ErrorCode(
+        "search_timeout",
+        503,
+        "The search found nothing within `EVENTSEARCH_SEARCH_TIMEOUT` seconds.",
+        retry_after=1,
+    ),
+)
+
+_BY_CODE = {error.code: error for error in ERRORS}
+# The code of an error Falcon raises itself, by its status.
+_FOR_STATUS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+
+
+def error_body(code: str, message: str, parameter: str | None = None) -> dict[str, Any]:
+    """The one error shape; KeyError for a code that is not in the registry."""
+    _BY_CODE[code]
+    return {"error": {"code": code, "message": message, "parameter": parameter}}
 
 
 class ApiError(falcon.HTTPError):
-    """An HTTP error carrying our code, message and parameter."""
+    """An error response: a registered code, with its status and headers."""
 
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        parameter: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(falcon.code_to_http_status(status), headers=headers)
-        self.error_code = code
-        self.message = message
-        self.parameter = parameter
+    def __init__(self, code: str, message: str, parameter: str | None = None) -> None:
+        entry = _BY_CODE[code]
+        headers = {"Retry-After": str(entry.retry_after)} if entry.retry_after else None
+        super().__init__(falcon.code_to_http_status(entry.status), headers=headers)
+        self.body = error_body(code, message, parameter)
 
     def to_dict(self, obj_type: Any = dict) -> dict[str, Any]:
-        return {
-            "error": {"code": self.error_code, "message": self.message, "parameter": self.parameter}
-        }
+        return dict(self.body)
+
+
+def _from_falcon(req: falcon.Request, exc: falcon.HTTPError) -> ApiError:
+    """The registry's error for one Falcon raised itself."""
+    status = exc.status_code
+    code = _FOR_STATUS.get(status, "bad_request" if status < 500 else "internal_error")
+    message = exc.description or exc.title or falcon.code_to_http_status(status)
+    if status == 404 and not exc.description:
+        message = f"no route {req.path}"
+    elif status == 405:
+        allowed = dict(exc.headers or {}).get("Allow", "")
+        message = f"{req.method} is not allowed on {req.path}" + (
+            f"; allowed: {allowed}" if allowed else ""
+        )
+    elif status == 400 and exc.description == "Invalid HTTP method":
+        message = f"{req.method} is not an HTTP method"
+    return ApiError(code, message)
 
 
 def _serialize(req: falcon.Request, resp: falcon.Response, exc: falcon.HTTPError) -> None:
-    if isinstance(exc, ApiError):
-        body = exc.to_dict()
-    else:
-        status = exc.status_code
-        message = exc.description or exc.title or falcon.code_to_http_status(status)
-        if status == 404 and not exc.description:
-            message = f"no route {req.path}"
-        elif status == 405:
-            allowed = dict(exc.headers or {}).get("Allow", "")
-            message = f"{req.method} is not allowed on {req.path}" + (
-                f"; allowed: {allowed}" if allowed else ""
-            )
-        body = {
-            "error": {"code": _CODES.get(status, "error"), "message": message, "parameter": None}
-        }
+    error = exc if isinstance(exc, ApiError) else _from_falcon(req, exc)
+    resp.status = error.status
+    if error.headers:
+        resp.set_headers(error.headers)
     resp.content_type = falcon.MEDIA_JSON
-    resp.media = body
-
-
-def _param_error(req: falcon.Request, resp: falcon.Response, exc: ParamError, params: Any) -> None:
-    raise ApiError(400, exc.code, exc.message, exc.parameter)
+    resp.media = error.to_dict()
 
 
 def _bad_request(req: falcon.Request, resp: falcon.Response, exc: BadRequest, params: Any) -> None:
-    raise ApiError(400, exc.code, exc.message, exc.parameter)
+    if exc.code not in _BY_CODE:
+        log.error("unregistered error code %r on %s %s", exc.code, req.method, req.path)
+        raise ApiError("internal_error", "the server failed to answer; the error was logged")
+    raise ApiError(exc.code, exc.message, exc.parameter)
 
 
 def _not_found(req: falcon.Request, resp: falcon.Response, exc: EventNotFound, params: Any) -> None:
-    raise ApiError(404, "not_found", str(exc), None)
+    raise ApiError("not_found", str(exc))
 
 
 def _unavailable(
     req: falcon.Request, resp: falcon.Response, exc: IndexUnavailable, params: Any
 ) -> None:
-    raise ApiError(503, "index_unavailable", str(exc), None, headers={"Retry-After": "5"})
+    raise ApiError("index_unavailable", str(exc))
 
 
 def _timeout(req: falcon.Request, resp: falcon.Response, exc: SearchTimeout, params: Any) -> None:
-    raise ApiError(503, "search_timeout", str(exc), None, headers={"Retry-After": "1"})
+    raise ApiError("search_timeout", str(exc))
 
 
 def _unexpected(req: falcon.Request, resp: falcon.Response, exc: Exception, params: Any) -> None:
     if isinstance(exc, falcon.HTTPError):
         raise exc
     log.exception("unexpected error on %s %s", req.method, req.path)
-    raise ApiError(500, "internal_error", "the server failed to answer; the error was logged")
+    raise ApiError("internal_error", "the server failed to answer; the error was logged")
 
 
 def install(app: falcon.App[Any, Any]) -> None:
@@ -111,7 +187,6 @@ def install(app: falcon.App[Any, Any]) -> None:
     app.set_error_serializer(_serialize)
     # Handlers are matched most specific first, whatever the order added.
     app.add_error_handler(Exception, _unexpected)
-    app.add_error_handler(ParamError, _param_error)
     app.add_error_handler(BadRequest, _bad_request)
     app.add_error_handler(EventNotFound, _not_found)
     app.add_error_handler(IndexUnavailable, _unavailable)

@@ -1,10 +1,15 @@
 """Prometheus metrics: requests and latency per route and status, the live index, and
-search timeouts.
+search and worker timeouts.
 
-Under gunicorn, ``config/gunicorn.conf.py`` sets ``PROMETHEUS_MULTIPROC_DIR``
-before any worker starts, so every worker writes its values there and
-``GET /metrics`` adds up all workers (prometheus-client's multiprocess mode).
-Without it (tests, a single process) the values live in this app's own registry.
+Every label has a bounded set of values: ``route`` is a route template (or
+``unmatched``), ``method`` one of the methods HTTP defines (any other is ``other``),
+``status`` a status the app answers with.  No request can add a series of its own.
+
+Under gunicorn, ``config/gunicorn.conf.py`` gives ``PROMETHEUS_MULTIPROC_DIR`` a
+directory of the service's own before any worker starts (``api/worker.py``), so
+every worker writes its values there and ``GET /metrics`` adds up all workers
+(prometheus-client's multiprocess mode).  Without it (tests, a single process) the
+values live in this app's own registry.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import datetime as dt
 import os
 from typing import Any
 
+import falcon
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -23,7 +29,11 @@ from prometheus_client import (
     multiprocess,
 )
 
-__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+__all__ = ["CONTENT_TYPE_LATEST", "METRICS_PATH", "Metrics", "OwnListener"]
+
+METRICS_PATH = "/metrics"
+# The methods HTTP and WebDAV define, as Falcon knows them: a bounded set.
+_METHODS = frozenset(falcon.COMBINED_METHODS)
 
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -51,6 +61,11 @@ class Metrics:
             "Searches that reached their time limit.",
             registry=self.registry,
         )
+        self.worker_timeouts = Counter(
+            "eventsearch_worker_timeouts",
+            "Requests answered 500 worker_timeout: their worker was restarted under them.",
+            registry=self.registry,
+        )
         self.documents = Gauge(
             "eventsearch_index_documents",
             "Events in the live index.",
@@ -71,6 +86,9 @@ class Metrics:
         )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request.  ``route`` must be a route template or
+        ``unmatched``; a method HTTP does not define is counted as ``other``."""
+        method = method if method in _METHODS else "other"
         self.requests.labels(route, method, str(status)).inc()
         self.latency.labels(route, str(status)).observe(seconds)
 
@@ -89,3 +107,18 @@ class Metrics:
             multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             return bytes(generate_latest(registry))
         return bytes(generate_latest(self.registry))
+
+
+class OwnListener:
+    """Falcon middleware for ``EVENTSEARCH_METRICS_BIND``: the listener on ``port``
+    serves ``/metrics`` and nothing else, and no other listener serves it (404).
+    Which listener took a request is gunicorn's ``SERVER_PORT``: the port of the
+    socket it listens on, whatever the request's Host header says."""
+
+    def __init__(self, port: int) -> None:
+        self.port = str(port)
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        on_own_port = req.env.get("SERVER_PORT") == self.port
+        if on_own_port != (req.path == METRICS_PATH):
+            raise falcon.HTTPNotFound()

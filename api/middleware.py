@@ -1,5 +1,5 @@
 """What every request goes through: its id, checks of its raw query string and path,
-and one JSON log line when it is answered."""
+its place among the requests in flight, and one JSON log line when it is answered."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -14,9 +15,12 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import falcon
+import orjson
 
-from api.errors import ApiError
+from api.errors import error_body
+from api.inflight import RequestsInFlight
 from api.metrics import Metrics
+from search import BadRequest
 
 __all__ = ["RequestMiddleware", "json_log"]
 
@@ -24,29 +28,36 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 _logger = logging.getLogger("eventsearch.access")
+_logger_lock = threading.Lock()
+
+
+def _access_logger() -> logging.Logger:
+    # Under a lock: two threads' first requests must not add two handlers.
+    with _logger_lock:
+        if not _logger.handlers:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            _logger.addHandler(handler)
+            _logger.setLevel(logging.INFO)
+            _logger.propagate = False
+    return _logger
 
 
 def json_log(record: dict[str, Any]) -> None:
     """Write one request's record as a JSON line to stderr (gunicorn's error log stream)."""
-    if not _logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        _logger.addHandler(handler)
-        _logger.setLevel(logging.INFO)
-        _logger.propagate = False
-    _logger.info(json.dumps(record, ensure_ascii=False))
+    _access_logger().info(json.dumps(record, ensure_ascii=False))
 
 
 def _decode(piece: str, name: str) -> str:
     """One percent-encoded name or value, strictly: bad escapes, bad UTF-8 and NUL refused."""
     if _BAD_PERCENT.search(piece):
-        raise ApiError(400, "invalid_encoding", f"{name}: a % not followed by two hex digits", name)
+        raise BadRequest("invalid_encoding", f"{name}: a % not followed by two hex digits", name)
     try:
         text = unquote_to_bytes(piece.replace("+", " ")).decode("utf-8")
     except UnicodeDecodeError:
-        raise ApiError(400, "invalid_encoding", f"{name}: not valid UTF-8", name) from None
+        raise BadRequest("invalid_encoding", f"{name}: not valid UTF-8", name) from None
     if "\x00" in text:
-        raise ApiError(400, "invalid_parameter", f"{name}: contains a NUL byte", name)
+        raise BadRequest("invalid_parameter", f"{name}: contains a NUL byte", name)
     return text
 
 
@@ -67,9 +78,9 @@ def check_path(environ: dict[str, Any]) -> None:
     try:
         text = path.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
-        raise ApiError(400, "invalid_encoding", "the path is not valid UTF-8") from None
+        raise BadRequest("invalid_encoding", "the path is not valid UTF-8") from None
     if "\x00" in text:
-        raise ApiError(400, "invalid_encoding", "the path contains a NUL byte")
+        raise BadRequest("invalid_encoding", "the path contains a NUL byte")
 
 
 def _result_count(media: Any) -> int | None:
@@ -85,23 +96,28 @@ def _result_count(media: Any) -> int | None:
 
 class RequestMiddleware:
     """Request ids (``X-Request-ID`` honoured or made, and echoed), strict decoding of
-    query strings and paths, metrics and a JSON log line per request."""
+    query strings and paths, the table of requests in flight, metrics, and a JSON log
+    line per request: one when it is answered, or one when its worker is restarted
+    under it (``RequestsInFlight.abort``)."""
 
     def __init__(
         self,
         metrics: Metrics,
         log: Callable[[dict[str, Any]], None] = json_log,
         clock: Callable[[], float] = time.perf_counter,
+        in_flight: RequestsInFlight | None = None,
     ) -> None:
         self.metrics = metrics
         self.log = log
         self.clock = clock
+        self.in_flight = in_flight if in_flight is not None else RequestsInFlight()
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         req.context.started = self.clock()
         given = req.get_header("X-Request-ID") or ""
         req.context.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         resp.set_header("X-Request-ID", req.context.request_id)
+        self.in_flight.start(req, req.env.get("gunicorn.socket"), lambda: self._aborted(req, resp))
         check_path(req.env)
 
     def process_resource(
@@ -113,27 +129,49 @@ class RequestMiddleware:
     def process_response(
         self, req: falcon.Request, resp: falcon.Response, resource: object, req_succeeded: bool
     ) -> None:
+        if not getattr(req.context, "request_id", None):
+            req.context.request_id = uuid.uuid4().hex
+        resp.set_header("X-Request-ID", req.context.request_id)
+        if not self.in_flight.finish(req):
+            return  # answered and recorded when its worker was restarted
+        media = resp.media if resp.text is None and resp.data is None else None
+        timed_out = isinstance(media, dict) and media.get("timed_out") is True
+        code = _error_code(media)
+        if timed_out or code == "search_timeout":
+            self.metrics.timeouts.inc()
+        self._record(req, resp.status_code, code, timed_out, _result_count(media))
+
+    def _aborted(self, req: falcon.Request, resp: falcon.Response) -> bytes:
+        """Record a request whose worker is being restarted under it; the error body to
+        answer it with."""
+        self.metrics.worker_timeouts.inc()
+        self._record(req, 500, "worker_timeout", False, None)
+        message = "the request ran over the time limit; its worker was restarted"
+        return orjson.dumps(error_body("worker_timeout", message))
+
+    def _record(
+        self,
+        req: falcon.Request,
+        status: int,
+        error: str | None,
+        timed_out: bool,
+        results: int | None,
+    ) -> None:
         started = getattr(req.context, "started", None)
         latency = self.clock() - started if started is not None else 0.0
-        request_id = getattr(req.context, "request_id", None) or uuid.uuid4().hex
-        resp.set_header("X-Request-ID", request_id)
         route = req.uri_template or "unmatched"
-        status = resp.status_code
-        media = resp.media if resp.text is None and resp.data is None else None
         self.metrics.observe(req.method, route, status, latency)
-        timed_out = isinstance(media, dict) and media.get("timed_out") is True
-        if timed_out or (status == 503 and _error_code(media) == "search_timeout"):
-            self.metrics.timeouts.inc()
         self.log(
             {
                 "ts": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "request_id": request_id,
+                "request_id": req.context.request_id,
                 "method": req.method,
                 "route": route,
                 "path": req.path,
                 "status": status,
+                "error": error,
                 "latency_ms": round(latency * 1000, 2),
-                "results": _result_count(media),
+                "results": results,
                 "timed_out": timed_out,
             }
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.body import RelatedBody
+from api.errors import ERRORS
 from api.page import page_openapi_paths
 from api.params import Param
 from api.wire import schema_of
@@ -59,16 +60,33 @@ _API_SCHEMAS: dict[str, Any] = {
         {
             "error": _object(
                 {
-                    "code": {"type": "string"},
+                    "code": _ref("ErrorCode"),
                     "message": {"type": "string"},
                     "parameter": _NULLABLE_STRING,
                 }
             )
         }
     ),
-    "Status": _object(
-        {"status": {"type": "string"}, "reason": {"type": "string"}}, required=["status"]
-    ),
+    "ErrorCode": {
+        "description": "What went wrong; each code is answered with one HTTP status.",
+        "oneOf": [{"const": e.code, "description": f"{e.status}: {e.meaning}"} for e in ERRORS],
+    },
+    "Status": _object({"status": {"type": "string"}}),
+}
+
+
+_METRICS = {
+    "get": {
+        "operationId": "metrics",
+        "summary": "Prometheus metrics: requests, latency, the live index, timeouts",
+        "responses": {
+            "200": {
+                "description": "Prometheus text exposition format",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            },
+            "400": _error("An unknown parameter"),
+        },
+    }
 }
 
 
@@ -77,14 +95,15 @@ def openapi_document(
     related_params: list[Param],
     related_body: RelatedBody,
     suggest_params: list[Param],
+    metrics: bool = True,
 ) -> dict[str, Any]:
-    """The whole document."""
+    """The whole document; ``metrics``: whether ``/metrics`` is served on this address."""
     schemas = dict(_API_SCHEMAS)
     answers = {
         cls: schema_of(cls, schemas)
         for cls in (SearchPage, RelatedPage, EventView, Suggestions, IndexStats)
     }
-    unavailable = _error("No index has been built yet")
+    unavailable = _error("No index can be served")
     related_results = _json(
         answers[RelatedPage], "Related events, best first, each with the reasons it is related"
     )
@@ -145,7 +164,10 @@ def openapi_document(
                     },
                     "responses": {
                         "200": related_results,
-                        "400": _error("A bad body: not JSON, no text, an unknown field"),
+                        "400": _error(
+                            "A bad body: not JSON, a repeated key, no text, an unknown field"
+                        ),
+                        "408": _error("The body did not arrive in time"),
                         "413": _error("The text or the body is too long"),
                         "415": _error("The body is not sent as application/json"),
                         "503": unavailable,
@@ -188,23 +210,11 @@ def openapi_document(
                     "summary": "An index is open for searching",
                     "responses": {
                         "200": _json(_ref("Status"), "Ready"),
-                        "503": _json(_ref("Status"), "Not ready, with the reason"),
+                        "503": _error("Not ready, with the reason"),
                     },
                 }
             },
-            "/metrics": {
-                "get": {
-                    "operationId": "metrics",
-                    "summary": "Prometheus metrics: requests, latency, the live index, timeouts",
-                    "responses": {
-                        "200": {
-                            "description": "Prometheus text exposition format",
-                            "content": {"text/plain": {"schema": {"type": "string"}}},
-                        },
-                        "400": _error("An unknown parameter"),
-                    },
-                }
-            },
+            **({"/metrics": _METRICS} if metrics else {}),
             "/api/openapi.json": {
                 "get": {
                     "operationId": "openapi",

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from search import BadRequest
 from search.dates import parse_bound
 
 __all__ = [
@@ -18,7 +19,7 @@ __all__ = [
     "IntParam",
     "ListParam",
     "Param",
-    "ParamError",
+    "QueryParam",
     "TextParam",
     "has_text",
     "parse_params",
@@ -41,16 +42,6 @@ _NOT_BLANK = re.compile(NOT_BLANK)
 def has_text(value: str) -> bool:
     """Whether ``value`` holds anything besides white space (and NUL)."""
     return _NOT_BLANK.search(value) is not None
-
-
-class ParamError(ValueError):
-    """A parameter's value is not acceptable; ``code`` and ``parameter`` say which and why."""
-
-    def __init__(self, parameter: str, message: str, code: str = "invalid_parameter") -> None:
-        super().__init__(message)
-        self.parameter = parameter
-        self.message = message
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -94,22 +85,18 @@ class Param:
             spec["explode"] = True
         return spec
 
-    def error(self, message: str) -> ParamError:
-        return ParamError(self.name, f"{self.name}: {message}")
+    def error(self, message: str) -> BadRequest:
+        """400 ``invalid_parameter`` naming this parameter."""
+        return BadRequest("invalid_parameter", f"{self.name}: {message}", self.name)
 
 
 @dataclass(frozen=True)
 class TextParam(Param):
     max_length: int = 200
-    too_long_code: str = "invalid_parameter"
 
     def parse(self, raw: str) -> str:
         if len(raw) > self.max_length:
-            raise ParamError(
-                self.name,
-                f"{self.name}: at most {self.max_length} characters, got {len(raw)}",
-                self.too_long_code,
-            )
+            raise self.error(f"at most {self.max_length} characters, got {len(raw)}")
         if not self.repeatable or has_text(raw):
             return raw
         raise self.error("must not be empty")
@@ -123,9 +110,19 @@ class TextParam(Param):
 
 
 @dataclass(frozen=True)
+class QueryParam(TextParam):
+    """The search query.  Its length, like the rest of the query language's limits, is
+    checked by the engine's parser (400 ``query_too_long``); ``max_length`` only states
+    that limit in the OpenAPI document."""
+
+    def parse(self, raw: str) -> str:
+        return raw
+
+
+@dataclass(frozen=True)
 class IntParam(Param):
     minimum: int = 0
-    maximum: int = 2**31
+    maximum: int | None = None  # None: no upper bound here (another rule bounds it)
 
     def parse(self, raw: str) -> int:
         if not _WHOLE_NUMBER.fullmatch(raw):
@@ -133,13 +130,19 @@ class IntParam(Param):
         return self.check(int(raw))
 
     def check(self, value: int) -> int:
-        """``value`` when it is within bounds; ParamError otherwise."""
-        if not self.minimum <= value <= self.maximum:
+        """``value`` when it is within bounds; BadRequest otherwise."""
+        if self.maximum is None:
+            if value < self.minimum:
+                raise self.error(f"must be at least {self.minimum}, got {value}")
+        elif not self.minimum <= value <= self.maximum:
             raise self.error(f"must be from {self.minimum} to {self.maximum}, got {value}")
         return value
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
+        schema: dict[str, Any] = {"type": "integer", "minimum": self.minimum}
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
+        return schema
 
 
 @dataclass(frozen=True)
@@ -226,10 +229,10 @@ def parse_params(given: Mapping[str, str | list[str]], specs: Sequence[Param]) -
     by_name = {p.name: p for p in specs}
     for name in given:
         if name not in by_name:
-            raise ParamError(
-                name,
-                f"unknown parameter {name!r}; accepted: {', '.join(by_name)}",
+            raise BadRequest(
                 "unknown_parameter",
+                f"unknown parameter {name!r}; accepted: {', '.join(by_name)}",
+                name,
             )
     values: dict[str, Any] = {}
     for spec in specs:
@@ -240,11 +243,8 @@ def parse_params(given: Mapping[str, str | list[str]], specs: Sequence[Param]) -
             items = raw if isinstance(raw, list) else [raw]
             values[spec.name] = tuple(spec.parse(item) for item in items)
         elif isinstance(raw, list):
-            raise ParamError(
-                spec.name,
-                f"{spec.name} is given {len(raw)} times; give it once",
-                "repeated_parameter",
-            )
+            message = f"{spec.name} is given {len(raw)} times; give it once"
+            raise BadRequest("repeated_parameter", message, spec.name)
         else:
             values[spec.name] = spec.parse(raw)
     return values

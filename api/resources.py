@@ -1,4 +1,5 @@
-"""The API's resources.  Each gets what it needs through ``__init__``."""
+"""The API's resources.  Each gets what it needs through ``__init__``.  HEAD answers
+as GET does (``on_head = on_get``); Falcon leaves the body out."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from typing import Any
 
 import falcon
 
-from api.body import RelatedBody, read_json
+from api.body import BodyReader, RelatedBody
 from api.metrics import CONTENT_TYPE_LATEST, Metrics
-from api.params import Param, ParamError, parse_params
+from api.params import Param, parse_params
 from api.wire import to_json
-from search import IndexUnavailable, SearchRequest, SearchService
+from search import BadRequest, IndexUnavailable, SearchRequest, SearchService
 
 __all__ = [
     "EventResource",
@@ -33,7 +34,7 @@ def _no_params(req: falcon.Request) -> None:
 
 def _check_range(date_from: dt.date | None, date_to: dt.date | None) -> None:
     if date_from and date_to and date_from > date_to:
-        raise ParamError("from", f"from ({date_from}) is after to ({date_to})", "invalid_range")
+        raise BadRequest("invalid_range", f"from ({date_from}) is after to ({date_to})", "from")
 
 
 class SearchResource:
@@ -65,6 +66,8 @@ class SearchResource:
         )
         resp.media = to_json(self.service.search(request))
 
+    on_head = on_get
+
 
 class RelatedResource:
     """``GET /api/events/{id}/related``: events related to an indexed one, with reasons."""
@@ -78,17 +81,20 @@ class RelatedResource:
         _check_range(p["from"], p["to"])
         resp.media = to_json(self.service.related(event_id, p["size"], p["from"], p["to"]))
 
+    on_head = on_get
+
 
 class RelatedTextResource:
     """``POST /api/related``: events related to a text that is not in the index."""
 
-    def __init__(self, service: SearchService, body: RelatedBody) -> None:
+    def __init__(self, service: SearchService, body: RelatedBody, reader: BodyReader) -> None:
         self.service = service
         self.body = body
+        self.reader = reader
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         _no_params(req)
-        p = self.body.parse(read_json(req, self.body.max_bytes))
+        p = self.body.parse(self.reader.read_json(req))
         _check_range(p["from"], p["to"])
         resp.media = to_json(self.service.related_to_text(p["text"], p["size"], p["from"], p["to"]))
 
@@ -103,6 +109,8 @@ class EventResource:
         _no_params(req)
         resp.media = to_json(self.service.event(event_id))
 
+    on_head = on_get
+
 
 class SuggestResource:
     """``GET /api/suggest``: suggestions for a search box, called on every keystroke."""
@@ -115,6 +123,8 @@ class SuggestResource:
         p = parse_params(req.params, self.params)
         resp.media = to_json(self.service.suggest(p["q"], p["size"]))
 
+    on_head = on_get
+
 
 class StatsResource:
     """``GET /api/stats``: what the live index holds."""
@@ -126,6 +136,8 @@ class StatsResource:
         _no_params(req)
         resp.media = to_json(self.service.stats())
 
+    on_head = on_get
+
 
 class HealthResource:
     """``GET /healthz``: the process is alive."""
@@ -133,21 +145,21 @@ class HealthResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = {"status": "ok"}
 
+    on_head = on_get
+
 
 class ReadyResource:
-    """``GET /readyz``: an index is open; 503 with the reason when there is none."""
+    """``GET /readyz``: an index is open; 503 ``index_unavailable`` with the reason when
+    there is none."""
 
     def __init__(self, service: SearchService) -> None:
         self.service = service
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        try:
-            self.service.check_ready()
-        except IndexUnavailable as exc:
-            resp.status = falcon.HTTP_503
-            resp.media = {"status": "unavailable", "reason": str(exc)}
-            return
+        self.service.check_ready()
         resp.media = {"status": "ready"}
+
+    on_head = on_get
 
 
 class MetricsResource:
@@ -169,6 +181,8 @@ class MetricsResource:
         resp.content_type = CONTENT_TYPE_LATEST
         resp.data = self.metrics.render()
 
+    on_head = on_get
+
 
 class OpenAPIResource:
     """``GET /api/openapi.json``: the OpenAPI document."""
@@ -178,3 +192,5 @@ class OpenAPIResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = self.document
+
+    on_head = on_get

@@ -38,7 +38,7 @@ def _stat_fields(pid: int) -> list[str] | None:
 
 
 class Server:
-    """``gunicorn -c config/gunicorn.conf.py api.app:app`` with ``workers`` workers.
+    """``gunicorn -c config/gunicorn.conf.py 'api.app:create_app()'`` with ``workers`` workers.
 
     Workers are never recycled during a benchmark (``max_requests`` 0) and log only
     warnings.  Use as a context manager: it waits until ``/readyz`` answers 200.
@@ -70,7 +70,7 @@ class Server:
                 str(ROOT / "config" / "gunicorn.conf.py"),
                 "--bind",
                 f"{self.host}:{self.port}",
-                "api.app:app",
+                "api.app:create_app()",
             ],
             cwd=ROOT,
             env=env,

@@ -51,6 +51,16 @@ def _stemmer(value: str) -> str:
     return value
 
 
+def _metrics_bind(value: str) -> str:
+    value = value.strip()
+    if value in ("", "off"):
+        return value
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("must be empty, off, or HOST:PORT")
+    return value
+
+
 def _positive_float(value: str) -> float:
     number = float(value)
     if not number > 0:
@@ -168,6 +178,13 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_float,
     ),
     Setting(
+        "body_timeout",
+        "10",
+        "Seconds a client has to send a request body once its headers are in "
+        "(slower: 408 `body_timeout`); keep it below `EVENTSEARCH_TIMEOUT`.",
+        _positive_float,
+    ),
+    Setting(
         "cors_origins",
         "",
         "Origins whose pages may call the API (comma-separated, `*` for any; empty: CORS off).",
@@ -181,9 +198,24 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
     ),
     Setting(
+        "threads",
+        "64",
+        "Threads per worker. A thread serves one connection while it reads a request and "
+        "answers it; a kept-alive connection between requests holds none. Each client still "
+        "sending its request holds one, so this bounds the slow clients a worker outlasts.",
+        _positive_int,
+    ),
+    Setting(
+        "keepalive",
+        "2",
+        "Seconds an idle connection is kept open for its next request.",
+        _positive_int,
+    ),
+    Setting(
         "timeout",
         "30",
-        "Seconds a worker may spend on one request before gunicorn restarts it.",
+        "Seconds one request may run; then its worker is restarted and every request it "
+        "was serving is answered 500 `worker_timeout`.",
         _positive_int,
     ),
     Setting(
@@ -203,6 +235,13 @@ SETTINGS: tuple[Setting, ...] = (
         "1000",
         "Random extra requests added to `max_requests`, so workers do not restart together.",
         _non_negative_int,
+    ),
+    Setting(
+        "metrics_bind",
+        "",
+        "Where `GET /metrics` is served: empty for the service's own address, `off` for "
+        "nowhere, or HOST:PORT for only there (gunicorn listens on it too).",
+        _metrics_bind,
     ),
     Setting("log_level", "info", "Log level of the service: debug, info, warning or error."),
 )
@@ -230,13 +269,17 @@ class Config:
     max_related_text: int
     max_body_bytes: int
     search_timeout: float
+    body_timeout: float
     cors_origins: tuple[str, ...]
     bind: str
     workers: int
+    threads: int
+    keepalive: int
     timeout: int
     graceful_timeout: int
     max_requests: int
     max_requests_jitter: int
+    metrics_bind: str
     log_level: str
 
     @classmethod
@@ -254,7 +297,26 @@ class Config:
             if name not in _BY_NAME:
                 raise ConfigError(f"unknown setting {name!r}")
             values[name] = value
-        return cls(**values)
+        config = cls(**values)
+        if config.body_timeout >= config.timeout:
+            raise ConfigError(
+                f"EVENTSEARCH_BODY_TIMEOUT={config.body_timeout:g} must be below "
+                f"EVENTSEARCH_TIMEOUT={config.timeout}: a late body is cut before its "
+                "request's time is up"
+            )
+        if config.metrics_port is not None and config.bind.endswith(f":{config.metrics_port}"):
+            raise ConfigError(
+                f"EVENTSEARCH_METRICS_BIND={config.metrics_bind!r}: needs a port of its own, "
+                f"not the one of EVENTSEARCH_BIND={config.bind!r}"
+            )
+        return config
+
+    @property
+    def metrics_port(self) -> int | None:
+        """The port ``/metrics`` is served on alone, or None (the service's own, or off)."""
+        if self.metrics_bind in ("", "off"):
+            return None
+        return int(self.metrics_bind.rpartition(":")[2])
 
     def replace(self, **changes: Any) -> Config:
         """A copy with some settings changed."""

@@ -1,21 +1,24 @@
-"""gunicorn settings for the event search API: ``gunicorn -c config/gunicorn.conf.py api.app:app``.
+"""gunicorn settings for the event search API:
+``gunicorn -c config/gunicorn.conf.py 'api.app:create_app()'``.
 
 Values come from the EVENTSEARCH_* settings (see config/__init__.py); options given on
 the command line, such as ``--bind``, override them.
 """
-
-import os
-import shutil
-import tempfile
 
 from config import Config
 
 _config = Config.from_env()
 
 bind = [_config.bind]
+if _config.metrics_port is not None:  # /metrics on its own listener only
+    bind.append(_config.metrics_bind)
 workers = _config.workers
-# Searching is CPU-bound: plain sync workers, one request at a time each, one per core.
-worker_class = "sync"
+# Threads read requests and answer them, so that slow or idle clients hold a thread
+# each rather than a whole worker; idle keep-alive connections wait in the worker's
+# poller and hold none.  api/worker.py adds the time limits per body and per request.
+worker_class = "api.worker.ThreadWorker"
+threads = _config.threads
+keepalive = _config.keepalive
 timeout = _config.timeout
 # SIGTERM and SIGHUP let in-flight requests finish for this long.
 graceful_timeout = _config.graceful_timeout
@@ -32,17 +35,20 @@ limit_request_field_size = 8190
 # gunicorn 27 opens a control socket under ~/.gunicorn/ by default; the service needs none.
 control_socket_disable = True
 
-# Prometheus multiprocess mode: every worker writes its metrics to files in one
-# directory, which GET /metrics adds up.  It must be set before workers start.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="eventsearch-metrics-")
-
 
 def on_starting(server: object) -> None:
-    """Start with no metrics left from an earlier run."""
-    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-    shutil.rmtree(directory, ignore_errors=True)
-    os.makedirs(directory, exist_ok=True)
+    """Give this run's workers a private, empty metrics directory (prometheus-client's
+    multiprocess mode), inside PROMETHEUS_MULTIPROC_DIR if the operator set one."""
+    from api.worker import make_metrics_directory
+
+    make_metrics_directory()
+
+
+def on_exit(server: object) -> None:
+    """Remove the metrics directory this run made, and nothing else."""
+    from api.worker import remove_metrics_directories
+
+    remove_metrics_directories()
 
 
 def child_exit(server: object, worker: object) -> None:

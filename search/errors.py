@@ -9,8 +9,9 @@ The hierarchy::
     +-- EventNotFound       no event has the requested id
     +-- IndexLocked         another process is writing the index; names its pid and start
     +-- BuildFailed         a rebuild or update was stopped and nothing was switched
-    +-- BadRequest          input the engine will not run; carries a ``code`` and the
-                            ``parameter`` it came from, so the API can answer 4xx
+    +-- BadRequest          input refused, by the engine or by the API; carries a ``code``
+                            (the API's registry gives its 4xx status) and the
+                            ``parameter`` it came from
     +-- SearchTimeout       a search ran out of time before it found anything to return
 
 Anything else escaping the engine is a bug, not a user error.
@@ -72,7 +73,8 @@ class BuildFailed(SearchError):
 
 
 class BadRequest(SearchError):
-    """Input the engine refuses, with a machine-readable code and its parameter."""
+    """Input refused (by the engine or the API), with a machine-readable code and its
+    parameter."""
 
     def __init__(self, code: str, message: str, parameter: str | None = None) -> None:
         super().__init__(message)

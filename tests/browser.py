@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +13,8 @@ from playwright.sync_api import BrowserContext, Page, Request, sync_playwright
 
 from tests.corpus import ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Where .ci/setup-tests installs it, unless EVENTSEARCH_CHROMIUM says otherwise.
+CHROMIUM = Path(os.environ.get("EVENTSEARCH_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -76,8 +78,8 @@ def require_chromium() -> None:
     """Fail (never skip) with how to install Chromium when it is missing."""
     if not CHROMIUM.exists():
         pytest.fail(
-            f"the browser tests need Chromium at {CHROMIUM}, which is missing: install it "
-            "with `apt-get install chromium chromium-driver` (.ci/run does this)",
+            f"the browser tests need Chromium at {CHROMIUM}, which is missing: run "
+            "`.ci/setup-tests` (make test does), which installs it or says how",
             pytrace=False,
         )
 

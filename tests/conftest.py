@@ -15,6 +15,7 @@ from config import Config
 from indexer import jobs
 from search import IndexStore, SearchService
 from tests.corpus import CORPUS, DEMO_DIR, SEED_DIR
+from tests.servers import run_indexer
 
 
 def build_index(index_dir: Path, *paths: Path) -> jobs.JobReport:
@@ -38,6 +39,15 @@ def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of the real WikiTimes corpus, the seed page and the demo pages."""
     index_dir = tmp_path_factory.mktemp("corpus-index")
     build_index(index_dir, CORPUS, SEED_DIR, DEMO_DIR)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def demo_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the demo pages, built by the ``indexer`` command, for real servers."""
+    index_dir = tmp_path_factory.mktemp("demo") / "index"
+    result = run_indexer("rebuild", str(DEMO_DIR), "--index-dir", str(index_dir))
+    assert result.returncode == 0, result.stderr
     return index_dir
 
 

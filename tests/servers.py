@@ -37,7 +37,7 @@ def run_indexer(*args: str, env: dict[str, str] | None = None) -> subprocess.Com
 
 
 class Gunicorn:
-    """``gunicorn -c config/gunicorn.conf.py api.app:app`` on a free port."""
+    """``gunicorn -c config/gunicorn.conf.py 'api.app:create_app()'`` on a free port."""
 
     def __init__(self, index_dir: Path, workers: int = 2, **settings: str) -> None:
         self.port = free_port()
@@ -46,6 +46,7 @@ class Gunicorn:
             **os.environ,
             "EVENTSEARCH_INDEX_DIR": str(index_dir),
             "EVENTSEARCH_WORKERS": str(workers),
+            "EVENTSEARCH_BIND": f"127.0.0.1:{self.port}",
             **{f"EVENTSEARCH_{k.upper()}": v for k, v in settings.items()},
         }
         self.log = open(index_dir.parent / f"gunicorn-{self.port}.log", "w+")  # noqa: SIM115
@@ -54,9 +55,7 @@ class Gunicorn:
                 str(BIN / "gunicorn"),
                 "-c",
                 str(ROOT / "config" / "gunicorn.conf.py"),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "api.app:app",
+                "api.app:create_app()",
             ],
             cwd=ROOT,
             env=env,

@@ -26,7 +26,7 @@ def error_of(result: falcon.testing.Result) -> dict[str, object]:
         ("size=abc", "invalid_parameter", "size", "size: must be a whole number, got 'abc'"),
         ("size=101", "invalid_parameter", "size", "size: must be from 0 to 100, got 101"),
         ("size=-1", "invalid_parameter", "size", "size: must be from 0 to 100, got -1"),
-        ("page=0", "invalid_parameter", "page", "page: must be from 1 to 10000, got 0"),
+        ("page=0", "invalid_parameter", "page", "page: must be at least 1, got 0"),
         (
             "page=2000&size=10",
             "result_window_too_large",
@@ -124,7 +124,7 @@ def test_query_too_long(client: falcon.testing.TestClient) -> None:
     assert result.status_code == 400
     assert error_of(result) == {
         "code": "query_too_long",
-        "message": "q: at most 1000 characters, got 1001",
+        "message": "the query has 1001 characters; at most 1000 are allowed",
         "parameter": "q",
     }
 
@@ -175,7 +175,7 @@ def test_wrong_method(client: falcon.testing.TestClient) -> None:
     assert result.status_code == 405
     assert error_of(result) == {
         "code": "method_not_allowed",
-        "message": "POST is not allowed on /api/search; allowed: GET, OPTIONS",
+        "message": "POST is not allowed on /api/search; allowed: GET, HEAD, OPTIONS",
         "parameter": None,
     }
     assert client.simulate_delete("/api/events/cep-56657").status_code == 405
@@ -192,9 +192,11 @@ def test_no_index_is_503_without_a_path(tmp_path: Path) -> None:
     assert "secret-location" not in str(error["message"]) and str(tmp_path) not in result.text
     ready = client.simulate_get("/readyz")
     assert ready.status_code == 503
-    assert ready.json == {
-        "status": "unavailable",
-        "reason": "no index has been built yet: run indexer rebuild",
+    assert ready.headers["retry-after"] == "5"
+    assert error_of(ready) == {
+        "code": "index_unavailable",
+        "message": "no index has been built yet: run indexer rebuild",
+        "parameter": None,
     }
     assert client.simulate_get("/healthz").status_code == 200
 

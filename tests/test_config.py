@@ -15,7 +15,9 @@ README = (ROOT / "README.md").read_text()
 @pytest.mark.parametrize("setting", SETTINGS, ids=[s.name for s in SETTINGS])
 def test_setting_is_documented_in_the_readme(setting: Setting) -> None:
     assert setting.help.strip()
-    row = next((line for line in README.splitlines() if f"`{setting.env}`" in line), None)
+    row = next(
+        (line for line in README.splitlines() if line.startswith(f"| `{setting.env}` |")), None
+    )
     assert row is not None, f"{setting.env} is not in the README's settings table"
     assert f"`{setting.default}`" in row or (setting.default == "" and "(empty)" in row)
 
@@ -53,3 +55,9 @@ def test_stemmer_choices_are_the_analyzers() -> None:
         assert Config.from_env({"EVENTSEARCH_STEMMER": stemmer}).stemmer == stemmer
     with pytest.raises(ConfigError, match="EVENTSEARCH_STEMMER"):
         Config.from_env({"EVENTSEARCH_STEMMER": "snowball"})
+
+
+def test_a_body_must_be_cut_before_its_request_times_out() -> None:
+    with pytest.raises(ConfigError, match="EVENTSEARCH_BODY_TIMEOUT=30 must be below"):
+        Config.from_env({"EVENTSEARCH_BODY_TIMEOUT": "30", "EVENTSEARCH_TIMEOUT": "30"})
+    assert Config.from_env({"EVENTSEARCH_BODY_TIMEOUT": "29"}).body_timeout == 29

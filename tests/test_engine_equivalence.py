@@ -85,6 +85,10 @@ def _evaluator(service: SearchService) -> Evaluator:
     return Evaluator(service.live.snapshot(), service.similarity, service.live.memo)
 
 
+def _parse(service: SearchService, text: str, match: str) -> Query:
+    return service.parser(service.live.snapshot()).parse(text, match)
+
+
 def _combined(query: Query, filters: list[Query]) -> Query:
     return And((query, *filters))
 
@@ -112,7 +116,7 @@ def _compare(service: SearchService, query: Query) -> int:
 
 @pytest.mark.parametrize("match", ["any", "all"])
 def test_real_corpus(service: SearchService, match: str) -> None:
-    sizes = [_compare(service, service.parser(service.live.snapshot()).parse(q, match)) for q in QUERIES]
+    sizes = [_compare(service, _parse(service, q, match)) for q in QUERIES]
     assert max(sizes) > 100 and 0 in sizes
 
 
@@ -126,7 +130,7 @@ def test_real_corpus_with_filters(service: SearchService) -> None:
         values_filter(["source_value", "source_domain"], ["BBC", "reuters.com"], lexicons),
     ]
     for q in ("syria", "", "refugees OR war"):
-        user = service.parser(service.live.snapshot()).parse(q, "any")
+        user = _parse(service, q, "any")
         combined = _combined(user, filters)
         assert _compare(service, combined) >= 0
 
@@ -136,7 +140,7 @@ def test_generated_corpus_with_segments_and_deletions(generated: SearchService, 
     snap = generated.live.snapshot()
     assert len(snap.segments) == 2
     assert snap.searcher.reader().has_deletions()
-    sizes = [_compare(generated, generated.parser(generated.live.snapshot()).parse(q, match)) for q in _words_of(generated)]
+    sizes = [_compare(generated, _parse(generated, q, match)) for q in _words_of(generated)]
     assert max(sizes) > 200
 
 
@@ -151,7 +155,7 @@ def test_generated_corpus_date_filters_with_segments_and_deletions(
     sizes = []
     for low, high in ranges:
         for q in ["", *_words_of(generated)]:
-            user = generated.parser(generated.live.snapshot()).parse(q, "any")
+            user = _parse(generated, q, "any")
             dates = date_filter(low, high)
             assert dates is not None
             sizes.append(_compare(generated, _combined(user, [dates])))
@@ -178,7 +182,7 @@ def test_generated_facets_match_counting_stored_events(generated: SearchService)
                 interval="year",
             )
         )
-        query = generated.parser(generated.live.snapshot()).parse(q, "any")
+        query = _parse(generated, q, "any")
         docs = _evaluator(generated).run(query).docs.tolist()
         assert body.total == len(docs)
         events = [_stored(generated, d) for d in docs]

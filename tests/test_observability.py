@@ -49,6 +49,7 @@ def test_one_json_log_record_per_request(
         "route",
         "path",
         "status",
+        "error",
         "latency_ms",
         "results",
         "timed_out",
@@ -56,7 +57,8 @@ def test_one_json_log_record_per_request(
     assert (search["method"], search["route"], search["status"]) == ("GET", "/api/search", 200)
     assert search["results"] > 3 and search["latency_ms"] >= 0
     assert related["route"] == "/api/events/{event_id}/related" and related["results"] == 5
-    assert (bad["status"], bad["results"]) == (400, None)
+    assert (bad["status"], bad["error"], bad["results"]) == (400, "invalid_parameter", None)
+    assert search["error"] is None
 
 
 def _metric(text: str, name: str, **labels: str) -> float:

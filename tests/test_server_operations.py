@@ -14,16 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.corpus import DEMO_DIR
-from tests.servers import Gunicorn, run_indexer
-
-
-@pytest.fixture(scope="module")
-def demo_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    index_dir = tmp_path_factory.mktemp("ops") / "index"
-    result = run_indexer("rebuild", str(DEMO_DIR), "--index-dir", str(index_dir))
-    assert result.returncode == 0, result.stderr
-    return index_dir
+from tests.servers import Gunicorn
 
 
 @pytest.fixture
