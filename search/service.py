@@ -21,7 +21,7 @@ from search.evaluate import Evaluator, Expansions, OutOfTime
 from search.event import Event, Source
 from search.expansion import expand
 from search.facets import count_facets
-from search.highlight import snippet
+from search.highlight import Highlighter
 from search.lexicon import TooManyTerms
 from search.lexicon import field_terms as lexicon_terms
 from search.live import LiveIndex
@@ -184,8 +184,9 @@ class SearchService:
                 f"the search found nothing within {self.config.search_timeout:g} s; try again "
                 "or narrow it"
             )
-        terms = self._highlight_terms(evaluator, query) if request.highlight else set()
-        results = tuple(self._hit(snap, docnum, score, terms) for docnum, score in hits)
+        terms = self._highlight_terms(evaluator, query) if request.highlight else {}
+        marks = Highlighter(terms, self._analyzer())
+        results = tuple(self._hit(snap, docnum, score, marks, deadline) for docnum, score in hits)
         facets = count_facets(
             snap,
             matches.docs,
@@ -302,33 +303,54 @@ class SearchService:
         order = kept[np.argsort(keys[kept])]
         return [(int(docs[i]), None) for i in order[first:last]]
 
-    def _highlight_terms(self, evaluator: Evaluator, query: Query) -> set[str]:
-        """The index terms a snippet marks: the query's words in text fields, and what
-        its prefixes and fuzzy words expanded to."""
-        found: set[str] = set()
+    def _highlight_terms(self, evaluator: Evaluator, query: Query) -> dict[str, int]:
+        """The index terms a snippet marks, each with the query word it stands for: the
+        query's words in text fields (each word of a phrase too), and what its prefixes
+        and fuzzy words expanded to."""
+        found: dict[str, int] = {}
         for leaf in leaves(query):
             match leaf:
                 case Term(term=term, fields=fields) if set(fields) & set(TEXT_FIELDS):
-                    found.add(term)
+                    found.setdefault(term, len(found))
                 case Phrase(terms=terms):
-                    found.update(terms)
+                    for term in terms:
+                        found.setdefault(term, len(found))
                 case Prefix() | Fuzzy():
+                    word = len(found)
                     with contextlib.suppress(TooManyTerms, OutOfTime):
-                        found.update(evaluator.expansions.terms(evaluator.snap, leaf, _never))
+                        for term in evaluator.expansions.terms(evaluator.snap, leaf, _never):
+                            found.setdefault(term, word)
         return found
 
-    def _hit(self, snap: Snapshot, docnum: int, score: float | None, terms: set[str]) -> Hit:
-        return Hit(**self._hit_fields(snap, docnum, score, terms))
+    def _hit(
+        self,
+        snap: Snapshot,
+        docnum: int,
+        score: float | None,
+        marks: Highlighter,
+        deadline: Deadline,
+    ) -> Hit:
+        return Hit(**self._hit_fields(snap, docnum, score, marks, deadline))
 
     def _hit_fields(
-        self, snap: Snapshot, docnum: int, score: float | None, terms: set[str]
+        self,
+        snap: Snapshot,
+        docnum: int,
+        score: float | None,
+        marks: Highlighter,
+        deadline: Deadline | None = None,
     ) -> dict[str, Any]:
         event, mentions = snap.event(docnum)
+        field = "body" if event["body"] else "title"
         return dict(
             id=event["id"],
             date=dt.date.fromisoformat(event["date"]),
             title=event["title"],
-            snippet=snippet(event["body"] or event["title"], terms, self._analyzer()),
+            snippet=marks.snippet(
+                event[field],
+                expired=deadline.expired if deadline else _never,
+                holds=lambda term: snap.has_term(field, term.encode(), docnum),
+            ),
             # The explicit entities, then the known names the text mentions.
             entities=tuple(event["entities"] + mentions),
             sources=tuple(Source(s["name"], s.get("url")) for s in event["sources"]),
@@ -397,10 +419,11 @@ class SearchService:
         hits = find_related(
             snap, evaluator, self._analyzer(), source, size, self.related_weights, allowed
         )
+        unmarked = Highlighter({}, self._analyzer())
         return RelatedPage(
             tuple(
                 RelatedHit(
-                    **self._hit_fields(snap, hit.docnum, hit.score, set()),
+                    **self._hit_fields(snap, hit.docnum, hit.score, unmarked),
                     reasons=Reasons(tuple(hit.entities), tuple(hit.terms), hit.linked),
                 )
                 for hit in hits

@@ -190,6 +190,14 @@ class Snapshot:
                 parts.append(local + int(self.bases[index]))
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
+    def has_term(self, fieldname: str, term: bytes, docnum: int) -> bool:
+        """Whether document ``docnum`` has the term in the field."""
+        index = int(np.searchsorted(self.bases, docnum, side="right")) - 1
+        docs, _ = self.segments[index].postings.get(fieldname, term)
+        local = docnum - int(self.bases[index])
+        at = int(np.searchsorted(docs, local))
+        return at < len(docs) and int(docs[at]) == local
+
     def event(self, docnum: int) -> tuple[dict[str, Any], list[str]]:
         """The stored event (canonical shape) and the entity names its text mentions."""
         found = self._events.get(docnum)
