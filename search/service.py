@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from config import Config
-from search.analysis import TextAnalyzer, fold, text_analyzer, words
+from search.analysis import TextAnalyzer, text_analyzer, words
 from search.deadline import Deadline
 from search.errors import BadRequest, EventNotFound, SearchTimeout
 from search.evaluate import Evaluator, Expansions, OutOfTime
@@ -23,7 +23,6 @@ from search.expansion import expand
 from search.facets import count_facets
 from search.highlight import Highlighter
 from search.lexicon import TooManyTerms
-from search.lexicon import field_terms as lexicon_terms
 from search.live import LiveIndex
 from search.matches import Matches
 from search.mentions import MENTIONS_FILE, MentionFinder, MentionVocabulary
@@ -44,7 +43,7 @@ from search.results import (
 )
 from search.schema import TEXT_FIELDS
 from search.scoring import ExpansionWeights, RelatedWeights, Similarity
-from search.snapshot import Snapshot
+from search.snapshot import Snapshot, facet_key
 from search.spelling import Speller
 from search.store import IndexStore
 from search.suggest import SUGGEST_FILE, Suggester
@@ -237,27 +236,22 @@ class SearchService:
         if dates is not None:
             filters.append(dates)
         for entity in request.entities:  # every entity must match
-            filters.append(values_filter(["entity_value"], [entity], self._lexicons(snap)))
+            filters.append(
+                values_filter(["entity_value"], [entity], self._lexicons(snap), facet_key)
+            )
         if request.sources:
             fields = ["source_value", "source_domain"]
-            filters.append(values_filter(fields, request.sources, self._lexicons(snap)))
+            filters.append(values_filter(fields, request.sources, self._lexicons(snap), facet_key))
         if request.categories:
-            filters.append(values_filter(["category"], request.categories, self._lexicons(snap)))
+            filters.append(
+                values_filter(["category"], request.categories, self._lexicons(snap), facet_key)
+            )
         return filters
 
     def _lexicons(self, snap: Snapshot) -> dict[str, dict[str, list[str]]]:
         """Exact values of the filter fields, keyed by their folded form."""
-        found: dict[str, dict[str, list[str]]] | None = getattr(self._local, "lexicons", None)
-        if found is None or self._local.lexicons_of != snap.version:
-            found = {}
-            for name in ("entity_value", "source_value", "source_domain", "category"):
-                folded: dict[str, list[str]] = {}
-                for value in lexicon_terms(snap, name):
-                    folded.setdefault(fold(value), []).append(value)
-                found[name] = folded
-            self._local.lexicons = found
-            self._local.lexicons_of = snap.version
-        return found
+        fields = ("entity_value", "source_value", "source_domain", "category")
+        return {name: snap.folded_terms(name) for name in fields}
 
     def _matching(
         self, evaluator: Evaluator, query: Query, filters: list[Query]
