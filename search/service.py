@@ -29,7 +29,7 @@ from search.mentions import MENTIONS_FILE, MentionFinder, MentionVocabulary
 from search.parse import Limits, QueryParser, date_filter, values_filter
 from search.query import And, Every, Fuzzy, Phrase, Prefix, Query, Term, leaves
 from search.rank import NameIndex, Ranking, rank, with_expansion
-from search.related import RelatedQuery, duplicate_key, find_related
+from search.related import Fingerprint, RelatedQuery, find_related
 from search.results import (
     EventView,
     Expanded,
@@ -372,14 +372,15 @@ class SearchService:
         # Explicit links, both directions: the ones it makes and the ones made to it.
         links = {snap.docnum(link["id"]) for link in event["related"]}
         links |= set(snap.term_docs("related", event_id.encode("utf-8")).tolist())
+        day = dt.date.fromisoformat(event["date"]).toordinal()
         source = RelatedQuery(
             text=f"{event['title']}\n{event['body']}",
             entities=snap.values_of("entity", docnum),
-            day=dt.date.fromisoformat(event["date"]).toordinal(),
+            day=day,
             category=event["category"],
             links={int(d) for d in links if d is not None and d != docnum},
             exclude={docnum},
-            duplicate_key=duplicate_key(event["title"], event["body"]),
+            fingerprint=Fingerprint.of(event["title"], event["body"], day),
         )
         return self._related(snap, source, size, date_from, date_to)
 
@@ -395,7 +396,7 @@ class SearchService:
         source = RelatedQuery(
             text=text,
             entities=self._state(snap).finder.find(text),
-            duplicate_key=duplicate_key("", text),
+            fingerprint=Fingerprint.of("", text),
         )
         return self._related(snap, source, size, date_from, date_to)
 
