@@ -121,3 +121,65 @@ def test_suggestions_follow_index_changes(tmp_path: Path) -> None:
 )
 def test_edit_distance(a: str, b: str, distance: int) -> None:
     assert edit_distance(a, b) == distance
+
+
+# Did you mean leaves alone what is not a misspelt word (issue 11, item 9).  Each
+# case is also checked with a misspelt word beside it, which is still corrected.
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "bbc.com",  # domains
+        "nasa.gov",
+        "news.bbc.co.uk",
+        "reuters.com",
+        "https://www.bbc.com/news/world-34185371",  # URLs
+        "http://nasa.gov/press",
+        "press@nasa.gov",  # e-mail addresses
+        "editor@bbc.co.uk",
+        "1934",  # numbers, words with digits
+        "7.8",
+        "5-4",
+        "covid19",
+        "g20",
+    ],
+)
+def test_did_you_mean_leaves_alone(client: falcon.testing.TestClient, kept: str) -> None:
+    alone = client.simulate_get("/api/search", params={"q": kept, "size": 1}).json
+    assert alone["did_you_mean"] is None
+    beside = client.simulate_get("/api/search", params={"q": f"{kept} refugess", "size": 1}).json
+    assert beside["did_you_mean"] == f"{kept} refugees"
+
+
+def test_did_you_mean_leaves_known_names_alone(tmp_path: Path) -> None:
+    records = [
+        {
+            "id": f"k{i}",
+            "date": "2020-01-01",
+            "title": f"Fighting in Kabul {i}",
+            "body": "Fighting goes on in Kabul.",
+            "sources": [{"name": "The Times"}],
+        }
+        for i in range(6)
+    ]
+    records.append(
+        {
+            "id": "name",
+            "date": "2020-01-02",
+            "title": "A visit",
+            "body": "A visit.",
+            "entities": ["Kabil Sibal"],
+            "sources": [{"name": "Tims Weekly"}],
+        }
+    )
+    client = client_for(tmp_path, records)
+
+    def offered(q: str) -> str | None:
+        body = client.simulate_get("/api/search", params={"q": q, "size": 1}).json
+        found: str | None = body["did_you_mean"]
+        return found
+
+    assert offered("kabol") == "kabul"  # a misspelling is corrected
+    assert offered("kabil") is None  # an entity's name is not
+    assert offered("Kabil Sibal") is None
+    assert offered("tims") is None  # nor a source's
+    assert offered("tims kabol") == "tims kabul"
