@@ -65,16 +65,16 @@ SNIPPET_WIDTH = 240
 MAX_SCAN_CHARS = 10_000_000
 #: Texts longer than this are searched only for the query terms the index says they hold.
 PRESENCE_CHECK_CHARS = 20_000
-#: The most candidate places analysed for one snippet.
+#: The most candidate places verified for one snippet.
 MAX_CANDIDATES = 5_000
-
-_CHUNK = 32_768
-_OVERLAP = 64  # a prefix found across a chunk's end is found in the next chunk's overlap
 #: The longest word marked, in characters (Lucene's standard tokenizer cuts at 255).
 MAX_WORD_CHARS = 1000
+
+_CHUNK = 32_768  # characters scanned at a time
+_OVERLAP = 64  # a prefix found across a chunk's end is found in the next chunk's overlap
 _REGION = MAX_WORD_CHARS + 1  # the most characters analysed from one candidate on
 _CJK_REGION = 64  # a candidate inside a run without spaces: the words just after it
-_REGIONS_KEPT = 20_000  # the most letters of a term looked for
+_REGIONS_KEPT = 20_000  # analysed stretches remembered by one highlighter
 _ASCII_BYTES = bytes(range(128))
 _LONE = "surrogatepass"  # a lone surrogate is kept as it is, never an error
 _SPACE = re.compile(r"\s")
