@@ -5,7 +5,7 @@
 
 Bodies of each size are made of the real corpus's text repeated (its accents,
 quotes and names included), with the query words placed near the start, in the
-middle or at the end.  Two parts:
+middle or at the end, or in every sentence.  Two parts:
 
 - **snippet**: ``Highlighter.snippet`` on the body, per placement (the median of
   ``--runs``); "absent, checked" is a word the index says the body lacks (not
@@ -89,6 +89,9 @@ def measure_snippets(corpus: Path, size: int, runs: int) -> list[dict[str, Any]]
         for placement, body in bodies(corpus, size).items()
         for query, terms in queries.items()
     ]
+    sentence = "The new rail link to the harbour opens next spring. "
+    repeated = (sentence * (size // len(sentence) + 1))[:size]
+    cases.append(('"rail link", every sentence', repeated, {"rail": 0, "link": 1}, None))
     body = filler(corpus, size)
     cases.append(("absent, checked", body, {"harbour": 0}, _lacks))
     cases.append(("absent, scanned", body, {"harbour": 0}, None))
