@@ -208,7 +208,13 @@ def find_related(
         if any(seen.copies(found) for seen in kept):
             continue  # a near-copy of the source, or of a better relative
         kept.append(found)
-        own = {t.text for t in analyzer(f"{event['title']} {event['body']}")}
+        # The key terms it holds, from the postings (never by analysing its text).
+        own = {
+            t
+            for t, _, _ in terms
+            if snap.has_term("body", t.encode(), docnum)
+            or snap.has_term("title", t.encode(), docnum)
+        }
         result.append(
             RelatedHit(
                 docnum=docnum,
