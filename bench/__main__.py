@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bench import generate, http_bench, index_bench, peers, profile, suite
+from bench import generate, highlight, http_bench, index_bench, peers, profile, suite
 from bench.relevance import suite as relevance
 
 
@@ -15,6 +15,7 @@ def cli() -> None:
 
 for command in (
     generate.main,
+    highlight.main,
     index_bench.main,
     http_bench.main,
     peers.main,

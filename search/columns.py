@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,15 @@ from search.errors import IndexDamaged
 from search.postings import SegmentPostings
 from search.schema import FACET_FIELDS
 
-__all__ = ["COLUMNS_DIR", "FacetColumn", "SegmentColumns", "facet_column", "load", "save"]
+__all__ = [
+    "COLUMNS_DIR",
+    "FacetColumn",
+    "SegmentColumns",
+    "facet_column",
+    "fold_column",
+    "load",
+    "save",
+]
 
 IntArray = npt.NDArray[np.int64]
 COLUMNS_DIR = "columns"
@@ -96,6 +105,25 @@ def facet_column(postings: SegmentPostings, fieldname: str, doc_count: int) -> F
     offsets = np.zeros(doc_count + 1, dtype=np.int64)
     np.cumsum(np.bincount(docs, minlength=doc_count), out=offsets[1:])
     return FacetColumn(values, offsets, ords)
+
+
+def fold_column(column: FacetColumn, key: Callable[[str], str]) -> tuple[FacetColumn, IntArray]:
+    """The column by ``key`` of its values (values that filter together, such as
+    ``AccuWeather`` and ``Accuweather``, become one): its values are the sorted
+    keys, each document carries a key once.  Also returns each value's key
+    ordinal."""
+    keys = sorted({key(v) for v in column.values})
+    ordinal = {k: i for i, k in enumerate(keys)}
+    groups = np.array([ordinal[key(v)] for v in column.values], dtype=np.int64)
+    size = len(column.offsets) - 1
+    if not len(column.ords):
+        return FacetColumn(keys, column.offsets, column.ords), groups
+    rows = np.repeat(np.arange(size, dtype=np.int64), np.diff(column.offsets))
+    # One (document, key) pair per document and key, in document order.
+    pairs = np.unique(rows * len(keys) + groups[column.ords])
+    offsets = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pairs // len(keys), minlength=size), out=offsets[1:])
+    return FacetColumn(keys, offsets, pairs % len(keys)), groups
 
 
 def path_of(generation_path: Path, segment_id: str) -> Path:

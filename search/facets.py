@@ -1,5 +1,12 @@
 """Facets of a set of matches: value counts of the entity, source and category
-facets, and the date histogram."""
+facets, and the date histogram.
+
+A facet value counts what filtering on it finds: values that fold alike
+(``AccuWeather`` and ``Accuweather``; search/snapshot.py's ``facet_key``, the
+fold filters use) are one entry, shown in its most common written form, and an
+event counts once however many of its forms it carries.  A source filter also
+matches sources by domain, so a source named like a domain (``weather.com``)
+counts the events citing that domain too."""
 
 from __future__ import annotations
 
@@ -38,10 +45,27 @@ def count_facets(
             found["date"] = histogram(snap, docs, interval, first, last)
             continue
         values, counts = snap.facet_counts(name, docs)
+        if name == "source":
+            counts = _with_domains(snap, docs, counts)
         present = np.flatnonzero(counts)
         order = present[np.lexsort((present, -counts[present]))][:size]
         found[name] = tuple(FacetCount(values[i], int(counts[i])) for i in order)
     return Facets(**found)  # type: ignore[arg-type]
+
+
+def _with_domains(snap: Snapshot, docs: IntArray, counts: IntArray) -> IntArray:
+    """Source counts where a source name folds like a cited domain: the events
+    carrying the name or citing the domain, as the source filter finds them."""
+    domains = snap.folded_terms("source_domain")
+    names = snap.folded_terms("source_value")
+    counts = counts.copy()
+    for index, key in enumerate(snap.facet_keys("source")):
+        if key in domains:
+            found = [snap.term_docs("source_value", v.encode()) for v in names.get(key, [])]
+            found += [snap.term_docs("source_domain", d.encode()) for d in domains[key]]
+            union = np.unique(np.concatenate(found))
+            counts[index] = int(np.isin(union, docs, assume_unique=True).sum())
+    return counts
 
 
 def histogram(

@@ -1,70 +1,496 @@
-"""Snippets: the best passage of a text for a query, HTML-escaped, matches in ``<mark>``."""
+"""Snippets: the best passage of a text for a query, HTML-escaped, matches in ``<mark>``.
+
+A snippet is at most ``width`` characters of the text (ellipses included), for any
+text: no spaces, one huge token, combining marks, emoji, CJK.  It is cut at a
+word boundary where the text has one near the cut (whitespace first, then a
+Unicode word boundary, UAX #29), and otherwise at a grapheme-cluster boundary
+(``\\X``), never inside a grapheme cluster; ``…`` marks a cut.
+
+The work is linear in the text read, and only what is needed is read (the shape
+of Lucene's postings and unified highlighters, without offsets in the index):
+
+1. **Candidates.**  Each query term's first letters (its index form, folded; a
+   stem and its written words share all but at most their last letter or two,
+   see ``_prefix``) are looked for in the text with C-speed substring search, chunk by chunk:
+   ASCII chunks lower-cased, other chunks as UTF-8 bytes, and a chunk whose
+   characters fold to something else (accents, capitals outside ASCII, marks,
+   format characters, ligatures) folded character by character.
+2. **Verification.**  The analyzer's own tokens (with character offsets) are
+   computed around each candidate only, up to the next whitespace: a match is
+   a token whose index term is a query term.
+3. **The best window.**  A sliding window over the matches keeps the passage
+   with the most distinct query words (then the earliest); the scan stops as
+   soon as a window holds all of them, after ``MAX_CANDIDATES`` verified
+   candidates, after ``MAX_SCAN_CHARS`` characters, or when the search's
+   deadline has passed (the best passage found so far is shown).
+4. **The snippet.**  Only the chosen passage (at most ``width`` characters) is
+   analysed again to place the ``<mark>`` tags.
+
+Figures: BENCHMARKS.md, "Highlighting" (``python -m bench highlight``).
+"""
 
 from __future__ import annotations
 
+import bisect
+import functools
 import html
-from collections.abc import Collection
+import re
+import unicodedata
+from collections import Counter, deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from search.text import Analyzer
+import regex
 
-__all__ = ["snippet"]
+from search.text import Analyzer, fold
+
+__all__ = [
+    "ELLIPSIS",
+    "MAX_CANDIDATES",
+    "MAX_SCAN_CHARS",
+    "MAX_WORD_CHARS",
+    "PRESENCE_CHECK_CHARS",
+    "SNIPPET_WIDTH",
+    "Highlighter",
+    "snippet",
+]
 
 ELLIPSIS = "…"
+#: The longest snippet, in characters of the text, ellipses included.
+SNIPPET_WIDTH = 240
+#: The most characters of one text scanned for matches (Elasticsearch's
+#: ``index.highlight.max_analyzed_offset`` is 1,000,000 by default); past it, the
+#: best passage found before it is shown.
+MAX_SCAN_CHARS = 10_000_000
+#: Texts longer than this are searched only for the query terms the index says they hold.
+PRESENCE_CHECK_CHARS = 20_000
+#: The most candidate places verified for one snippet.
+MAX_CANDIDATES = 5_000
+#: The longest word marked, in characters (Lucene's standard tokenizer cuts at 255).
+MAX_WORD_CHARS = 1000
+
+_CHUNK = 32_768  # characters scanned at a time
+_OVERLAP = 64  # a prefix found across a chunk's end is found in the next chunk's overlap
+_REGION = MAX_WORD_CHARS + 1  # the most characters analysed from one candidate on
+_CJK_REGION = 64  # a candidate inside a run without spaces: the words just after it
+_REGIONS_KEPT = 20_000  # analysed stretches remembered by one highlighter
+_ASCII_BYTES = bytes(range(128))
+_LONE = "surrogatepass"  # a lone surrogate is kept as it is, never an error
+_SPACE = re.compile(r"\s")
+_NON_SPACE = re.compile(r"\S")
+_WORD_BOUNDARY = regex.compile(r"\b", regex.WORD)  # UAX #29 default word boundaries
+_CLUSTER = regex.compile(r"\X")  # UAX #29 extended grapheme clusters
+# Scripts written without spaces between words: a term may start inside a run.
+_UNSPACED = frozenset(
+    {"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN"}
+    | {"IDEOGRAPHIC", "HALFWIDTH"}
+)
+
+Expired = Callable[[], bool]
 
 
-def _matches(text: str, terms: Collection[str], analyzer: Analyzer) -> list[tuple[int, int, str]]:
-    """The spans of ``text`` whose tokens are among ``terms``, overlapping ones merged."""
-    found: list[tuple[int, int, str]] = []
-    for token in analyzer.tokens(text):
-        if token.term not in terms:
-            continue
-        if found and token.start < found[-1][1]:
-            start, end, term = found[-1]
-            found[-1] = (start, max(end, token.end), term)
+def _never() -> bool:
+    return False
+
+
+def _folded(text: str) -> str:
+    """The one folding call of this module (search/text.py's)."""
+    return fold(text)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _char_fold(char: str) -> str:
+    """How one character reads folded ('' for marks and ignorable characters)."""
+    if unicodedata.category(char) in ("Mn", "Me", "Cf") or char == "\u0640":  # tatweel
+        return ""
+    return _folded(char) if not char.isspace() else char
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_" or unicodedata.category(char)[0] == "M"
+
+
+def _joins(char: str) -> bool:
+    """Whether a word can go on after ``char`` (a letter, digit or underscore; a
+    candidate after a mark is kept, for analyzers that split words at marks)."""
+    return char.isalnum() or char == "_"
+
+
+@functools.lru_cache(maxsize=4096)
+def _unspaced(char: str) -> bool:
+    return unicodedata.name(char, "").split(" ")[0] in _UNSPACED
+
+
+def _prefix(term: str) -> str:
+    """The first letters every written form of an index term starts with, folded.
+
+    A Porter2 stem is its words' first letters, but for its last letter when that
+    is ``i`` (happy -> happi), ``l`` (ability -> abl), ``e`` (hoping -> hope) or
+    ``y`` (skies -> sky), and for its last two in the stemmer's exceptional
+    forms (dying -> die, lying -> lie, tying -> tie).  Checked on every word of
+    the real corpus and its inflections (tests/test_highlight.py)."""
+    if term[-1:] not in ("i", "l", "e", "y"):
+        return term
+    if len(term) <= 3 and term.endswith("e"):
+        return term[:1]
+    return term[:-1] or term
+
+
+@dataclass(frozen=True)
+class _Match:
+    start: int
+    end: int
+    group: int
+
+
+class Highlighter:
+    """Finds and marks one query's terms in texts.  Built once per query.
+
+    ``terms``: index term -> query word it stands for (``{"harbour": 0,
+    "harbor": 0, "rail": 1}``), or a collection of terms (each its own word).
+    ``analyzer``: the index's text analyzer.
+    """
+
+    def __init__(self, terms: Mapping[str, int] | Collection[str], analyzer: Analyzer) -> None:
+        if isinstance(terms, Mapping):
+            self.groups: dict[str, int] = dict(terms)
         else:
-            found.append((token.start, token.end, token.term))
-    return found
+            self.groups = {term: i for i, term in enumerate(sorted(terms))}
+        self.analyzer = analyzer
+        prefixes = {_prefix(_folded(term)) for term in self.groups}
+        prefixes.discard("")
+        self.prefixes = sorted(prefixes)
+        self._regions: dict[tuple[str, bool], tuple[tuple[int, int, int], ...]] = {}
+        self._byte_prefixes = [p.encode("utf-8", _LONE) for p in self.prefixes]
+
+    # Step 1: candidates
+
+    def _candidates(self, text: str, start: int, stop: int) -> list[int]:
+        """Sorted offsets in [start, stop) where a term's first letters begin a word
+        (anywhere, in scripts written without spaces)."""
+        chunk = text[start : min(len(text), stop + _OVERLAP)]
+        if chunk.isascii():
+            lowered = chunk.lower()
+            found: Iterable[int] = (i for p in self.prefixes for i in _find_all(lowered, p))
+        else:
+            found = self._folded_find(chunk)
+        return sorted(
+            p
+            for p in {start + i for i in found}
+            if p < stop and (p == 0 or _unspaced(text[p]) or not _joins(text[p - 1]))
+        )
+
+    def _folded_find(self, chunk: str) -> Iterator[int]:
+        """Prefix offsets in a chunk with non-ASCII characters.  Each distinct character
+        that reads otherwise folded is replaced by its folded form (C-speed
+        ``str.replace``; a fold of another length is remembered to map offsets back),
+        then the UTF-8 bytes are searched, ASCII lower-cased."""
+        others = chunk.encode("utf-8", _LONE).translate(None, _ASCII_BYTES)
+        distinct = set(others.decode("utf-8", _LONE))
+        resized: list[tuple[int, int]] = []  # (offset in chunk, folded length) of resized chars
+        folded = chunk
+        for char in distinct:
+            into = _char_fold(char)
+            if into == char:
+                continue
+            if len(into) != 1:
+                resized.extend((i, len(into)) for i in _find_all(chunk, char))
+            folded = folded.replace(char, into)
+        data = folded.encode("utf-8", _LONE)
+        lowered = data.lower()
+        places = sorted(i for p in self._byte_prefixes for i in _find_all(lowered, p))
+        back = _OffsetMap(sorted(resized))
+        done_bytes = done_chars = 0
+        for place in places:
+            done_chars += len(data[done_bytes:place].decode("utf-8", _LONE))
+            done_bytes = place
+            yield back.original(done_chars)
+
+    # Step 2: verification
+
+    def _verify(self, text: str, position: int) -> tuple[list[_Match], int]:
+        """The matches among the analyzer's tokens from ``position`` to the next
+        whitespace (at most _REGION characters, CJK runs _CJK_REGION), and where that
+        region ends."""
+        reach = _CJK_REGION if _unspaced(text[position]) else _REGION
+        space = _SPACE.search(text, position, position + reach)
+        end = space.start() if space else min(len(text), position + reach)
+        cut = space is None and end < len(text)
+        # The same words come back many times in a long text: each is analysed once.
+        key = (text[position:end], cut)
+        found = self._regions.get(key)
+        if found is None:
+            if len(self._regions) >= _REGIONS_KEPT:
+                self._regions.clear()
+            matches = self._tokens(key[0], 0, end - position, cut_start=False, cut_end=cut)
+            found = self._regions[key] = tuple((m.start, m.end, m.group) for m in matches)
+        return [_Match(position + s, position + e, g) for s, e, g in found], end
+
+    def _tokens(
+        self, text: str, start: int, end: int, cut_start: bool, cut_end: bool
+    ) -> list[_Match]:
+        """Matches among the analyzer's tokens of text[start:end]; a token touching a
+        cut (where the text goes on inside a word) is not whole and is left out."""
+        found = []
+        for token in self.analyzer.tokens(text[start:end]):
+            group = self.groups.get(token.term)
+            if group is None:
+                continue
+            first, last = start + token.start, start + token.end
+            if (cut_start and first == start) or (cut_end and last == end):
+                continue
+            found.append(_Match(first, last, group))
+        return found
+
+    # Step 3: the best window
+
+    def best_match(
+        self, text: str, span: int, expired: Expired = _never
+    ) -> tuple[_Match, int] | None:
+        """The passage of at most ``span`` characters with the most distinct query
+        words (the earliest of equals), as its first match and where its last match
+        ends; None when no match is found."""
+        wanted = len(set(self.groups.values()))
+        window: deque[_Match] = deque()
+        words: Counter[int] = Counter()
+        best: tuple[int, _Match, int] | None = None
+        analysed = 0
+        done = 0  # the text before this offset has been verified
+        limit = min(len(text), MAX_SCAN_CHARS)
+        for start in range(0, limit, _CHUNK):
+            if expired() or analysed >= MAX_CANDIDATES:
+                break
+            for position in self._candidates(text, start, min(limit, start + _CHUNK)):
+                if position < done:
+                    continue
+                analysed += 1
+                matches, done = self._verify(text, position)
+                for match in matches:
+                    window.append(match)
+                    words[match.group] += 1
+                    while window[0] is not match and window[0].start < match.end - span:
+                        gone = window.popleft()
+                        words[gone.group] -= 1
+                        if not words[gone.group]:
+                            del words[gone.group]
+                    if best is None or len(words) > best[0]:
+                        best = (len(words), window[0], match.end)
+                    if best[0] >= wanted:
+                        return best[1], best[2]
+        return (best[1], best[2]) if best else None
+
+    # Step 4: the snippet
+
+    def snippet(
+        self,
+        text: str,
+        width: int = SNIPPET_WIDTH,
+        expired: Expired = _never,
+        holds: Callable[[str], bool] | None = None,
+    ) -> str:
+        """The passage of ``text`` (at most ``width`` characters, ellipses included)
+        with the most distinct query words, as escaped HTML where only ``<mark>`` is
+        markup; the beginning of the text when no query word is in it.
+
+        ``holds(term)`` tells whether the text holds a term (from the index's
+        postings): a text over ``PRESENCE_CHECK_CHARS`` is only searched for the
+        terms it holds, so a word it lacks is not looked for to its end.
+        ``expired()`` says when the search's time is up (the best passage found by
+        then is shown).  ValueError when ``width`` is under 3."""
+        if width < 3:
+            raise ValueError("a snippet is at least 3 characters wide")
+        marks = self
+        if holds is not None and self.groups and len(text) > PRESENCE_CHECK_CHARS:
+            marks = Highlighter({t: g for t, g in self.groups.items() if holds(t)}, self.analyzer)
+        best = marks.best_match(text, (width * 2) // 3, expired) if marks.groups else None
+        if len(text) <= width:
+            start, end = 0, len(text)
+        elif best is None:
+            start, end = 0, _cut_end(text, width - width // 4, width - 1)
+        else:
+            # The passage, with a sixth of the width before it: it all fits.
+            first, last = best[0].start, best[1]
+            start = max(0, first - width // 6)
+            if start + width - (start > 0) >= len(text):
+                # It reaches the end of the text: one ellipsis, at the start.
+                start = len(text) - width + 1
+                start = _cut_start(text, start, max(start, min(first, start + width // 4)))
+                end = len(text)
+            else:
+                if start > 0:
+                    start = _cut_start(text, start, min(first, start + width // 4))
+                end = start + width - (start > 0) - 1
+                end = _cut_end(text, max(start + 1, end - width // 4, min(last, end)), end)
+        # No white space at either end; never inside a grapheme cluster (CR LF).
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start > 0:
+            start = min(end, _cluster_ceil(text, start))
+        if end < len(text):
+            end = max(start, _cluster_floor(text, end))
+        return marks._render(text, start, end, best[0] if best else None)
+
+    def _render(self, text: str, start: int, end: int, keep: _Match | None) -> str:
+        """text[start:end] as escaped HTML, its matches (``keep`` among them) in
+        ``<mark>``; a word cut by either end is marked as far as it is shown."""
+        marks: list[_Match] = []
+        if self.groups:
+            low, high = _word_start(text, start), _word_end(text, end)
+            cut_low = low > 0 and _is_word_char(text[low - 1])
+            cut_high = high < len(text) and _is_word_char(text[high])
+            marks = self._tokens(text, low, high, cut_low, cut_high)
+            if keep is not None and all(m.start != keep.start for m in marks):
+                marks = sorted([*marks, keep], key=lambda m: m.start)
+            marks = [m for m in marks if m.end > start and m.start < end]
+        parts = [ELLIPSIS] if _NON_SPACE.search(text, 0, start) else []
+        pos = start
+        for match in marks:
+            first = max(start, pos, _cluster_floor(text, match.start))
+            last = min(end, _cluster_ceil(text, match.end))
+            if first >= last:
+                continue
+            parts.append(html.escape(text[pos:first], quote=False))
+            parts.append(f"<mark>{html.escape(text[first:last], quote=False)}</mark>")
+            pos = last
+        parts.append(html.escape(text[pos:end], quote=False))
+        if _NON_SPACE.search(text, end):
+            parts.append(ELLIPSIS)
+        return "".join(parts).strip()
 
 
-def _cut_back(text: str, pos: int) -> int:
-    """Move ``pos`` back to the start of the word it falls in."""
-    while pos > 0 and not text[pos - 1].isspace():
-        pos -= 1
-    return pos
+class _OffsetMap:
+    """Offsets in a folded chunk -> offsets in the chunk, when some characters were
+    folded into another number of characters (``(offset, folded length)``, sorted)."""
+
+    def __init__(self, resized: list[tuple[int, int]]) -> None:
+        self.starts: list[int] = []  # where each resized character's fold starts
+        self.resized = resized
+        self.shifts: list[int] = []  # folded - original offsets after it
+        shift = 0
+        for offset, length in resized:
+            self.starts.append(offset + shift)
+            shift += length - 1
+            self.shifts.append(shift)
+
+    def original(self, folded: int) -> int:
+        k = bisect.bisect_right(self.starts, folded) - 1
+        if k < 0:
+            return folded
+        offset, length = self.resized[k]
+        if folded < self.starts[k] + length:
+            return offset
+        return folded - self.shifts[k]
 
 
-def _cut_forward(text: str, pos: int) -> int:
-    """Move ``pos`` forward to the end of the word it falls in."""
-    while pos < len(text) and not text[pos].isspace():
-        pos += 1
-    return pos
+def _word_start(text: str, position: int) -> int:
+    """The start of the word ``position`` falls in (at most _REGION characters back)."""
+    limit = max(0, position - _REGION)
+    while position > limit and _is_word_char(text[position - 1]):
+        position -= 1
+    return position
 
 
-def snippet(text: str, terms: Collection[str], analyzer: Analyzer, width: int = 240) -> str:
-    """The passage of ``text`` (about ``width`` characters) with the most distinct
-    query ``terms`` (index forms), as escaped HTML where only ``<mark>`` is markup."""
-    matches = _matches(text, terms, analyzer) if terms else []
-    if len(text) <= width:
-        start, end = 0, len(text)
-    elif not matches:
-        start, end = 0, _cut_forward(text, width)
-    else:
-        best, best_score = 0, -1
-        for i, (first, _, _) in enumerate(matches):
-            window = {t for s, e, t in matches[i:] if e <= first + width}
-            if len(window) > best_score:
-                best, best_score = i, len(window)
-        start = _cut_back(text, max(0, matches[best][0] - width // 6))
-        end = min(len(text), _cut_forward(text, start + width))
-    parts = [ELLIPSIS] if start > 0 else []
-    pos = start
-    for first, last, _ in matches:
-        if first < start or last > end:
-            continue
-        parts.append(html.escape(text[pos:first], quote=False))
-        parts.append(f"<mark>{html.escape(text[first:last], quote=False)}</mark>")
-        pos = last
-    parts.append(html.escape(text[pos:end], quote=False))
-    if end < len(text):
-        parts.append(ELLIPSIS)
-    return "".join(parts).strip()
+def _word_end(text: str, position: int) -> int:
+    """The end of the word ``position`` falls in (at most _REGION characters on)."""
+    limit = min(len(text), position + _REGION)
+    while position < limit and _is_word_char(text[position]):
+        position += 1
+    return position
+
+
+def _find_all(haystack: Any, needle: Any) -> Iterator[int]:
+    """Every offset of ``needle`` in ``haystack`` (str or bytes), overlapping ones too."""
+    at = haystack.find(needle)
+    while at >= 0:
+        yield at
+        at = haystack.find(needle, at + 1)
+
+
+def _safe_start(text: str, position: int) -> int:
+    """An offset at or before ``position`` where a grapheme cluster surely starts
+    (before whitespace or a printable ASCII character), looking back a little."""
+    low = max(0, position - 256)
+    at = min(position, len(text) - 1)
+    while at > low:
+        char = text[at]
+        if (char.isspace() or " " <= char <= "~") and text[at - 1] != "\r":
+            return at
+        at -= 1
+    return low
+
+
+def _cluster_floor(text: str, position: int) -> int:
+    """The last grapheme-cluster boundary at or before ``position``."""
+    if position >= len(text):
+        return len(text)
+    first = _safe_start(text, position)
+    best = first
+    for cluster in _CLUSTER.finditer(text[first : position + 1]):
+        if first + cluster.end() > position:
+            break
+        best = first + cluster.end()
+    return best
+
+
+def _cluster_ceil(text: str, position: int) -> int:
+    """The first grapheme-cluster boundary at or after ``position``."""
+    floor = _cluster_floor(text, position)
+    if floor == position:
+        return position
+    found = _CLUSTER.match(text[floor : floor + 4096])
+    return floor + (found.end() if found else 1)
+
+
+def _cut_start(text: str, low: int, high: int) -> int:
+    """Where a snippet starting at or after ``low`` (before ``high``) begins: after a
+    space, else at a word boundary, else at a grapheme-cluster boundary."""
+    high = max(low, high)
+    space = _SPACE.search(text, low - 1, high)
+    if space is not None:
+        at = space.end()
+        while at < high and text[at].isspace():
+            at += 1
+        return at
+    for boundary in _word_boundaries(text, low, high):
+        return boundary
+    # Inside one long word: the first cluster boundary (past ``high`` only when one
+    # cluster spans the whole stretch).
+    return _cluster_ceil(text, low)
+
+
+def _cut_end(text: str, low: int, high: int) -> int:
+    """Where a snippet ending at or before ``high`` (after ``low``) ends: before a
+    space, else at a word boundary, else at a grapheme-cluster boundary."""
+    low = min(low, high)
+    last_space = None
+    for space in _SPACE.finditer(text, low, high + 1):
+        last_space = space.start()
+    if last_space is not None and last_space > low:
+        return last_space
+    boundaries = [b for b in _word_boundaries(text, low, high) if b > low]
+    if boundaries:
+        return boundaries[-1]
+    return _cluster_floor(text, high)
+
+
+def _word_boundaries(text: str, low: int, high: int) -> list[int]:
+    """The Unicode word boundaries (UAX #29) from ``low`` to ``high``, inclusive
+    (read on a copy of the stretch and a few characters around it)."""
+    first = _safe_start(text, max(0, low - 1))
+    local = text[first : min(len(text), high + 8)]
+    found = (first + m.start() for m in _WORD_BOUNDARY.finditer(local))
+    return [b for b in found if low <= b <= high and (b < len(text) or high >= len(text))]
+
+
+def snippet(
+    text: str,
+    terms: Mapping[str, int] | Collection[str],
+    analyzer: Analyzer,
+    width: int = SNIPPET_WIDTH,
+    expired: Expired = _never,
+) -> str:
+    """The best passage of ``text`` for the index ``terms`` (see Highlighter)."""
+    return Highlighter(terms, analyzer).snippet(text, width, expired)

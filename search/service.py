@@ -20,16 +20,15 @@ from search.evaluate import Evaluator, Expansions, OutOfTime
 from search.event import Event, Source
 from search.expansion import expand
 from search.facets import count_facets
-from search.highlight import snippet
+from search.highlight import Highlighter
 from search.lexicon import TooManyTerms
-from search.lexicon import field_terms as lexicon_terms
 from search.live import LiveIndex
 from search.matches import Matches
 from search.mentions import MENTIONS_FILE, MentionFinder, MentionVocabulary
 from search.parse import Limits, QueryParser, date_filter, values_filter
 from search.query import And, Every, Fuzzy, Phrase, Prefix, Query, Term, leaves, word_count
 from search.rank import NameIndex, Ranking, rank, with_expansion
-from search.related import RelatedQuery, duplicate_key, find_related
+from search.related import Fingerprint, RelatedQuery, find_related
 from search.results import (
     EventView,
     Expanded,
@@ -43,11 +42,11 @@ from search.results import (
 )
 from search.schema import TEXT_FIELDS
 from search.scoring import ExpansionWeights, RelatedWeights, Similarity
-from search.snapshot import Snapshot
+from search.snapshot import Snapshot, facet_key
 from search.spelling import Speller
 from search.store import IndexStore
 from search.suggest import SUGGEST_FILE, Suggester
-from search.text import Analyzer, fold
+from search.text import Analyzer
 
 __all__ = ["SearchRequest", "SearchService"]
 
@@ -190,8 +189,9 @@ class SearchService:
                 f"the search found nothing within {self.config.search_timeout:g} s; try again "
                 "or narrow it"
             )
-        terms = self._highlight_terms(evaluator, query) if request.highlight else set()
-        results = tuple(self._hit(snap, docnum, score, terms) for docnum, score in hits)
+        terms = self._highlight_terms(evaluator, query) if request.highlight else {}
+        marks = Highlighter(terms, snap.analyzer)
+        results = tuple(self._hit(snap, docnum, score, marks, deadline) for docnum, score in hits)
         facets = count_facets(
             snap,
             matches.docs,
@@ -243,27 +243,22 @@ class SearchService:
         if dates is not None:
             filters.append(dates)
         for entity in request.entities:  # every entity must match
-            filters.append(values_filter(["entity_value"], [entity], self._lexicons(snap)))
+            filters.append(
+                values_filter(["entity_value"], [entity], self._lexicons(snap), facet_key)
+            )
         if request.sources:
             fields = ["source_value", "source_domain"]
-            filters.append(values_filter(fields, request.sources, self._lexicons(snap)))
+            filters.append(values_filter(fields, request.sources, self._lexicons(snap), facet_key))
         if request.categories:
-            filters.append(values_filter(["category"], request.categories, self._lexicons(snap)))
+            filters.append(
+                values_filter(["category"], request.categories, self._lexicons(snap), facet_key)
+            )
         return filters
 
     def _lexicons(self, snap: Snapshot) -> dict[str, dict[str, list[str]]]:
         """Exact values of the filter fields, keyed by their folded form."""
-        found: dict[str, dict[str, list[str]]] | None = getattr(self._local, "lexicons", None)
-        if found is None or self._local.lexicons_of != snap.version:
-            found = {}
-            for name in ("entity_value", "source_value", "source_domain", "category"):
-                folded: dict[str, list[str]] = {}
-                for value in lexicon_terms(snap, name):
-                    folded.setdefault(fold(value), []).append(value)
-                found[name] = folded
-            self._local.lexicons = found
-            self._local.lexicons_of = snap.version
-        return found
+        fields = ("entity_value", "source_value", "source_domain", "category")
+        return {name: snap.folded_terms(name) for name in fields}
 
     def _matching(
         self, evaluator: Evaluator, query: Query, filters: list[Query]
@@ -309,33 +304,54 @@ class SearchService:
         order = kept[np.argsort(keys[kept])]
         return [(int(docs[i]), None) for i in order[first:last]]
 
-    def _highlight_terms(self, evaluator: Evaluator, query: Query) -> set[str]:
-        """The index terms a snippet marks: the query's words in text fields, and what
-        its prefixes and fuzzy words expanded to."""
-        found: set[str] = set()
+    def _highlight_terms(self, evaluator: Evaluator, query: Query) -> dict[str, int]:
+        """The index terms a snippet marks, each with the query word it stands for: the
+        query's words in text fields (each word of a phrase too), and what its prefixes
+        and fuzzy words expanded to."""
+        found: dict[str, int] = {}
         for leaf in leaves(query):
             match leaf:
                 case Term(term=term, fields=fields) if set(fields) & set(TEXT_FIELDS):
-                    found.add(term)
+                    found.setdefault(term, len(found))
                 case Phrase(terms=terms):
-                    found.update(terms)
+                    for term in terms:
+                        found.setdefault(term, len(found))
                 case Prefix() | Fuzzy():
+                    word = len(found)
                     with contextlib.suppress(TooManyTerms, OutOfTime):
-                        found.update(evaluator.expansions.terms(evaluator.snap, leaf, _never))
+                        for term in evaluator.expansions.terms(evaluator.snap, leaf, _never):
+                            found.setdefault(term, word)
         return found
 
-    def _hit(self, snap: Snapshot, docnum: int, score: float | None, terms: set[str]) -> Hit:
-        return Hit(**self._hit_fields(snap, docnum, score, terms))
+    def _hit(
+        self,
+        snap: Snapshot,
+        docnum: int,
+        score: float | None,
+        marks: Highlighter,
+        deadline: Deadline,
+    ) -> Hit:
+        return Hit(**self._hit_fields(snap, docnum, score, marks, deadline))
 
     def _hit_fields(
-        self, snap: Snapshot, docnum: int, score: float | None, terms: set[str]
+        self,
+        snap: Snapshot,
+        docnum: int,
+        score: float | None,
+        marks: Highlighter,
+        deadline: Deadline | None = None,
     ) -> dict[str, Any]:
         event, mentions = snap.event(docnum)
+        field = "body" if event["body"] else "title"
         return dict(
             id=event["id"],
             date=dt.date.fromisoformat(event["date"]),
             title=event["title"],
-            snippet=snippet(event["body"] or event["title"], terms, snap.analyzer),
+            snippet=marks.snippet(
+                event[field],
+                expired=deadline.expired if deadline else _never,
+                holds=lambda term: snap.has_term(field, term.encode(), docnum),
+            ),
             # The explicit entities, then the known names the text mentions.
             entities=tuple(event["entities"] + mentions),
             sources=tuple(Source(s["name"], s.get("url")) for s in event["sources"]),
@@ -363,14 +379,15 @@ class SearchService:
         # Explicit links, both directions: the ones it makes and the ones made to it.
         links = {snap.docnum(link["id"]) for link in event["related"]}
         links |= set(snap.term_docs("related", event_id.encode("utf-8")).tolist())
+        day = dt.date.fromisoformat(event["date"]).toordinal()
         source = RelatedQuery(
             text=f"{event['title']}\n{event['body']}",
             entities=snap.values_of("entity", docnum),
-            day=dt.date.fromisoformat(event["date"]).toordinal(),
+            day=day,
             category=event["category"],
             links={int(d) for d in links if d is not None and d != docnum},
             exclude={docnum},
-            duplicate_key=duplicate_key(event["title"], event["body"]),
+            fingerprint=Fingerprint.of(event["title"], event["body"], day),
         )
         return self._related(snap, source, size, date_from, date_to)
 
@@ -386,7 +403,7 @@ class SearchService:
         source = RelatedQuery(
             text=text,
             entities=self._state(snap).finder.find(text),
-            duplicate_key=duplicate_key("", text),
+            fingerprint=Fingerprint.of("", text),
         )
         return self._related(snap, source, size, date_from, date_to)
 
@@ -404,10 +421,11 @@ class SearchService:
         hits = find_related(
             snap, evaluator, snap.analyzer, source, size, self.related_weights, allowed
         )
+        unmarked = Highlighter({}, snap.analyzer)
         return RelatedPage(
             tuple(
                 RelatedHit(
-                    **self._hit_fields(snap, hit.docnum, hit.score, set()),
+                    **self._hit_fields(snap, hit.docnum, hit.score, unmarked),
                     reasons=Reasons(tuple(hit.entities), tuple(hit.terms), hit.linked),
                 )
                 for hit in hits
@@ -433,7 +451,7 @@ class SearchService:
         with self._lock:
             found = self._states_by_key.get(key)
         if found is None:
-            suggester = Suggester.load(path)
+            suggester = Suggester.load(path, snap.analyzer)
             vocabulary = MentionVocabulary.load(snap.generation.path / MENTIONS_FILE)
             names: dict[tuple[str, ...], list[str]] = {}
             for value in snap.facet_values("entity"):

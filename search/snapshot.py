@@ -19,13 +19,13 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from search.columns import SegmentColumns, load, path_of
+from search.columns import FacetColumn, SegmentColumns, fold_column, load, path_of
 from search.dates import bucket_of_days
 from search.postings import LENGTH_FIELDS, SegmentPostings
 from search.store import Generation
-from search.text import Analyzer
+from search.text import Analyzer, fold
 
-__all__ = ["Segment", "SegmentCache", "Snapshot"]
+__all__ = ["Segment", "SegmentCache", "Snapshot", "facet_key"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -33,6 +33,12 @@ BoolArray = npt.NDArray[np.bool_]
 
 _CACHED_FREQUENCIES = 200_000
 _CACHED_EVENTS = 5_000
+
+
+def facet_key(value: str) -> str:
+    """The form facet values are compared in, as filters compare them (case and
+    accents ignored): values with one key filter together and count together."""
+    return fold(value)
 
 
 @dataclass
@@ -44,6 +50,7 @@ class Segment:
     postings: SegmentPostings
     columns: SegmentColumns
     _lengths: dict[str, FloatArray] = field(default_factory=dict)
+    _folded: dict[str, tuple[FacetColumn, IntArray]] = field(default_factory=dict)
 
     @property
     def doc_count(self) -> int:
@@ -54,6 +61,14 @@ class Segment:
         found = self._lengths.get(fieldname)
         if found is None:
             found = self._lengths[fieldname] = self.postings.lengths(fieldname, self.doc_count)
+        return found
+
+    def folded(self, facet: str) -> tuple[FacetColumn, IntArray]:
+        """The facet's column by folded value (``facet_key``), and each exact value's
+        folded-value ordinal (columns.fold_column)."""
+        found = self._folded.get(facet)
+        if found is None:
+            found = self._folded[facet] = fold_column(self.columns.facets[facet], facet_key)
         return found
 
     def total_length(self, fieldname: str) -> float:
@@ -139,7 +154,8 @@ class Snapshot:
         self._frequencies: dict[tuple[str, bytes], int] = {}
         self._averages: dict[str, float] = {}
         self._events: OrderedDict[int, tuple[dict[str, Any], list[str]]] = OrderedDict()
-        self._vocab: dict[str, tuple[list[str], list[IntArray]]] = {}
+        self._vocab: dict[str, tuple[list[str], list[str], list[IntArray]]] = {}
+        self._exact: dict[str, list[str]] = {}
         self._folded: dict[str, dict[str, list[str]]] = {}
 
     @property
@@ -195,6 +211,14 @@ class Snapshot:
             if len(local):
                 parts.append(local + int(self.bases[index]))
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    def has_term(self, fieldname: str, term: bytes, docnum: int) -> bool:
+        """Whether document ``docnum`` has the term in the field."""
+        index = int(np.searchsorted(self.bases, docnum, side="right")) - 1
+        docs, _ = self.segments[index].postings.get(fieldname, term)
+        local = docnum - int(self.bases[index])
+        at = int(np.searchsorted(docs, local))
+        return at < len(docs) and int(docs[at]) == local
 
     def event(self, docnum: int) -> tuple[dict[str, Any], list[str]]:
         """The stored event (canonical shape) and the entity names its text mentions."""
@@ -262,19 +286,13 @@ class Snapshot:
             parts.append(found[local])
         return np.concatenate(parts)
 
-    def _global_vocab(self, facet: str) -> tuple[list[str], list[IntArray]]:
-        found = self._vocab.get(facet)
-        if found is None:
-            columns = [s.columns.facets[facet] for s in self.segments]
-            names = sorted({v for c in columns for v in c.values})
-            index = {v: i for i, v in enumerate(names)}
-            maps = [np.array([index[v] for v in c.values], dtype=np.int64) for c in columns]
-            found = self._vocab[facet] = (names, maps)
-        return found
-
     def facet_values(self, facet: str) -> list[str]:
-        """Every value of a facet in the index, sorted."""
-        return self._global_vocab(facet)[0]
+        """Every value of a facet in the index, as written, sorted."""
+        found = self._exact.get(facet)
+        if found is None:
+            found = sorted({v for s in self.segments for v in s.columns.facets[facet].values})
+            self._exact[facet] = found
+        return found
 
     def values_of(self, facet: str, docnum: int) -> list[str]:
         """The values of one facet that one document carries."""
@@ -284,13 +302,65 @@ class Snapshot:
         ords = column.ords[column.offsets[local] : column.offsets[local + 1]]
         return [column.values[o] for o in ords]
 
+    def _keys(self, facet: str) -> tuple[list[str], list[str], list[IntArray]]:
+        """The facet's folded values (sorted), the form each is shown in (its most
+        common written form among live documents; of equals, the first in code-point
+        order), and per segment its folded-value ordinals -> global ones."""
+        found = self._vocab.get(facet)
+        if found is None:
+            folded = [s.folded(facet) for s in self.segments]
+            keys = sorted({k for column, _ in folded for k in column.values})
+            index = {k: i for i, k in enumerate(keys)}
+            maps = [np.array([index[k] for k in c.values], dtype=np.int64) for c, _ in folded]
+            # Events carrying each written form, summed over segments, by key.
+            written: dict[str, int] = {}
+            key_of: dict[str, int] = {}
+            for i, segment in enumerate(self.segments):
+                column = segment.columns.facets[facet]
+                counts = column.counts(self.live_in(i))
+                groups = maps[i][folded[i][1]] if len(folded[i][1]) else folded[i][1]
+                for value, count, key in zip(
+                    column.values, counts.tolist(), groups.tolist(), strict=True
+                ):
+                    written[value] = written.get(value, 0) + count
+                    key_of[value] = key
+            shown = [""] * len(keys)
+            best = [-1] * len(keys)
+            for value in sorted(written):
+                key = key_of[value]
+                if written[value] > best[key]:
+                    shown[key], best[key] = value, written[value]
+            found = self._vocab[facet] = (keys, shown, maps)
+        return found
+
+    def facet_keys(self, facet: str) -> list[str]:
+        """Every folded value of a facet (``facet_key``), sorted."""
+        return self._keys(facet)[0]
+
     def facet_counts(self, facet: str, docs: IntArray) -> tuple[list[str], IntArray]:
-        """Every value of a facet and how many of ``docs`` carry it."""
-        names, maps = self._global_vocab(facet)
-        counts = np.zeros(len(names), dtype=np.int64)
+        """Every folded value of a facet, in the form it is shown in, and how many of
+        ``docs`` carry it (an event with two written forms of one value counts once);
+        aligned with ``facet_keys``."""
+        keys, shown, maps = self._keys(facet)
+        counts = np.zeros(len(keys), dtype=np.int64)
         for i, local in self.split(docs):
-            counts[maps[i]] += self.segments[i].columns.facets[facet].counts(local)
-        return names, counts
+            counts[maps[i]] += self.segments[i].folded(facet)[0].counts(local)
+        return shown, counts
+
+    def folded_terms(self, fieldname: str) -> dict[str, list[str]]:
+        """A field's exact terms by folded form (``facet_key``), as filters look them up."""
+        found = self._folded.get(fieldname)
+        if found is None:
+            terms: set[bytes] = set()
+            for segment in self.segments:
+                postings = segment.postings
+                terms.update(postings.term(n) for n in postings.field_terms(fieldname))
+            found = {}
+            for term in sorted(terms):
+                value = term.decode("utf-8")
+                found.setdefault(facet_key(value), []).append(value)
+            self._folded[fieldname] = found
+        return found
 
 
 def segment_ids(searcher: Any) -> list[tuple[str, frozenset[int]]]:

@@ -8,6 +8,11 @@ write from the words of the suggestion table (entity names and title phrases),
 taking the written form closest to what was typed: ``refugess`` -> ``refuge``
 -> ``refugees``.  The query is never rewritten by itself: the corrected string is
 only offered.
+
+Left alone, whatever the index says of them: URLs, e-mail addresses, domains
+(``bbc.com``, ``nasa.gov``), numbers and words with digits (``covid19``,
+``5-4``), and the words of the index's entity names, source names and source
+domains (a name is spelt as it is, however rare its words are in the text).
 """
 
 from __future__ import annotations
@@ -27,6 +32,15 @@ _CANDIDATES = 2000
 Expired = Callable[[], bool]
 _WORD = re.compile(r"(?<![\w:*])([^\W\d_]{3,})(?![\w:*(~])", re.UNICODE)
 _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
+#: Stretches of a query that are not words to correct.
+_LEFT_ALONE = re.compile(
+    r"""[^\s"'()]*://[^\s"'()]*                # URLs
+    | [^\s"'()@]+@[^\s"'()@]+                  # e-mail addresses
+    | (?<![\w.])(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}(?![\w.]\w)  # domains
+    | [^\s"'()]*\d[^\s"'()]*                  # numbers, words with digits
+    """,
+    re.VERBOSE,
+)
 
 
 def written_forms(
@@ -60,6 +74,15 @@ class Speller:
         self.rare = rare
         self.ratio = ratio
         self._written = forms
+        self._names: frozenset[str] | None = None
+
+    def _name_words(self, snap: Snapshot) -> frozenset[str]:
+        """The folded words of the index's entity names, source names and domains."""
+        if self._names is None:
+            names = [*snap.facet_values("entity"), *snap.facet_values("source")]
+            names += list(snap.folded_terms("source_domain"))
+            self._names = frozenset(w for name in names for w in snap.analyzer.words(name))
+        return self._names
 
     def _better(
         self, snap: Snapshot, frequency: Callable[[str], int], typed: str, expired: Expired
@@ -104,11 +127,15 @@ class Speller:
         """``text`` with its unknown or rare words corrected, or None when none needs it.
         ``frequency(stem)`` tells how common a stem is in the index."""
         changed = False
+        alone = [m.span() for m in _LEFT_ALONE.finditer(text)]
+        names = self._name_words(snap)
 
         def fix(match: re.Match[str]) -> str:
             nonlocal changed
             written = match.group(1)
-            if written in _OPERATORS:
+            if written in _OPERATORS or fold(written) in names:
+                return written
+            if any(first <= match.start() < last for first, last in alone):
                 return written
             better = self._better(snap, frequency, fold(written), expired)
             if better is None:

@@ -13,7 +13,11 @@
 Matching is case- and accent-insensitive and works on several words: every typed
 word but the last must be a whole word of the suggestion, the last a prefix of
 the next word, starting at any word (``vladimir pu`` and ``putin`` both find
-"Vladimir Putin").
+"Vladimir Putin").  Punctuation inside names and phrases (hyphens, apostrophes
+straight or typographic, periods, slashes, ampersands, any other) separates
+words, in what is typed as in the table, so a name is found as far as it is
+typed, punctuation and all: ``paris saint-g``, ``notre-d``, ``covid-1``,
+``kenya's`` and ``kenya’s``, ``at&``, ``9/1``.
 """
 
 from __future__ import annotations
@@ -35,7 +39,16 @@ from search.text import Analyzer, fold
 
 __all__ = ["SUGGEST_FILE", "PhraseCounter", "Suggester", "Suggestion", "build_suggester"]
 
-_WORD = re.compile(r"\w+(?:[.'’]\w+)*", re.UNICODE)
+#: A title word: letters and digits, with the punctuation inside it ("Saint-Germain",
+#: "COVID-19", "Kenya's", "AT&T", "9/11", "U.S").
+_WORD = re.compile(r"\w+(?:[-\u2010\u2011.'\u2019/&]\w+)*", re.UNICODE)
+_PUNCTUATION = re.compile(r"[^\w\s]|_", re.UNICODE)
+_JOINS = re.compile(r"\s+(?:&\s+)?")  # what may stand between a phrase's words
+_AFTER_ABBREVIATION = re.compile(r"\.\s+")
+_ABBREVIATIONS = frozenset(
+    {"St", "Mt", "Ft", "Dr", "Mr", "Mrs", "Ms", "Jr", "Sr", "Inc", "Ltd", "Co", "Corp"}
+    | {"Gen", "Gov", "Sen", "Rep", "Prof", "Lt", "Col", "Capt", "Sgt"}
+)
 _STOP_WORDS = """a an and are as at be by for from has have he her his in is it its of on or
 she that the their they this to was were will with after over into than"""
 _STOP = frozenset(_STOP_WORDS.split())
@@ -47,18 +60,42 @@ _KEEP = 20
 SPELLING_ENTRIES = 50_000
 
 
+def match_key(text: str) -> str:
+    """The form suggestions are matched in: folded, punctuation turned into spaces,
+    words separated by one space (``"Kenya’s  Saint-Germain"`` -> ``"kenya s saint
+    germain"``)."""
+    return " ".join(_PUNCTUATION.sub(" ", fold(text)).split())
+
+
+def _abbreviation(word: str) -> bool:
+    """An initial (``A``), a dotted abbreviation (``U.S``) or a title (``St``): a period
+    after it does not end a phrase."""
+    return (len(word) == 1 and word.isupper()) or "." in word or word in _ABBREVIATIONS
+
+
 def title_phrases(title: str) -> set[str]:
-    """The phrases a title offers: 1 to 3 words, not opening or closing on a stop word."""
-    words = _WORD.findall(title)
+    """The phrases a title offers, as written: 1 to 3 words, not opening or closing on
+    a stop word or an initial, not running across punctuation other than ``&`` or an
+    abbreviation's period (``Procter & Gamble``, ``U.S. Open``, ``St. Louis``; never
+    ``Brooklyn, New``); a typographic apostrophe is written straight, so both
+    spellings count as one."""
+    title = title.replace("\u2019", "'")
+    spans = [m.span() for m in _WORD.finditer(title)]
+    words = [title[a:b] for a, b in spans]
+    joined = [
+        bool(_JOINS.fullmatch(gap))
+        or (_AFTER_ABBREVIATION.fullmatch(gap) is not None and _abbreviation(words[j]))
+        for j, gap in enumerate(title[spans[k][1] : spans[k + 1][0]] for k in range(len(spans) - 1))
+    ]
     found = set()
     for size in (1, 2, 3):
         for i in range(len(words) - size + 1):
             gram = words[i : i + size]
             if fold(gram[0]) in _STOP or fold(gram[-1]) in _STOP or gram[-1].isdigit():
                 continue
-            if any(len(word) < 2 for word in gram):
+            if len(gram[0]) < 2 or len(gram[-1]) < 2 or not all(joined[i : i + size - 1]):
                 continue
-            found.add(" ".join(gram))
+            found.add(title[spans[i][0] : spans[i + size - 1][1]])
     return found
 
 
@@ -98,7 +135,8 @@ def read_phrases(path: Path) -> list[tuple[str, int]]:
 
 _KIND_ORDER = {"entity": 0, "phrase": 1}
 SUGGEST_FILE = "suggest.json"
-FORMAT = 2
+FORMAT = 3  # 3: keys by match_key
+_OLDER_FORMAT = 2
 
 
 class Suggester:
@@ -136,8 +174,8 @@ class Suggester:
         ranked = sorted(kept.items(), key=lambda fe: (-fe[1][2], _KIND_ORDER[fe[1][1]], fe[0]))
         keyed: list[tuple[str, int]] = []
         ahead: dict[str, list[int]] = {}
-        for rank, (folded, _) in enumerate(ranked):
-            words = folded.split(" ")
+        for rank, (_, (text, _, _)) in enumerate(ranked):
+            words = match_key(text).split(" ") if match_key(text) else []
             for i in range(len(words)):
                 key = " ".join(words[i:])
                 keyed.append((key, rank))
@@ -154,7 +192,7 @@ class Suggester:
 
     def suggest(self, typed: str, size: int) -> list[Suggestion]:
         """The ``size`` most frequent suggestions for what was typed."""
-        prefix = " ".join(fold(typed).split())
+        prefix = match_key(typed)
         if not prefix:
             return []
         if len(prefix) <= _PRECOMPUTED_PREFIX and size <= _KEEP:
@@ -177,12 +215,15 @@ class Suggester:
         write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
 
     @classmethod
-    def load(cls, path: Path) -> Suggester:
-        """The table saved at ``path``; ValueError when it is of another format."""
+    def load(cls, path: Path, analyzer: Analyzer) -> Suggester:
+        """The table saved at ``path`` (``analyzer``: the index's, to build anew a table
+        of the older format); ValueError when it is of another format."""
         data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
+        if not isinstance(data, dict) or data.get("format") not in (_OLDER_FORMAT, FORMAT):
             raise ValueError(f"{path.name} is not a suggestion table of format {FORMAT}")
         entries = [(text, kind, count) for text, kind, count in data["entries"]]
+        if data["format"] == _OLDER_FORMAT:  # its keys kept punctuation: built anew
+            return cls.build(entries, analyzer)
         return cls(entries, data["keys"], data["targets"], data["ahead"], data["forms"])
 
 

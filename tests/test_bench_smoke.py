@@ -173,3 +173,17 @@ def test_the_command_line_writes_a_corpus(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "--count" in bad.output
     unknown = CliRunner().invoke(cli, ["index", "--corpus", str(tmp_path)])
     assert unknown.exit_code == 2 and "not written by" in unknown.output
+
+
+def test_highlight_benchmark_at_a_tiny_size() -> None:
+    """bench highlight's two parts run and give a figure per case (none is asserted)."""
+    from bench.highlight import bodies, measure_search, measure_snippets
+
+    made = bodies(CORPUS, 5_000)
+    assert set(made) == {"start", "middle", "end"}
+    assert all("harbour rail link" in body and len(body) > 5_000 for body in made.values())
+    snippets = measure_snippets(CORPUS, 5_000, runs=1)
+    assert len(snippets) == 9 and all(r["ms"] >= 0 and r["cpu_ms"] >= 0 for r in snippets)
+    searches = measure_search(CORPUS, 5_000, runs=1)
+    assert [r["query"] for r in searches] == ["harbour", '"rail link"']
+    assert all(r["took_ms"] > 0 for r in searches)

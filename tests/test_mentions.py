@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import falcon.testing
 import pytest
 
 from indexer import jobs
 from search import Event, IndexStore
 from search.mentions import MentionVocabulary
 from tests.corpus import CORPUS
-from tests.truth import all_events
+from tests.truth import all_events, entities_of
 
 
 def finder_for(names: list[str], corpus_text: str = "") -> MentionVocabulary:
@@ -77,3 +78,29 @@ def test_rebuild_reports_what_it_added_on_the_real_corpus(tmp_path: Path) -> Non
     every = {name for g in gained for name in g}
     # Wikipedia concept entities that are everyday words never come from plain text.
     assert not every & {"Car bomb", "Murder", "Rape", "Girl", "Refugee", "Tear gas"}
+
+
+def test_the_event_view_and_search_results_name_the_same_entities(
+    client: falcon.testing.TestClient,
+) -> None:
+    """For every event of the real corpus: GET /api/events/{id} gives its own entities
+    and, as ``mentions``, the names its text mentions; together they are the search
+    result's ``entities`` (issue 11, item 12)."""
+    listed: dict[str, list[str]] = {}
+    page = 1
+    while True:
+        body = client.simulate_get("/api/search", params={"size": 100, "page": page}).json
+        listed.update({r["id"]: r["entities"] for r in body["results"]})
+        if page * 100 >= body["total"]:
+            break
+        page += 1
+    assert len(listed) == len(all_events())
+    with_mentions = 0
+    for event in all_events():
+        view = client.simulate_get(f"/api/events/{event.id}")
+        assert view.status_code == 200, view.text
+        shown = view.json
+        assert shown["entities"] == list(event.entities)
+        assert shown["entities"] + shown["mentions"] == listed[event.id] == entities_of(event)
+        with_mentions += bool(shown["mentions"])
+    assert with_mentions > 50

@@ -225,3 +225,91 @@ def test_relevance_meets_its_targets_on_the_story_judgements() -> None:
     assert result["ours"]["related_p5"] >= TARGETS["related_p5"], result
     assert result["ours"]["search_ndcg10"] >= TARGETS["search_ndcg10"], result
     assert result["ratio"]["related_p5"] > 1 and result["ratio"]["search_ndcg10"] > 1, result
+
+
+# Near-copies (issue 11, item 8).  Which events are copies is known by construction
+# (each is an edit of another), not computed by the code under test.
+
+QUAKE = (
+    "A magnitude 7.8 earthquake strikes central Nepal near the town of Gorkha, "
+    "destroying thousands of homes in Kathmandu and killing more than eight thousand "
+    "people, the worst disaster to hit the country since 1934."
+)
+FLOOD = (
+    "Monsoon floods in Bihar force two hundred thousand people from their homes as the "
+    "Kosi river breaks its banks; the army rescues villagers stranded on rooftops near "
+    "the border with Nepal."
+)
+
+
+def _record(event_id: str, day: str, title: str, body: str, entities: list[str]) -> dict[str, Any]:
+    return {"id": event_id, "date": day, "title": title, "body": body, "entities": entities}
+
+
+def near_copy_records() -> list[dict[str, Any]]:
+    quake_entities = ["Nepal", "Kathmandu", "Gorkha"]
+    flood_entities = ["Nepal", "Bihar", "Kosi River"]
+    quake = _record("quake", "2015-04-25", "Earthquake in Nepal", QUAKE, quake_entities)
+    flood = _record("flood", "2015-04-26", "Floods in Bihar", FLOOD, flood_entities)
+    return [
+        quake,
+        # Near-copies of the quake under new ids.
+        {**quake, "id": "quake-copy"},
+        {**quake, "id": "quake-no-period", "body": QUAKE.removesuffix(".")},
+        {**quake, "id": "quake-upper", "title": quake["title"].upper(), "body": QUAKE.upper()},
+        {**quake, "id": "quake-spaces", "body": "  " + QUAKE.replace(" ", "  \n ")},
+        {**quake, "id": "quake-one-word", "body": QUAKE.replace("thousands", "hundreds")},
+        {**quake, "id": "quake-other-body", "body": "Rescue teams arrive in Kathmandu."},
+        # Another event and two exact copies of it.
+        flood,
+        {**flood, "id": "flood-copy-1"},
+        {**flood, "id": "flood-copy-2"},
+        # Related, not copies: the same story, other events.
+        _record(
+            "aftershock",
+            "2015-05-12",
+            "Aftershock in Nepal",
+            "A magnitude 7.3 aftershock strikes eastern Nepal between Kathmandu and Mount "
+            "Everest, killing more than two hundred people and triggering landslides.",
+            ["Nepal", "Kathmandu", "Mount Everest"],
+        ),
+        _record(
+            "aid",
+            "2015-04-27",
+            "Aid reaches Nepal",
+            "India and China fly aid to Kathmandu after the earthquake that struck central "
+            "Nepal near Gorkha; thousands of homes were destroyed.",
+            ["Nepal", "Kathmandu", "India", "China"],
+        ),
+    ]
+
+
+QUAKE_COPIES = {
+    "quake",
+    "quake-copy",
+    "quake-no-period",
+    "quake-upper",
+    "quake-spaces",
+    "quake-one-word",
+    "quake-other-body",
+}
+FLOODS = {"flood", "flood-copy-1", "flood-copy-2"}
+
+
+def test_near_copies_are_never_listed_and_collapse_to_one(tmp_path: Path) -> None:
+    client = client_for(tmp_path, near_copy_records())
+    for source in sorted(QUAKE_COPIES):
+        found = [item["id"] for item in related(client, source, size=10)]
+        assert not set(found) & QUAKE_COPIES, (source, found)
+        assert len(set(found) & FLOODS) == 1, (source, found)
+        assert {"aftershock", "aid"} <= set(found), (source, found)
+        assert len(found) == len(set(found)) == 3
+
+
+def test_near_copies_of_a_posted_text(tmp_path: Path) -> None:
+    client = client_for(tmp_path, near_copy_records())
+    for text in (QUAKE, QUAKE.upper().removesuffix("."), f"Earthquake in Nepal\n{QUAKE}"):
+        result = client.simulate_post("/api/related", json={"text": text, "size": 10})
+        found = [item["id"] for item in result.json["results"]]
+        assert not set(found) & (QUAKE_COPIES - {"quake-other-body"}), found
+        assert len(set(found) & FLOODS) == 1 and {"aftershock", "aid"} <= set(found), found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ import pytest
 from indexer import jobs
 from search import IndexStore
 from search.spelling import edit_distance
+from search.suggest import Suggester
+from search.text import fold
 from tests.conftest import client_for
 from tests.truth import all_events, entities_of
 
@@ -121,3 +124,142 @@ def test_suggestions_follow_index_changes(tmp_path: Path) -> None:
 )
 def test_edit_distance(a: str, b: str, distance: int) -> None:
     assert edit_distance(a, b) == distance
+
+
+# Did you mean leaves alone what is not a misspelt word (issue 11, item 9).  Each
+# case is also checked with a misspelt word beside it, which is still corrected.
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "bbc.com",  # domains
+        "nasa.gov",
+        "news.bbc.co.uk",
+        "reuters.com",
+        "https://www.bbc.com/news/world-34185371",  # URLs
+        "http://nasa.gov/press",
+        "press@nasa.gov",  # e-mail addresses
+        "editor@bbc.co.uk",
+        "1934",  # numbers, words with digits
+        "7.8",
+        "5-4",
+        "covid19",
+        "g20",
+    ],
+)
+def test_did_you_mean_leaves_alone(client: falcon.testing.TestClient, kept: str) -> None:
+    alone = client.simulate_get("/api/search", params={"q": kept, "size": 1}).json
+    assert alone["did_you_mean"] is None
+    beside = client.simulate_get("/api/search", params={"q": f"{kept} refugess", "size": 1}).json
+    assert beside["did_you_mean"] == f"{kept} refugees"
+
+
+def test_did_you_mean_leaves_known_names_alone(tmp_path: Path) -> None:
+    records = [
+        {
+            "id": f"k{i}",
+            "date": "2020-01-01",
+            "title": f"Fighting in Kabul {i}",
+            "body": "Fighting goes on in Kabul.",
+            "sources": [{"name": "The Times"}],
+        }
+        for i in range(6)
+    ]
+    records.append(
+        {
+            "id": "name",
+            "date": "2020-01-02",
+            "title": "A visit",
+            "body": "A visit.",
+            "entities": ["Kabil Sibal"],
+            "sources": [{"name": "Tims Weekly"}],
+        }
+    )
+    client = client_for(tmp_path, records)
+
+    def offered(q: str) -> str | None:
+        body = client.simulate_get("/api/search", params={"q": q, "size": 1}).json
+        found: str | None = body["did_you_mean"]
+        return found
+
+    assert offered("kabol") == "kabul"  # a misspelling is corrected
+    assert offered("kabil") is None  # an entity's name is not
+    assert offered("Kabil Sibal") is None
+    assert offered("tims") is None  # nor a source's
+    assert offered("tims kabol") == "tims kabul"
+
+
+# Punctuation in names, typed as far as the prefix goes (issue 11, item 10).
+PUNCTUATED = {
+    "hyphen": ["Paris Saint-Germain", "Notre-Dame de Paris", "COVID-19", "Nagorno-Karabakh"],
+    "apostrophe": ["People's Liberation Army", "Côte d’Ivoire", "Sana'a", "O’Hare Airport"],
+    "period": ["U.S. Open", "St. Louis", "Apple Inc.", "David A. Granger"],
+    "slash": ["9/11 Commission", "AC/DC", "Israel/Palestine"],
+    "ampersand": ["AT&T", "Procter & Gamble", "Marks & Spencer", "R&B"],
+}
+APOSTROPHES = str.maketrans({"'": "’", "’": "'"})
+
+
+def plain(text: str) -> str:
+    """Folded, with one kind of apostrophe."""
+    return fold(text).replace("’", "'")
+
+
+@pytest.fixture(scope="module", params=["entities", "titles"])
+def punctuated(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> falcon.testing.TestClient:
+    """An index where the names are entities, or one where they are title phrases."""
+    names = [name for group in PUNCTUATED.values() for name in group]
+    if request.param == "entities":
+        records = [
+            {"id": f"n{i}", "date": "2020-01-01", "title": f"News {i}", "entities": [name]}
+            for i, name in enumerate(names)
+        ]
+    else:
+        records = [
+            {"id": f"n{i}", "date": "2020-01-01", "title": f"{name} makes news"}
+            for i, name in enumerate(names)
+        ]
+    records += [
+        {"id": "k1", "date": "2020-01-02", "title": "Kenya’s election is disputed"},
+        {"id": "k2", "date": "2020-01-03", "title": "Kenya's election goes to court"},
+    ]
+    return client_for(tmp_path_factory.mktemp("punctuated"), records)
+
+
+@pytest.mark.parametrize("kind", sorted(PUNCTUATED))
+def test_names_are_found_as_far_as_they_are_typed(
+    punctuated: falcon.testing.TestClient, kind: str
+) -> None:
+    for name in PUNCTUATED[kind]:
+        # From the first punctuation mark on (shorter prefixes are ranked among many).
+        first = next(i for i, c in enumerate(name) if not (c.isalnum() or c == " "))
+        for end in range(max(1, first), len(name) + 1):
+            for typed in {name[:end], name[:end].lower(), name[:end].translate(APOSTROPHES)}:
+                found = [s["text"] for s in suggest(punctuated, typed, size=20)]
+                # The name, or a title phrase it begins (a period ends a phrase's word).
+                assert any(plain(f).startswith(plain(name).rstrip(".")) for f in found), (
+                    typed,
+                    found,
+                )
+
+
+def test_straight_and_typographic_apostrophes_are_the_same(
+    punctuated: falcon.testing.TestClient,
+) -> None:
+    straight = suggest(punctuated, "kenya's", size=20)
+    typographic = suggest(punctuated, "kenya’s", size=20)
+    assert straight == typographic
+    phrases = [s for s in straight if s["kind"] == "phrase"]
+    assert {"text": "Kenya's election", "kind": "phrase", "count": 2} in phrases, phrases
+
+
+def test_a_table_of_the_older_format_is_built_anew(tmp_path: Path) -> None:
+    """Tables written before punctuation separated words (format 2) still answer."""
+    path = tmp_path / "suggest.json"
+    Suggester.build([("Paris Saint-Germain", "entity", 3)]).save(path)
+    data = json.loads(path.read_text())
+    data.update(format=2, keys=["paris saint-germain", "saint-germain"], targets=[0, 0])
+    path.write_text(json.dumps(data))
+    found = Suggester.load(path).suggest("paris saint-g", 5)
+    assert [s.text for s in found] == ["Paris Saint-Germain"]

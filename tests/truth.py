@@ -54,8 +54,33 @@ def between(first: dt.date, last: dt.date) -> Callable[[Event], bool]:
     return lambda e: first <= e.date <= last
 
 
-def top_values(values: Iterable[str], size: int) -> list[dict[str, object]]:
-    """Facet values as the API orders them: most frequent first, ties alphabetical."""
-    counts = Counter(values)
-    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:size]
-    return [{"value": v, "count": c} for v, c in ordered]
+def facet_values_of(facet: str, event: Event) -> set[str]:
+    """The values, as written, an event carries in a facet (entity, source, category)."""
+    if facet == "entity":
+        return set(entities_of(event))
+    if facet == "source":
+        return {s.name for s in event.sources}
+    return {event.category} if event.category else set()
+
+
+@cache
+def shown_forms(facet: str) -> dict[str, str]:
+    """Folded value -> the written form a facet shows: the one most events of the
+    index carry, of equals the first in code-point order."""
+    written = Counter(v for e in all_events() for v in facet_values_of(facet, e))
+    best: dict[str, str] = {}
+    for value in sorted(written):
+        key = fold(value)
+        if key not in best or written[value] > written[best[key]]:
+            best[key] = value
+    return best
+
+
+def top_values(facet: str, events: Iterable[Event], size: int) -> list[dict[str, object]]:
+    """Facet values as the API gives them: one per folded value (events carrying any
+    written form of it), shown in its most common form, most frequent first, ties in
+    alphabetical order."""
+    counts = Counter(key for e in events for key in {fold(v) for v in facet_values_of(facet, e)})
+    shown = shown_forms(facet)
+    ordered = sorted(counts.items(), key=lambda kc: (-kc[1], shown[kc[0]]))[:size]
+    return [{"value": shown[k], "count": c} for k, c in ordered]
