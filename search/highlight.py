@@ -122,19 +122,25 @@ def _unspaced(char: str) -> bool:
     return unicodedata.name(char, "").split(" ")[0] in _UNSPACED
 
 
+#: The most letters of a term a candidate is looked for by: a term joined from a
+#: word written with a hyphen or an apostrophe (``railharbour`` from "rail-harbour",
+#: ``covid19`` from "COVID-19") is written with its first part's letters first.
+_PREFIX_LETTERS = 4
+
+
 def _prefix(term: str) -> str:
     """The first letters every written form of an index term starts with, folded.
 
-    A Porter2 stem is its words' first letters, but for its last letter when that
-    is ``i`` (happy -> happi), ``l`` (ability -> abl), ``e`` (hoping -> hope) or
-    ``y`` (skies -> sky), and for its last two in the stemmer's exceptional
-    forms (dying -> die, lying -> lie, tying -> tie).  Checked on every word of
-    the real corpus and its inflections (tests/test_highlight.py)."""
-    if term[-1:] not in ("i", "l", "e", "y"):
-        return term
-    if len(term) <= 3 and term.endswith("e"):
-        return term[:1]
-    return term[:-1] or term
+    A stem (Porter2's or the S-stemmer's) is its words' first letters, but for its
+    last letter when that is ``i`` (happy -> happi), ``l`` (ability -> abl), ``e``
+    (hoping -> hope) or ``y`` (skies -> sky, queries -> query), and for its last
+    two in Porter2's exceptional forms (dying -> die, lying -> lie, tying -> tie);
+    a joined term's written form may break after its first part, so at most
+    _PREFIX_LETTERS letters are taken.  Checked on every word of the real corpus and
+    its inflections, for both stemmers (tests/test_highlight.py)."""
+    if term[-1:] in ("i", "l", "e", "y"):
+        term = term[:1] if len(term) <= 3 and term.endswith("e") else (term[:-1] or term)
+    return term[:_PREFIX_LETTERS]
 
 
 @dataclass(frozen=True)

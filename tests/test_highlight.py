@@ -120,6 +120,8 @@ def check_snippet(text: str, terms: dict[str, int], width: int = WIDTH) -> str:
                 ]
                 assert inside, (piece, out)
                 shown.add(inside[0])
+                # Tokens that overlap (c and c++, a part and its join) share one mark.
+                shown.update(w for s, e, w in matches if at <= s and e <= at + len(piece))
             at += len(piece)
     if matches:
         assert shown, (out, text)

@@ -14,7 +14,7 @@ from indexer import jobs
 from search import IndexStore
 from search.spelling import edit_distance
 from search.suggest import Suggester
-from search.text import fold
+from search.text import Analyzer, fold
 from tests.conftest import client_for
 from tests.truth import all_events, entities_of
 
@@ -257,9 +257,9 @@ def test_straight_and_typographic_apostrophes_are_the_same(
 def test_a_table_of_the_older_format_is_built_anew(tmp_path: Path) -> None:
     """Tables written before punctuation separated words (format 2) still answer."""
     path = tmp_path / "suggest.json"
-    Suggester.build([("Paris Saint-Germain", "entity", 3)]).save(path)
+    Suggester.build([("Paris Saint-Germain", "entity", 3)], Analyzer()).save(path)
     data = json.loads(path.read_text())
     data.update(format=2, keys=["paris saint-germain", "saint-germain"], targets=[0, 0])
     path.write_text(json.dumps(data))
-    found = Suggester.load(path).suggest("paris saint-g", 5)
+    found = Suggester.load(path, Analyzer()).suggest("paris saint-g", 5)
     assert [s.text for s in found] == ["Paris Saint-Germain"]
