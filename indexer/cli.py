@@ -16,6 +16,7 @@ import click
 from config import Config, ConfigError
 from indexer import jobs
 from indexer.formats import Reject
+from indexer.formats.limits import Limits
 from search import IndexStore, SearchError, SearchService
 from search.writer import default_processes
 
@@ -95,6 +96,11 @@ def _report_lock(report: jobs.JobReport) -> None:
         )
 
 
+def _skipped(report: jobs.JobReport) -> str:
+    """The summary's count of hidden paths skipped, when there were any."""
+    return f", {report.hidden} hidden paths skipped" if report.hidden else ""
+
+
 @click.group()
 @click.version_option(package_name="eventsearch")
 def cli() -> None:
@@ -124,6 +130,7 @@ def rebuild(paths: tuple[Path, ...], index_dir: Path | None, strict: bool) -> No
             strict=strict,
             progress=_progress(bar),
             processes=config.index_processes or default_processes(),
+            limits=Limits.from_config(config),
         )
     except KeyboardInterrupt:
         bar.done()
@@ -135,7 +142,7 @@ def rebuild(paths: tuple[Path, ...], index_dir: Path | None, strict: bool) -> No
     _report_lock(report)
     click.echo(
         f"indexed {report.indexed} events from {report.files} files into {report.generation}: "
-        f"{report.rejected} rejected, {report.duplicates} duplicates, "
+        f"{report.rejected} rejected, {report.duplicates} duplicates{_skipped(report)}, "
         f"{report.seconds:.1f} s ({report.rate:,.0f} events/s); "
         f"{report.events_with_mentions} events gained {report.mentions_added} entities "
         "named in their text"
@@ -147,16 +154,20 @@ def rebuild(paths: tuple[Path, ...], index_dir: Path | None, strict: bool) -> No
 @index_dir_option
 def add(paths: tuple[Path, ...], index_dir: Path | None) -> None:
     """Add or replace (by id) the events of PATHS in the live index."""
-    store = IndexStore(_config(index_dir).index_dir)
+    config = _config(index_dir)
+    store = IndexStore(config.index_dir)
     bar = _Bar(False)
     try:
-        report = jobs.add(store, list(paths), progress=_progress(bar))
+        report = jobs.add(
+            store, list(paths), progress=_progress(bar), limits=Limits.from_config(config)
+        )
     except SearchError as exc:
         raise click.ClickException(f"{exc}; nothing was changed") from None
     _report_lock(report)
     click.echo(
         f"added {report.indexed} events and replaced {report.replaced} in {report.generation}: "
-        f"{report.rejected} rejected, {report.seconds:.1f} s"
+        f"{report.rejected} rejected, {report.duplicates} duplicates{_skipped(report)}, "
+        f"{report.seconds:.1f} s"
     )
 
 

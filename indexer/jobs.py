@@ -18,6 +18,7 @@ from typing import IO
 import orjson
 
 from indexer.formats import Reject, read_file
+from indexer.formats.limits import Limits
 from indexer.walk import input_files
 from search import BuildFailed, GenerationBuilder, IndexStore, LiveUpdater
 from search.event import Event
@@ -52,6 +53,7 @@ class JobReport:
     missing: list[str] = field(default_factory=list)
     rejected: int = 0
     duplicates: int = 0
+    hidden: int = 0  # hidden entries of walked directories, skipped
     events_with_mentions: int = 0
     mentions_added: int = 0
     seconds: float = 0.0
@@ -65,16 +67,22 @@ class JobReport:
 
 
 def _events(
-    paths: Iterable[Path], report: JobReport, progress: Progress, rejects: IO[str] | None
+    paths: Iterable[Path],
+    report: JobReport,
+    progress: Progress,
+    rejects: IO[str] | None,
+    limits: Limits,
 ) -> Iterator[Event]:
-    files = list(input_files(paths))
+    hidden: list[Path] = []
+    files = list(input_files(paths, hidden))
+    report.hidden = len(hidden)
     total = sum(1 for f in files if isinstance(f, Path))
     read = 0
     for item in files:
         if isinstance(item, Reject):
             items: Iterable[Event | Reject] = [item]
         else:
-            items = read_file(item)
+            items = read_file(item, limits)
         for parsed in items:
             if isinstance(parsed, Reject):
                 report.rejected += 1
@@ -146,15 +154,18 @@ def rebuild(
     strict: bool = False,
     progress: Progress | None = None,
     processes: int = 1,
+    limits: Limits | None = None,
 ) -> JobReport:
     """Build a new generation from ``paths`` with ``processes`` writer processes, and
-    switch to it.
+    switch to it.  Events beyond ``limits`` (default: the settings' defaults) are
+    rejected.
 
     Raises IndexLocked when another writer runs, and BuildFailed (nothing switched)
     when no event was read, when ``strict`` and anything was rejected, or when the
     new generation fails its check.  An interrupt leaves the live index untouched.
     """
     progress = progress or Progress()
+    limits = limits or Limits.defaults()
     report = JobReport("rebuild")
     started = time.monotonic()
     with _writing(store, report):
@@ -162,7 +173,7 @@ def rebuild(
         spool = _Spool(builder.generation.path)
         try:
             with open(builder.generation.path / "rejects.jsonl", "w", encoding="utf-8") as rejects:
-                spool.fill(_events(paths, report, progress, rejects))
+                spool.fill(_events(paths, report, progress, rejects, limits))
             if spool.count == 0:
                 raise BuildFailed("no events were read from the input")
             if strict and report.rejected:
@@ -184,9 +195,18 @@ def rebuild(
     return report
 
 
-def add(store: IndexStore, paths: Iterable[Path], *, progress: Progress | None = None) -> JobReport:
-    """Upsert the events of ``paths`` into the live generation, by id."""
+def add(
+    store: IndexStore,
+    paths: Iterable[Path],
+    *,
+    progress: Progress | None = None,
+    limits: Limits | None = None,
+) -> JobReport:
+    """Upsert the events of ``paths`` into the live generation, by id.  Copies of an
+    id that a later copy in the input replaces are counted in ``duplicates``, events
+    that replace one already in the index in ``replaced``."""
     progress = progress or Progress()
+    limits = limits or Limits.defaults()
     report = JobReport("add")
     started = time.monotonic()
     with _writing(store, report):
@@ -194,7 +214,7 @@ def add(store: IndexStore, paths: Iterable[Path], *, progress: Progress | None =
         spool = _Spool(store.root)
         try:
             with open(live.path / "rejects.jsonl", "a", encoding="utf-8") as rejects:
-                spool.fill(_events(paths, report, progress, rejects))
+                spool.fill(_events(paths, report, progress, rejects, limits))
             updater = LiveUpdater(store, spool.vocabulary)
             report.generation = updater.generation.name
             try:
@@ -210,7 +230,7 @@ def add(store: IndexStore, paths: Iterable[Path], *, progress: Progress | None =
         finally:
             spool.remove()
         report.indexed = updater.added
-        report.replaced = updater.replaced + report.duplicates
+        report.replaced = updater.replaced
         report.events_with_mentions, report.mentions_added = updater.mentions
     report.seconds = time.monotonic() - started
     return report

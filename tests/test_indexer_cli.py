@@ -218,3 +218,20 @@ def test_add_without_index_fails(tmp_path: Path) -> None:
     code, _, err = run("add", str(SEED_PAGE), "--index-dir", str(tmp_path))
     assert code == 1
     assert "no index has been built yet" in err
+
+
+def test_add_counts_a_repeated_new_id_as_a_duplicate(tmp_path: Path) -> None:
+    """As rebuild does: a copy that a later copy in the same input replaces is a
+    duplicate, not a replacement of an event in the index."""
+    ix = str(tmp_path / "ix")
+    assert run("rebuild", str(SEED_PAGE), "--index-dir", ix)[0] == 0
+    twice = canonical(
+        tmp_path / "twice.jsonl",
+        {"id": "n1", "date": "2021-05-05", "title": "first copy"},
+        {"id": "n1", "date": "2021-05-05", "title": "second copy"},
+    )
+    code, out, _ = run("add", str(twice), "--index-dir", ix)
+    assert code == 0
+    assert out.startswith("added 1 events and replaced 0 in gen-000001: 0 rejected, 1 duplicates")
+    code, out, _ = run("add", str(twice), "--index-dir", ix)
+    assert out.startswith("added 0 events and replaced 1 in gen-000001: 0 rejected, 1 duplicates")
