@@ -17,6 +17,7 @@ from config import Config, ConfigError
 from indexer import jobs
 from indexer.formats import Reject
 from indexer.formats.limits import Limits
+from indexer.storage import IndexWriteFailed
 from search import IndexStore, SearchError, SearchService
 from search.writer import default_processes
 
@@ -101,6 +102,13 @@ def _skipped(report: jobs.JobReport) -> str:
     return f", {report.hidden} hidden paths skipped" if report.hidden else ""
 
 
+def _failed(exc: SearchError, unchanged: str) -> click.ClickException:
+    """The error a job's failure exits 1 with; ``unchanged`` says what stayed as it was."""
+    if isinstance(exc, IndexWriteFailed) and exc.committed:
+        return click.ClickException(str(exc))
+    return click.ClickException(f"{exc}; {unchanged}")
+
+
 @click.group()
 @click.version_option(package_name="eventsearch")
 def cli() -> None:
@@ -137,9 +145,11 @@ def rebuild(paths: tuple[Path, ...], index_dir: Path | None, strict: bool) -> No
         raise click.ClickException("interrupted; the live index is unchanged") from None
     except SearchError as exc:
         bar.done()
-        raise click.ClickException(f"{exc}; the live index is unchanged") from None
+        raise _failed(exc, "the live index is unchanged") from None
     bar.done()
     _report_lock(report)
+    if report.prune_failed:
+        click.echo(f"note: older generations were kept: {report.prune_failed}", err=True)
     click.echo(
         f"indexed {report.indexed} events from {report.files} files into {report.generation}: "
         f"{report.rejected} rejected, {report.duplicates} duplicates{_skipped(report)}, "
@@ -162,7 +172,7 @@ def add(paths: tuple[Path, ...], index_dir: Path | None) -> None:
             store, list(paths), progress=_progress(bar), limits=Limits.from_config(config)
         )
     except SearchError as exc:
-        raise click.ClickException(f"{exc}; nothing was changed") from None
+        raise _failed(exc, "nothing was changed") from None
     _report_lock(report)
     click.echo(
         f"added {report.indexed} events and replaced {report.replaced} in {report.generation}: "
@@ -180,7 +190,7 @@ def delete(ids: tuple[str, ...], index_dir: Path | None) -> None:
     try:
         report = jobs.delete(store, ids)
     except SearchError as exc:
-        raise click.ClickException(f"{exc}; nothing was changed") from None
+        raise _failed(exc, "nothing was changed") from None
     _report_lock(report)
     for missing in report.missing:
         click.echo(f"not found: {missing}", err=True)
@@ -191,11 +201,17 @@ def delete(ids: tuple[str, ...], index_dir: Path | None) -> None:
 @index_dir_option
 def stats(index_dir: Path | None) -> None:
     """Documents, date range, generation and build time of the live index."""
-    service = SearchService(_config(index_dir))
+    config = _config(index_dir)
+    service = SearchService(config)
     try:
         data = service.stats()
     except SearchError as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise click.ClickException(
+            f"cannot read the index in {config.index_dir}{where}: {exc.strerror or exc}"
+        ) from None
     finally:
         service.close()
     for key, value in data.items():

@@ -12,8 +12,12 @@ import contextlib
 import ctypes
 import ctypes.util
 import datetime as dt
+import multiprocessing
 import os
+import queue
+import shutil
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -101,32 +105,93 @@ def _die_with_parent(parent: int) -> None:
 
 
 class _SubWriter(SubWriterTask):  # type: ignore[misc]
-    """One writer process of a parallel rebuild; it never outlives the rebuild."""
+    """One writer process of a parallel rebuild; it never outlives the rebuild, and
+    an error it meets (a full disk) goes to the rebuild, not to the terminal."""
 
     parent = 0  # the rebuild's pid, set before the process starts
+    errors: Any = None  # the rebuild's queue of writer processes' errors
 
     def run(self) -> None:
         _die_with_parent(self.parent)
-        super().run()
+        try:
+            super().run()
+        except BaseException as exc:  # noqa: BLE001 - reported to the rebuild, which fails
+            if isinstance(exc, OSError):
+                self.errors.put((exc.errno, exc.strerror, exc.filename))
+            else:
+                self.errors.put((None, f"{type(exc).__name__}: {exc}", None))
+            sys.exit(1)
+
+
+class _WatchedQueue:
+    """The job queue as the rebuild puts to it.  whoosh waits for room for ever; a
+    writer process that died (of a full disk) would never make any, so each wait
+    gives up, with the writer process's error, once one has died."""
+
+    def __init__(self, jobs: Any, writer: _ParallelWriter) -> None:
+        self._jobs = jobs
+        self._writer = writer
+
+    def put(self, item: Any) -> None:
+        while True:
+            try:
+                self._jobs.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                self._writer.raise_if_failed()
 
 
 class _ParallelWriter(MpWriter):  # type: ignore[misc]
-    """whoosh's multiprocess writer, with writer processes that die with the rebuild."""
+    """whoosh's multiprocess writer, with writer processes that die with the rebuild,
+    whose errors fail the commit, and which a cancel stops."""
+
+    jobqueue: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._jobs: Any = self.jobqueue  # what the writer processes take jobs from
+        self.jobqueue = _WatchedQueue(self._jobs, self)
+        self._errors: Any = multiprocessing.SimpleQueue()
 
     def _new_task(self) -> _SubWriter:
         task = _SubWriter(
             self.storage,
             self.indexname,
-            self.jobqueue,
+            self._jobs,
             self.resultqueue,
             self.subargs,
             self.multisegment,
         )
         task.daemon = True
         task.parent = os.getpid()
+        task.errors = self._errors
         self.tasks.append(task)
         task.start()
         return task
+
+    def raise_if_failed(self) -> None:
+        """Raise the error of a writer process that failed: an OSError as the process
+        met it, BuildFailed otherwise."""
+        for task in self.tasks:
+            if task.exitcode in (None, 0):
+                continue
+            if self._errors.empty():
+                raise BuildFailed(f"a writer process died (exit code {task.exitcode})")
+            number, text, filename = self._errors.get()
+            if number is None:
+                raise BuildFailed(f"a writer process failed: {text}")
+            raise OSError(number, text, filename)
+
+    def _commit(self, *args: Any) -> None:
+        super()._commit(*args)
+        self.raise_if_failed()
+
+    def cancel(self) -> None:
+        for task in self.tasks:
+            if task.is_alive():
+                task.terminate()
+                task.join(5)
+        super().cancel()
 
 
 class GenerationBuilder:
@@ -231,11 +296,19 @@ class LiveUpdater:
             vocabulary.lowercase_words |= learn.lowercase_words
         self._extras = _Extras(path, vocabulary, PhraseCounter.load(path / PHRASES_FILE))
         self._ix = whoosh_index.open_dir(str(path))
-        self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB, compound=False)
-        self._before = self._ix.searcher()  # the index as it was, to tell adds from replaces
+        _remove_uncommitted(self._ix, path)  # what a killed or failed writer left
+        try:
+            self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB, compound=False)
+        except BaseException:
+            with contextlib.suppress(OSError):  # already failing: clean up what can be
+                _remove_uncommitted(self._ix, path)
+            raise
+        # The index as it was, to tell adds from replaces.
+        self._before: Any = self._ix.searcher()
         self.added = 0
         self.replaced = 0
         self.deleted = 0
+        self.committed = False  # True once the changes are visible (even if saving failed)
 
     @property
     def mentions(self) -> tuple[int, int]:
@@ -243,7 +316,7 @@ class LiveUpdater:
 
     def upsert(self, event: Event) -> None:
         """Add an event, replacing any event with its id (each id once per batch)."""
-        if self._before.document_number(id=event.id) is not None:
+        if self._before is not None and self._before.document_number(id=event.id) is not None:
             self.replaced += 1
         else:
             self.added += 1
@@ -255,14 +328,41 @@ class LiveUpdater:
         self.deleted += removed
         return bool(removed)
 
+    def _close_before(self) -> None:
+        if self._before is not None:
+            self._before.close()
+            self._before = None
+
     def commit(self) -> None:
-        """Make the changes visible."""
-        self._before.close()
+        """Make the changes visible, then save what readers need beside them."""
+        self._close_before()
         self._writer.commit()
+        self.committed = True
         with self._ix.searcher() as searcher:
             self._extras.save(searcher)
 
     def cancel(self) -> None:
-        """Drop uncommitted changes."""
-        self._before.close()
-        self._writer.cancel()
+        """Drop uncommitted changes and remove the files written for them, so that
+        nothing a failed writer wrote (on a full disk) stands in the way of the next."""
+        self._close_before()
+        # Already failing (the disk may still be full): clean up as far as possible.
+        try:
+            self._writer.cancel()
+        except Exception:  # noqa: BLE001 - whoosh's cancel stopped half-way: finish it
+            with contextlib.suppress(Exception):
+                self._writer.writelock.release()
+            with contextlib.suppress(Exception):
+                self._writer.temp_storage().destroy()
+        with contextlib.suppress(OSError):
+            _remove_uncommitted(self._ix, self.generation.path)
+
+
+def _remove_uncommitted(ix: Any, path: Path) -> None:
+    """Remove the segment files and postings arrays no committed segment uses: what a
+    writer that failed or was killed before its commit left (whoosh's own commit
+    removes the files of segments it merged away in the same way)."""
+    with ix.reader() as reader:
+        segments = [r.segment() for r, _ in reader.leaf_readers() if hasattr(r, "segment")]
+    whoosh_index.clean_files(ix.storage, ix.indexname, ix.latest_generation(), segments)
+    remove_unused(path, {segment.segment_id() for segment in segments})
+    shutil.rmtree(path / f"{ix.indexname}.tmp", ignore_errors=True)  # a writer's scratch files
