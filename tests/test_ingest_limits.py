@@ -4,6 +4,7 @@ names the limit's setting; every limit follows its setting and holds in every fo
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,94 +31,81 @@ def one(tmp_path: Path, record: dict[str, Any], limits: Limits = DEFAULTS) -> Ev
 
 
 def test_defaults_are_the_documented_settings() -> None:
-    assert Limits(
-        event_body_bytes=1_048_576,
-        title_length=500,
-        event_entities=500,
-        event_sources=100,
-        event_related=100,
-        value_length=2000,
-    ) == DEFAULTS
+    assert (
+        Limits(
+            event_body_bytes=1_048_576,
+            title_length=500,
+            event_entities=500,
+            event_sources=100,
+            event_related=100,
+            value_length=2000,
+        )
+        == DEFAULTS
+    )
     config = Config.from_env({"EVENTSEARCH_MAX_EVENT_SOURCES": "3"})
     assert Limits.from_config(config).event_sources == 3
 
 
 SOURCE = {"name": "S", "url": "https://example.org/"}
 LINK = {"id": "b", "title": "B"}
-# (field, a record at the limit, one past it, the reason for the one past it)
-CASES = [
-    (
-        "body",
-        {"body": "x" * 1_048_576},
-        {"body": "x" * 1_048_577},
-        "body too long: 1,048,577 bytes, at most 1,048,576 (EVENTSEARCH_MAX_EVENT_BODY_BYTES)",
-    ),
-    (
-        "body in UTF-8 bytes",
-        {"body": "é" * 524_288},
-        {"body": "é" * 524_289},
-        "body too long: 1,048,578 bytes, at most 1,048,576 (EVENTSEARCH_MAX_EVENT_BODY_BYTES)",
-    ),
+Record = Callable[[int], dict[str, Any]]
+BODY = "body too long: 1,048,577 bytes, at most 1,048,576 (EVENTSEARCH_MAX_EVENT_BODY_BYTES)"
+VALUE = " too long: 2,001 characters, at most 2,000 (EVENTSEARCH_MAX_VALUE_LENGTH)"
+# (what is limited, the record holding n of it, the limit, the reason one past it is rejected)
+CASES: list[tuple[str, Record, int, str]] = [
+    ("body", lambda n: {"body": "x" * n}, 1_048_576, BODY),
+    # Two bytes a character: the limit is in bytes of UTF-8, not in characters.
+    ("body in UTF-8", lambda n: {"body": "é" * (n // 2) + "x" * (n % 2)}, 1_048_576, BODY),
     (
         "title",
-        {"title": "t" * 500},
-        {"title": "t" * 501},
+        lambda n: {"title": "t" * n},
+        500,
         "title too long: 501 characters, at most 500 (EVENTSEARCH_MAX_TITLE_LENGTH)",
     ),
     (
         "entities",
-        {"entities": [f"E{n}" for n in range(500)]},
-        {"entities": [f"E{n}" for n in range(501)]},
+        lambda n: {"entities": [f"E{i}" for i in range(n)]},
+        500,
         "too many entities: 501, at most 500 (EVENTSEARCH_MAX_EVENT_ENTITIES)",
     ),
     (
         "sources",
-        {"sources": [SOURCE] * 100},
-        {"sources": [SOURCE] * 101},
+        lambda n: {"sources": [SOURCE] * n},
+        100,
         "too many sources: 101, at most 100 (EVENTSEARCH_MAX_EVENT_SOURCES)",
     ),
     (
         "related",
-        {"related": [LINK] * 100},
-        {"related": [LINK] * 101},
+        lambda n: {"related": [LINK] * n},
+        100,
         "too many related links: 101, at most 100 (EVENTSEARCH_MAX_EVENT_RELATED)",
     ),
-    (
-        "entity name",
-        {"entities": ["n" * 2000]},
-        {"entities": ["ok", "n" * 2001]},
-        "entities[1] too long: 2,001 characters, at most 2,000 (EVENTSEARCH_MAX_VALUE_LENGTH)",
-    ),
+    ("entity name", lambda n: {"entities": ["ok", "n" * n]}, 2000, "entities[1]" + VALUE),
     (
         "source address",
-        {"sources": [{"name": "S", "url": "https://example.org/" + "p" * 1980}]},
-        {"sources": [{"name": "S", "url": "https://example.org/" + "p" * 1981}]},
-        "sources[0].url too long: 2,001 characters, at most 2,000 (EVENTSEARCH_MAX_VALUE_LENGTH)",
+        lambda n: {"sources": [{"name": "S", "url": "https://example.org/" + "p" * (n - 20)}]},
+        2000,
+        "sources[0].url" + VALUE,
     ),
-    (
-        "category",
-        {"category": "c" * 2000},
-        {"category": "c" * 2001},
-        "category too long: 2,001 characters, at most 2,000 (EVENTSEARCH_MAX_VALUE_LENGTH)",
-    ),
+    ("category", lambda n: {"category": "c" * n}, 2000, "category" + VALUE),
     (
         "link context",
-        {"related": [{**LINK, "context": "c" * 2000}]},
-        {"related": [{**LINK, "context": "c" * 2001}]},
-        "related[0].context too long: 2,001 characters, at most 2,000 "
-        "(EVENTSEARCH_MAX_VALUE_LENGTH)",
+        lambda n: {"related": [{**LINK, "context": "c" * n}]},
+        2000,
+        "related[0].context" + VALUE,
     ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("at", "past", "reason"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+    ("record", "limit", "reason"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
 )
 def test_each_limit_has_its_own_reason(
-    tmp_path: Path, at: dict[str, Any], past: dict[str, Any], reason: str
+    tmp_path: Path, record: Record, limit: int, reason: str
 ) -> None:
-    assert isinstance(one(tmp_path, {**BASE, **at}), Event)
-    assert one(tmp_path, {**BASE, **past}) == Reject(str(tmp_path / "event.json"), None, reason)
+    assert isinstance(one(tmp_path, {**BASE, **record(limit)}), Event)
+    past = one(tmp_path, {**BASE, **record(limit + 1)})
+    assert past == Reject(str(tmp_path / "event.json"), None, reason)
 
 
 def test_duplicate_entities_count_once_and_keep_their_order(tmp_path: Path) -> None:
