@@ -111,6 +111,44 @@ SETTINGS: tuple[Setting, ...] = (
         _non_negative_int,
     ),
     Setting(
+        "max_event_body_bytes",
+        "1048576",
+        "Largest event body the indexer accepts, in bytes of UTF-8 (larger: the event is "
+        "rejected).",
+        _positive_int,
+    ),
+    Setting(
+        "max_title_length",
+        "500",
+        "Longest event title the indexer accepts, in characters (longer: the event is rejected).",
+        _positive_int,
+    ),
+    Setting(
+        "max_event_entities",
+        "500",
+        "Most entities one event may name (more: the event is rejected).",
+        _positive_int,
+    ),
+    Setting(
+        "max_event_sources",
+        "100",
+        "Most sources one event may cite (more: the event is rejected).",
+        _positive_int,
+    ),
+    Setting(
+        "max_event_related",
+        "100",
+        "Most related-event links one event may hold (more: the event is rejected).",
+        _positive_int,
+    ),
+    Setting(
+        "max_value_length",
+        "2000",
+        "Longest entity, source name, address, category, story or related-link text the "
+        "indexer accepts, in characters (longer: the event is rejected).",
+        _positive_int,
+    ),
+    Setting(
         "refresh_interval",
         "0.5",
         "Seconds between a worker's checks for a new index generation or new writes.",
@@ -258,6 +296,12 @@ class Config:
     keep_generations: int
     stemmer: str
     index_processes: int
+    max_event_body_bytes: int
+    max_title_length: int
+    max_event_entities: int
+    max_event_sources: int
+    max_event_related: int
+    max_value_length: int
     refresh_interval: float
     postings_cache_mb: int
     max_query_length: int

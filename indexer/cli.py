@@ -17,6 +17,8 @@ import click
 from config import Config, ConfigError
 from indexer import jobs
 from indexer.formats import Reject
+from indexer.formats.limits import Limits
+from indexer.storage import IndexWriteFailed
 from search import IndexStore, SearchError, SearchService
 from search.writer import default_processes
 
@@ -96,6 +98,18 @@ def _report_lock(report: jobs.JobReport) -> None:
         )
 
 
+def _skipped(report: jobs.JobReport) -> str:
+    """The summary's count of hidden paths skipped, when there were any."""
+    return f", {report.hidden} hidden paths skipped" if report.hidden else ""
+
+
+def _failed(exc: SearchError, unchanged: str) -> click.ClickException:
+    """The error a job's failure exits 1 with; ``unchanged`` says what stayed as it was."""
+    if isinstance(exc, IndexWriteFailed) and exc.committed:
+        return click.ClickException(str(exc))
+    return click.ClickException(f"{exc}; {unchanged}")
+
+
 @click.group()
 @click.version_option(package_name="eventsearch")
 def cli() -> None:
@@ -126,18 +140,21 @@ def rebuild(paths: tuple[Path, ...], index_dir: Path | None, strict: bool) -> No
             progress=_progress(bar),
             processes=config.index_processes or default_processes(),
             stemmer=config.stemmer,
+            limits=Limits.from_config(config),
         )
     except KeyboardInterrupt:
         bar.done()
         raise click.ClickException("interrupted; the live index is unchanged") from None
     except SearchError as exc:
         bar.done()
-        raise click.ClickException(f"{exc}; the live index is unchanged") from None
+        raise _failed(exc, "the live index is unchanged") from None
     bar.done()
     _report_lock(report)
+    if report.prune_failed:
+        click.echo(f"note: older generations were kept: {report.prune_failed}", err=True)
     click.echo(
         f"indexed {report.indexed} events from {report.files} files into {report.generation}: "
-        f"{report.rejected} rejected, {report.duplicates} duplicates, "
+        f"{report.rejected} rejected, {report.duplicates} duplicates{_skipped(report)}, "
         f"{report.seconds:.1f} s ({report.rate:,.0f} events/s); "
         f"{report.events_with_mentions} events gained {report.mentions_added} entities "
         "named in their text"
@@ -149,16 +166,20 @@ def rebuild(paths: tuple[Path, ...], index_dir: Path | None, strict: bool) -> No
 @index_dir_option
 def add(paths: tuple[Path, ...], index_dir: Path | None) -> None:
     """Add or replace (by id) the events of PATHS in the live index."""
-    store = IndexStore(_config(index_dir).index_dir)
+    config = _config(index_dir)
+    store = IndexStore(config.index_dir)
     bar = _Bar(False)
     try:
-        report = jobs.add(store, list(paths), progress=_progress(bar))
+        report = jobs.add(
+            store, list(paths), progress=_progress(bar), limits=Limits.from_config(config)
+        )
     except SearchError as exc:
-        raise click.ClickException(f"{exc}; nothing was changed") from None
+        raise _failed(exc, "nothing was changed") from None
     _report_lock(report)
     click.echo(
         f"added {report.indexed} events and replaced {report.replaced} in {report.generation}: "
-        f"{report.rejected} rejected, {report.seconds:.1f} s"
+        f"{report.rejected} rejected, {report.duplicates} duplicates{_skipped(report)}, "
+        f"{report.seconds:.1f} s"
     )
 
 
@@ -171,7 +192,7 @@ def delete(ids: tuple[str, ...], index_dir: Path | None) -> None:
     try:
         report = jobs.delete(store, ids)
     except SearchError as exc:
-        raise click.ClickException(f"{exc}; nothing was changed") from None
+        raise _failed(exc, "nothing was changed") from None
     _report_lock(report)
     for missing in report.missing:
         click.echo(f"not found: {missing}", err=True)
@@ -182,11 +203,17 @@ def delete(ids: tuple[str, ...], index_dir: Path | None) -> None:
 @index_dir_option
 def stats(index_dir: Path | None) -> None:
     """Documents, date range, generation and build time of the live index."""
-    service = SearchService(_config(index_dir))
+    config = _config(index_dir)
+    service = SearchService(config)
     try:
         data = service.stats()
     except SearchError as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise click.ClickException(
+            f"cannot read the index in {config.index_dir}{where}: {exc.strerror or exc}"
+        ) from None
     finally:
         service.close()
     for key, value in dataclasses.asdict(data).items():

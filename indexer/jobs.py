@@ -2,13 +2,18 @@
 
 Every job holds the index directory's writer lock for its whole run.  A
 rebuild writes a new generation and switches to it only when it is complete
-and checked; add and delete change the live generation in place.
+and checked; add and delete change the live generation in place.  A job that
+cannot write the index (no permission, a read-only file system, a full disk)
+raises IndexWriteFailed and leaves nothing behind that stands in the way of
+the next: a rebuild removes its new generation, an add or delete the files it
+wrote before its commit, and the rejects it noted.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +23,8 @@ from typing import IO
 import orjson
 
 from indexer.formats import Reject, read_file
+from indexer.formats.limits import Limits
+from indexer.storage import IndexWriteFailed, write_errors
 from indexer.walk import input_files
 from search import DEFAULT_STEMMER, BuildFailed, GenerationBuilder, IndexStore, LiveUpdater
 from search.event import Event
@@ -52,11 +59,13 @@ class JobReport:
     missing: list[str] = field(default_factory=list)
     rejected: int = 0
     duplicates: int = 0
+    hidden: int = 0  # hidden entries of walked directories, skipped
     events_with_mentions: int = 0
     mentions_added: int = 0
     seconds: float = 0.0
     generation: str | None = None
     pruned: list[str] = field(default_factory=list)
+    prune_failed: str | None = None  # why older generations could not be removed
     recovered_lock: dict[str, object] | None = None
 
     @property
@@ -65,16 +74,22 @@ class JobReport:
 
 
 def _events(
-    paths: Iterable[Path], report: JobReport, progress: Progress, rejects: IO[str] | None
+    paths: Iterable[Path],
+    report: JobReport,
+    progress: Progress,
+    rejects: IO[str] | None,
+    limits: Limits,
 ) -> Iterator[Event]:
-    files = list(input_files(paths))
+    hidden: list[Path] = []
+    files = list(input_files(paths, hidden))
+    report.hidden = len(hidden)
     total = sum(1 for f in files if isinstance(f, Path))
     read = 0
     for item in files:
         if isinstance(item, Reject):
             items: Iterable[Event | Reject] = [item]
         else:
-            items = read_file(item)
+            items = read_file(item, limits)
         for parsed in items:
             if isinstance(parsed, Reject):
                 report.rejected += 1
@@ -131,11 +146,62 @@ class _Spool:
 @contextlib.contextmanager
 def _writing(store: IndexStore, report: JobReport) -> Iterator[None]:
     """Hold the writer lock for a job, note a lock recovered from a killed writer,
-    and first clear what killed writers left behind."""
-    with store.writer_lock(f"indexer {report.job}") as lock:
+    and first clear what killed writers left behind.  An OSError of the job is
+    IndexWriteFailed."""
+    with write_errors(store.root), store.writer_lock(f"indexer {report.job}") as lock:
         report.recovered_lock = lock.recovered_from
-        store.remove_leftovers()
+        _remove_leftovers(store)
         yield
+
+
+def _remove_leftovers(store: IndexStore) -> None:
+    """Remove what failed or killed writers left: temporary files, and generations
+    whose build never finished (none is served; the writer lock is held)."""
+    store.remove_leftovers()
+    live = store.current_name()
+    for generation in store.generations():
+        if generation.name != live and not generation.complete:
+            store.discard(generation)
+
+
+@contextlib.contextmanager
+def _updating(store: IndexStore, updater: LiveUpdater) -> Iterator[None]:
+    """Changes to the live generation: cancelled, with the files written for them,
+    unless committed.  A failure after the commit (saving what readers keep beside the
+    index) is IndexWriteFailed saying that the changes are in."""
+    try:
+        yield
+    except OSError as exc:
+        if not updater.committed:
+            _cancel(store, updater)
+            raise
+        raise IndexWriteFailed(store.root, exc, committed=True) from exc
+    except BaseException:
+        if not updater.committed:
+            _cancel(store, updater)
+        raise
+
+
+def _cancel(store: IndexStore, updater: LiveUpdater) -> None:
+    updater.cancel()
+    with contextlib.suppress(OSError):  # already failing: clean up what can be
+        _remove_leftovers(store)
+
+
+@contextlib.contextmanager
+def _rejects_file(path: Path, committed: Callable[[], bool]) -> Iterator[IO[str]]:
+    """``path`` opened to append rejects to.  If the job fails before its changes are
+    ``committed()``, what it appended is taken back, so that a retry does not note
+    them twice and no half-written line stays."""
+    size = path.stat().st_size if path.exists() else 0
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            yield fh
+    except BaseException:
+        if not committed():
+            with contextlib.suppress(OSError):
+                os.truncate(path, size)
+        raise
 
 
 def rebuild(
@@ -147,23 +213,33 @@ def rebuild(
     progress: Progress | None = None,
     processes: int = 1,
     stemmer: str = DEFAULT_STEMMER,
+    limits: Limits | None = None,
 ) -> JobReport:
     """Build a new generation from ``paths`` with ``processes`` writer processes, its
-    text stemmed with ``stemmer``, and switch to it.
+    text stemmed with ``stemmer``, and switch to it.  Events beyond ``limits``
+    (default: the settings' defaults) are rejected.
 
-    Raises IndexLocked when another writer runs, and BuildFailed (nothing switched)
-    when no event was read, when ``strict`` and anything was rejected, or when the
-    new generation fails its check.  An interrupt leaves the live index untouched.
+    Raises IndexLocked when another writer runs, IndexWriteFailed when the index
+    cannot be written, and BuildFailed (nothing switched) when no event was read,
+    when ``strict`` and anything was rejected, or when the new generation fails its
+    check.  An interrupt leaves the live index untouched.  Once the new generation
+    is live, failing to remove older ones is noted in ``prune_failed``.
     """
     progress = progress or Progress()
+    limits = limits or Limits.defaults()
     report = JobReport("rebuild")
     started = time.monotonic()
     with _writing(store, report):
-        builder = GenerationBuilder(store, processes, stemmer)
+        try:
+            builder = GenerationBuilder(store, processes, stemmer)
+        except BaseException:
+            with contextlib.suppress(OSError):  # already failing: clean up what can be
+                _remove_leftovers(store)
+            raise
         spool = _Spool(builder.generation.path)
         try:
             with open(builder.generation.path / "rejects.jsonl", "w", encoding="utf-8") as rejects:
-                spool.fill(_events(paths, report, progress, rejects))
+                spool.fill(_events(paths, report, progress, rejects, limits))
             if spool.count == 0:
                 raise BuildFailed("no events were read from the input")
             if strict and report.rejected:
@@ -177,41 +253,57 @@ def rebuild(
             report.events_with_mentions, report.mentions_added = builder.mentions
             builder.finish({"rejected": report.rejected, "files": report.files})
             report.generation = builder.generation.name
-            report.pruned = builder.publish(keep)
+            store.publish(builder.generation)
         except BaseException:
-            builder.abort()
+            if store.current_name() != builder.generation.name:  # never the live one
+                builder.abort()
+                with contextlib.suppress(OSError):  # already failing: clean up what can be
+                    _remove_leftovers(store)
             raise
+        try:
+            report.pruned = store.prune(keep)
+        except OSError as exc:  # the new generation is live: the job is done
+            report.prune_failed = str(IndexWriteFailed(store.root, exc))
     report.seconds = time.monotonic() - started
     return report
 
 
-def add(store: IndexStore, paths: Iterable[Path], *, progress: Progress | None = None) -> JobReport:
-    """Upsert the events of ``paths`` into the live generation, by id."""
+def add(
+    store: IndexStore,
+    paths: Iterable[Path],
+    *,
+    progress: Progress | None = None,
+    limits: Limits | None = None,
+) -> JobReport:
+    """Upsert the events of ``paths`` into the live generation, by id.  Copies of an
+    id that a later copy in the input replaces are counted in ``duplicates``, events
+    that replace one already in the index in ``replaced``."""
     progress = progress or Progress()
+    limits = limits or Limits.defaults()
     report = JobReport("add")
     started = time.monotonic()
     with _writing(store, report):
         live = store.current()
         spool = _Spool(store.root)
+        updater: LiveUpdater | None = None
         try:
-            with open(live.path / "rejects.jsonl", "a", encoding="utf-8") as rejects:
-                spool.fill(_events(paths, report, progress, rejects))
-            updater = LiveUpdater(store, spool.vocabulary)
-            report.generation = updater.generation.name
-            try:
-                # Only the last copy of a repeated id is written, so one commit makes the
-                # whole add visible and no moment holds two copies of an id.
-                for event in spool.events(progress):
-                    updater.upsert(event)
-                report.duplicates = spool.duplicates
-                updater.commit()
-            except BaseException:
-                updater.cancel()
-                raise
+            with _rejects_file(
+                live.path / "rejects.jsonl", lambda: updater is not None and updater.committed
+            ) as rejects:
+                spool.fill(_events(paths, report, progress, rejects, limits))
+                updater = LiveUpdater(store, spool.vocabulary)
+                report.generation = updater.generation.name
+                with _updating(store, updater):
+                    # Only the last copy of a repeated id is written, so one commit makes
+                    # the whole add visible and no moment holds two copies of an id.
+                    for event in spool.events(progress):
+                        updater.upsert(event)
+                    report.duplicates = spool.duplicates
+                    updater.commit()
         finally:
             spool.remove()
         report.indexed = updater.added
-        report.replaced = updater.replaced + report.duplicates
+        report.replaced = updater.replaced
         report.events_with_mentions, report.mentions_added = updater.mentions
     report.seconds = time.monotonic() - started
     return report
@@ -224,15 +316,12 @@ def delete(store: IndexStore, ids: Iterable[str]) -> JobReport:
     with _writing(store, report):
         updater = LiveUpdater(store)
         report.generation = updater.generation.name
-        try:
+        with _updating(store, updater):
             for event_id in ids:
                 if updater.delete(event_id):
                     report.deleted += 1
                 else:
                     report.missing.append(event_id)
             updater.commit()
-        except BaseException:
-            updater.cancel()
-            raise
     report.seconds = time.monotonic() - started
     return report

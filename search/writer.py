@@ -11,8 +11,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import shutil
 import time
+from pathlib import Path
 from typing import Any
+
+from whoosh.index import clean_files
 
 from search.columns import COLUMNS_DIR, path_of
 from search.errors import BuildFailed
@@ -45,8 +49,13 @@ def _check_segments(generation: Generation, searcher: Any) -> None:
         wanted.add(segment_id)
         if not path_of(generation.path, segment_id).exists():
             raise BuildFailed(f"segment {segment_id} was written without its columns")
-    remove_unused(generation.path, wanted)
-    directory = generation.path / COLUMNS_DIR
+    _keep_segments(generation.path, wanted)
+
+
+def _keep_segments(path: Path, wanted: set[str]) -> None:
+    """Remove the postings arrays and columns of every segment but ``wanted``."""
+    remove_unused(path, wanted)
+    directory = path / COLUMNS_DIR
     if directory.is_dir():
         for old in directory.iterdir():
             if old.suffix == ".npz" and old.stem not in wanted and not old.name.startswith("."):
@@ -152,6 +161,8 @@ class GenerationBuilder:
     def finish(self, extra_meta: dict[str, Any] | None = None) -> Generation:
         """Commit, check the result, save what readers need and write meta.json."""
         self._writer.commit()
+        if isinstance(self._writer, ParallelWriter):
+            self._writer.raise_if_failed()  # a writer process's own error, not only its loss
         with self._ix.searcher() as searcher:
             count = searcher.doc_count()
             if count != self.added:
@@ -210,11 +221,19 @@ class LiveUpdater:
             self.generation.stemmer(),
         )
         self._ix = open_index(path)
-        self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB, compound=False)
-        self._before = self._ix.searcher()  # the index as it was, to tell adds from replaces
+        _remove_uncommitted(self._ix, path)  # what a killed or failed writer left
+        try:
+            self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB, compound=False)
+        except BaseException:
+            with contextlib.suppress(OSError):  # already failing: clean up what can be
+                _remove_uncommitted(self._ix, path)
+            raise
+        # The index as it was, to tell adds from replaces.
+        self._before: Any = self._ix.searcher()
         self.added = 0
         self.replaced = 0
         self.deleted = 0
+        self.committed = False  # True once the changes are visible (even if saving failed)
 
     @property
     def mentions(self) -> tuple[int, int]:
@@ -222,7 +241,7 @@ class LiveUpdater:
 
     def upsert(self, event: Event) -> None:
         """Add an event, replacing any event with its id (each id once per batch)."""
-        if self._before.document_number(id=event.id) is not None:
+        if self._before is not None and self._before.document_number(id=event.id) is not None:
             self.replaced += 1
         else:
             self.added += 1
@@ -234,14 +253,41 @@ class LiveUpdater:
         self.deleted += removed
         return bool(removed)
 
+    def _close_before(self) -> None:
+        if self._before is not None:
+            self._before.close()
+            self._before = None
+
     def commit(self) -> None:
-        """Make the changes visible."""
-        self._before.close()
+        """Make the changes visible, then save what readers need beside them."""
+        self._close_before()
         self._writer.commit()
+        self.committed = True
         with self._ix.searcher() as searcher:
             self._sidecar.save(searcher)
 
     def cancel(self) -> None:
-        """Drop uncommitted changes."""
-        self._before.close()
-        self._writer.cancel()
+        """Drop uncommitted changes and remove the files written for them, so that
+        nothing a failed writer wrote (on a full disk) stands in the way of the next."""
+        self._close_before()
+        # Already failing (the disk may still be full): clean up as far as possible.
+        try:
+            self._writer.cancel()
+        except Exception:  # noqa: BLE001 - whoosh's cancel stopped half-way: finish it
+            with contextlib.suppress(Exception):
+                self._writer.writelock.release()
+            with contextlib.suppress(Exception):
+                self._writer.temp_storage().destroy()
+        with contextlib.suppress(OSError):
+            _remove_uncommitted(self._ix, self.generation.path)
+
+
+def _remove_uncommitted(ix: Any, path: Path) -> None:
+    """Remove the segment files, columns and postings arrays no committed segment uses:
+    what a writer that failed or was killed before its commit left (whoosh's own
+    commit removes the files of segments it merged away in the same way)."""
+    with ix.reader() as reader:
+        segments = [r.segment() for r, _ in reader.leaf_readers() if hasattr(r, "segment")]
+    clean_files(ix.storage, ix.indexname, ix.latest_generation(), segments)
+    _keep_segments(path, {segment.segment_id() for segment in segments})
+    shutil.rmtree(path / f"{ix.indexname}.tmp", ignore_errors=True)  # a writer's scratch files

@@ -18,7 +18,9 @@ internals.  The read side uses whoosh's public API only.
   a 4-byte count and a pickled list of gaps; the arrays need the positions.
 - ``ParallelWriter``: whoosh's multiprocess writer, whose writer processes die
   with the rebuild that forked them (whoosh's do not: a killed rebuild would leave
-  them holding the writer lock).
+  them holding the writer lock), report their errors (a full disk) to it, and
+  are stopped by a cancel; whoosh waits for room in the job queue for ever, which
+  a dead writer process never makes, and skips a dead one's segment at commit.
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import multiprocessing
 import os
 import pickle
+import queue
 import signal
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -38,6 +43,7 @@ from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PerDocWriter
 from whoosh.multiproc import MpWriter, SubWriterTask
 
 from search.columns import SegmentColumns, facet_column, path_of, save
+from search.errors import BuildFailed
 from search.postings import PostingsCollector, SegmentPostings
 from search.schema import FACET_FIELDS
 
@@ -151,29 +157,86 @@ def die_with_parent(parent: int) -> None:
 
 
 class _SubWriter(SubWriterTask):  # type: ignore[misc]
-    """One writer process of a parallel rebuild; it never outlives the rebuild."""
+    """One writer process of a parallel rebuild; it never outlives the rebuild, and
+    an error it meets (a full disk) goes to the rebuild, not to the terminal."""
 
     parent = 0  # the rebuild's pid, set before the process starts
+    errors: Any = None  # the rebuild's queue of writer processes' errors
 
     def run(self) -> None:
         die_with_parent(self.parent)
-        super().run()
+        try:
+            super().run()
+        except BaseException as exc:  # noqa: BLE001 - reported to the rebuild, which fails
+            if isinstance(exc, OSError):
+                self.errors.put((exc.errno, exc.strerror, exc.filename))
+            else:
+                self.errors.put((None, f"{type(exc).__name__}: {exc}", None))
+            sys.exit(1)
+
+
+class _WatchedQueue:
+    """The job queue as the rebuild puts to it.  whoosh waits for room for ever; a
+    writer process that died (of a full disk) would never make any, so each wait
+    gives up, with the writer process's error, once one has died."""
+
+    def __init__(self, jobs: Any, writer: ParallelWriter) -> None:
+        self._jobs = jobs
+        self._writer = writer
+
+    def put(self, item: Any) -> None:
+        while True:
+            try:
+                self._jobs.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                self._writer.raise_if_failed()
 
 
 class ParallelWriter(MpWriter):  # type: ignore[misc]
-    """whoosh's multiprocess writer, with writer processes that die with the rebuild."""
+    """whoosh's multiprocess writer, with writer processes that die with the rebuild,
+    whose errors the rebuild raises (``raise_if_failed``), and which a cancel stops."""
+
+    jobqueue: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._jobs: Any = self.jobqueue  # what the writer processes take jobs from
+        self.jobqueue = _WatchedQueue(self._jobs, self)
+        self._errors: Any = multiprocessing.SimpleQueue()
 
     def _new_task(self) -> _SubWriter:
         task = _SubWriter(
             self.storage,
             self.indexname,
-            self.jobqueue,
+            self._jobs,
             self.resultqueue,
             self.subargs,
             self.multisegment,
         )
         task.daemon = True
         task.parent = os.getpid()
+        task.errors = self._errors
         self.tasks.append(task)
         task.start()
         return task
+
+    def raise_if_failed(self) -> None:
+        """Raise the error of a writer process that failed: an OSError as the process
+        met it, BuildFailed otherwise."""
+        for task in self.tasks:
+            if task.exitcode in (None, 0):
+                continue
+            if self._errors.empty():
+                raise BuildFailed(f"a writer process died (exit code {task.exitcode})")
+            number, text, filename = self._errors.get()
+            if number is None:
+                raise BuildFailed(f"a writer process failed: {text}")
+            raise OSError(number, text, filename)
+
+    def cancel(self) -> None:
+        for task in self.tasks:
+            if task.is_alive():
+                task.terminate()
+                task.join(5)
+        super().cancel()

@@ -314,7 +314,7 @@ def test_an_add_that_repeats_an_id_commits_once(tmp_path: Path) -> None:
         + "\n"
     )
     report = jobs.add(store, [updates])
-    assert (report.indexed, report.replaced) == (1, 2)
+    assert (report.indexed, report.replaced, report.duplicates) == (1, 0, 2)
     tocs_after = sorted(live.path.glob("_MAIN_*.toc"))
     newest = [int(p.stem.rsplit("_", 1)[1]) for p in (tocs_before[-1], tocs_after[-1])]
     assert newest[1] == newest[0] + 1  # one commit

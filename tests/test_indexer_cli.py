@@ -202,6 +202,15 @@ def test_add_and_delete(tmp_path: Path) -> None:
     )
     code, out, _ = run("add", str(update), "--index-dir", ix)
     assert out.startswith("added 0 events and replaced 1 in gen-000001")
+    # As rebuild counts it: a copy that a later copy in the same input replaces is a
+    # duplicate, not a replacement of an event in the index.
+    twice = canonical(
+        tmp_path / "twice.jsonl",
+        {"id": "n3", "date": "2021-05-07", "title": "first copy"},
+        {"id": "n3", "date": "2021-05-07", "title": "second copy"},
+    )
+    code, out, _ = run("add", str(twice), "--index-dir", ix)
+    assert out.startswith("added 1 events and replaced 0 in gen-000001: 0 rejected, 1 duplicates")
     code, out, err = run("delete", "n2", "missing-id", "--index-dir", ix)
     assert code == 0
     assert out.strip() == "deleted 1 events from gen-000001"
@@ -209,7 +218,8 @@ def test_add_and_delete(tmp_path: Path) -> None:
     service = SearchService(Config.from_env({}, index_dir=Path(ix)))
     try:
         assert service.event("n1").title == "renamed"
-        assert service.stats().documents == 2
+        assert service.event("n3").title == "second copy"
+        assert service.stats().documents == 3
     finally:
         service.close()
 

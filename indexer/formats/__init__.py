@@ -1,6 +1,6 @@
 """Input formats.  ``read_file`` detects a file's format by its content."""
 
 from indexer.formats.detect import read_file
-from indexer.formats.reject import Reject
+from indexer.formats.reject import Reject, not_regular
 
-__all__ = ["Reject", "read_file"]
+__all__ = ["Reject", "not_regular", "read_file"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.formats.fields import check_id, parse_date
+from indexer.formats.fields import check_id, check_web_url, parse_date
 from indexer.formats.reject import InvalidRecord
 from search.event import Event, RelatedLink, Source, valid_id
 
@@ -66,6 +66,8 @@ def _source(item: Any, number: int) -> Source:
         url = item.get("url")
         if url is not None and not isinstance(url, str):
             raise InvalidRecord(f"sources[{number}].url must be a string")
+        if url:
+            check_web_url(url, f"sources[{number}].url")
         return Source(item["name"].strip(), url or None)
     raise InvalidRecord(f"sources[{number}] needs a name")
 
@@ -93,12 +95,14 @@ def parse_canonical(record: Any) -> Event:
     if not isinstance(raw_id, str) or not raw_id.strip():
         raise InvalidRecord("no id")
     check_id(raw_id.strip())
-    entities = []
+    entities: dict[str, None] = {}  # an ordered set: each name once, in order
     for number, item in enumerate(_list(record, "entities")):
         if not isinstance(item, str) or not item.strip():
             raise InvalidRecord(f"entities[{number}] must be a non-empty string")
-        if item.strip() not in entities:
-            entities.append(item.strip())
+        entities[item.strip()] = None
+    image = _text(record, "image")
+    if image is not None:
+        check_web_url(image, "image")
     return Event(
         id=raw_id.strip(),
         date=parse_date(record.get("date"), "date"),
@@ -108,7 +112,7 @@ def parse_canonical(record: Any) -> Event:
         sources=tuple(_source(s, n) for n, s in enumerate(_list(record, "sources"))),
         category=_text(record, "category"),
         story=_text(record, "story"),
-        image=_text(record, "image"),
+        image=image,
         related=tuple(_related(r, n) for n, r in enumerate(_list(record, "related"))),
     )
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["InvalidRecord", "Reject"]
+__all__ = ["InvalidRecord", "Reject", "not_regular"]
 
 
 class InvalidRecord(ValueError):
@@ -26,3 +27,20 @@ class Reject:
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "record": self.record, "reason": self.reason}
+
+
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISDIR, "a directory"),
+)
+
+
+def not_regular(mode: int) -> str:
+    """The reject reason for a path whose ``st_mode`` is not a regular file's:
+    ``not a regular file but a FIFO (named pipe)``.  Only regular files are read: a
+    FIFO or a device could keep a reader waiting for ever."""
+    kind = next((name for test, name in _KINDS if test(mode)), "a file of another type")
+    return f"not a regular file but {kind}"

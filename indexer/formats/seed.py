@@ -14,7 +14,7 @@ import html
 import re
 import unicodedata
 
-from indexer.formats.fields import check_id, parse_date
+from indexer.formats.fields import check_id, check_link, check_web_url, parse_date
 from indexer.formats.reject import InvalidRecord
 from search.event import Event, RelatedLink, Source
 
@@ -24,6 +24,7 @@ _NEWS_LINK = re.compile(r"/news/(\d{4})/(\d{1,2})/(\d{1,2})/([^/?#\s()]+?)\.(?:h
 _DATE_LINE = re.compile(r"^###\s*\[([^\]]*)\]")
 _TITLE = re.compile(r"^#\s+(.*\S)\s*$")
 _SECTION = re.compile(r"^###\s+(.*?):?\s*$")
+_LINK_URL = re.compile(r"\]\(([^)\s]*)\)")
 _ITEM = re.compile(r"^\s*\d+\.\s*\[(?P<text>.*)\]\((?P<url>[^)\s]*)\)(?P<rest>.*)$")
 # What may follow a related link: nothing, or the entity the two events share.
 _RELATED_REST = re.compile(r"\s*(?:_Context:\s*(?P<context>.*?)\s*_)?\s*")
@@ -86,6 +87,8 @@ def _header(lines: list[str]) -> tuple[str | None, dt.date, int]:
             if formats_seen or number > title_at:
                 raise InvalidRecord(f"line {number}: one 'Formats:' line only, before the title")
             formats_seen = True
+            for url in _LINK_URL.findall(line):
+                check_link(url, f"line {number}: link")
             found = id_from_link(line)
             if found:
                 formats_id = check_id(found[0], "Formats link id")
@@ -148,6 +151,8 @@ def parse_seed(text: str) -> Event:
         name, url = _clean(item.group("text")), item.group("url") or None
         if not name or item.group("rest").strip():
             raise InvalidRecord(f"line {number}: a source is '1. [name](url)'")
+        if url:
+            check_web_url(url, f"line {number}: address")
         if name.lower() != _COVER_IMAGE:
             sources.append(Source(name, url))
         elif image is None:
@@ -156,8 +161,9 @@ def parse_seed(text: str) -> Event:
             raise InvalidRecord(f"line {number}: a second Cover Image")
 
     related: list[RelatedLink] = []
-    entities: list[str] = []
+    entities: dict[str, None] = {}  # an ordered set: each name once, in order
     for number, item in _items(sections.get("related", []), "'### Related:'"):
+        check_link(item.group("url"), f"line {number}: link")
         target = id_from_link(item.group("url"))
         rest = _RELATED_REST.fullmatch(item.group("rest"))
         if target is None or rest is None:
@@ -168,8 +174,8 @@ def parse_seed(text: str) -> Event:
         check_id(target[0], f"line {number}: related id")
         context = _clean(rest.group("context") or "") or None
         related.append(RelatedLink(target[0], _clean(item.group("text")), target[1], context))
-        if context and context not in entities:
-            entities.append(context)
+        if context:
+            entities[context] = None
 
     event_id = formats_id or f"{date.isoformat()}-{slugify(title)}"
     return Event(

@@ -12,11 +12,13 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-from indexer.formats.fields import check_id, parse_date, title_from_text
+from indexer.formats.fields import check_id, check_web_url, parse_date, title_from_text
 from indexer.formats.reject import InvalidRecord
 from search.event import Event, Source
 
 __all__ = ["is_wikitimes", "name_from_wiki_url", "parse_wikitimes"]
+
+_SEPARATORS = re.compile(r"([.!?])(?:\s+,)+\s+")
 
 
 def is_wikitimes(record: dict[str, Any]) -> bool:
@@ -60,7 +62,11 @@ def _items(record: dict[str, Any], key: str) -> list[dict[str, Any]]:
 
 def _entity_name(entity: dict[str, Any], number: int) -> str:
     url = entity.get("wikiURL")
-    name = name_from_wiki_url(url) if isinstance(url, str) else None
+    if url is not None and not isinstance(url, str):
+        raise InvalidRecord(f"entity[{number}].wikiURL must be a string")
+    if url:
+        check_web_url(url, f"entity[{number}].wikiURL")
+    name = name_from_wiki_url(url) if url else None
     if name is None and isinstance(entity.get("name"), str):
         name = entity["name"].strip() or None
     if name is None:
@@ -75,6 +81,8 @@ def _source(source: dict[str, Any], number: int) -> Source:
     url = source.get("url")
     if url is not None and not isinstance(url, str):
         raise InvalidRecord(f"source[{number}].url must be a string")
+    if url:
+        check_web_url(url, f"source[{number}].url")
     return Source(name.strip(), url or None)
 
 
@@ -88,8 +96,10 @@ def parse_wikitimes(record: dict[str, Any]) -> Event:
     description = record.get("description")
     if not isinstance(description, str):
         raise InvalidRecord("record has no description")
-    # The export leaves separators behind at the end of some descriptions ("... . , ").
-    body = re.sub(r"[\s,]+$", "", re.sub(r"\s+", " ", description)).strip()
+    # The export leaves list separators behind after some sentences ("Kunduz. , The
+    # U.S. ...") and at the end of some descriptions ("... . , ").
+    body = re.sub(r"\s+", " ", description)
+    body = re.sub(r"[\s,]+$", "", _SEPARATORS.sub(r"\1 ", body)).strip()
     if not body:
         raise InvalidRecord("record has no description")
     entities = list(
