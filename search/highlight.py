@@ -184,7 +184,8 @@ class Highlighter:
         return sorted(
             p
             for p in {start + i for i in found}
-            if p < stop and (p == 0 or _unspaced(text[p]) or not _joins(text[p - 1]))
+            if p < stop
+            and (p == 0 or _unspaced(text[p]) or _unspaced(text[p - 1]) or not _joins(text[p - 1]))
         )
 
     def _folded_find(self, chunk: str) -> Iterator[int]:

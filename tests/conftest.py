@@ -13,14 +13,16 @@ import pytest
 from api.app import create_app
 from config import Config
 from indexer import jobs
+from indexer.formats.limits import Limits
 from search import IndexStore, SearchService
 from tests.corpus import CORPUS, DEMO_DIR, SEED_DIR
 from tests.servers import run_indexer
 
 
-def build_index(index_dir: Path, *paths: Path) -> jobs.JobReport:
-    """Run a real rebuild into ``index_dir``."""
-    return jobs.rebuild(IndexStore(index_dir), list(paths), keep=2)
+def build_index(index_dir: Path, *paths: Path, config: Config | None = None) -> jobs.JobReport:
+    """Run a real rebuild into ``index_dir`` (with ``config``'s ingest limits)."""
+    limits = Limits.from_config(config) if config else None
+    return jobs.rebuild(IndexStore(index_dir), list(paths), keep=2, limits=limits)
 
 
 def client_for(
@@ -29,8 +31,8 @@ def client_for(
     """Falcon's test client of a new index (``tmp_path/ix``) of a few canonical events."""
     source = tmp_path / "events.jsonl"
     source.write_text("".join(json.dumps(record) + "\n" for record in records))
-    build_index(tmp_path / "ix", source)
     config = Config.from_env({}, index_dir=tmp_path / "ix", **settings)
+    build_index(tmp_path / "ix", source, config=config)
     return falcon.testing.TestClient(create_app(config))
 
 

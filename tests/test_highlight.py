@@ -270,7 +270,9 @@ def test_a_megabyte_body_through_the_api(tmp_path: Path) -> None:
     body = f"{filler[:half]} the new rail link to the harbour {filler[half:]}"
     assert len(body) > 1_000_000
     client = client_for(
-        tmp_path, [{"id": "long", "date": "2020-01-01", "title": "Port news", "body": body}]
+        tmp_path,
+        [{"id": "long", "date": "2020-01-01", "title": "Port news", "body": body}],
+        max_event_body_bytes=2_000_000,  # over the default ingest limit (1 MiB)
     )
     for q, shown in [
         ("harbour", "<mark>harbour</mark>"),

@@ -113,7 +113,7 @@ def additions(tmp_path: Path) -> Path:
 def documents(index_dir: Path) -> int:
     service = SearchService(Config.from_env({}, index_dir=index_dir))
     try:
-        count: int = service.stats()["documents"]
+        count: int = service.stats().documents
     finally:
         service.close()
     return count
