@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ import orjson
 from search.columns import SegmentColumns, load, path_of
 from search.dates import bucket_of_days
 from search.postings import LENGTH_FIELDS, SegmentPostings
-from search.store import Generation
+from search.store import Generation, Record
 
 __all__ = ["Segment", "SegmentCache", "Snapshot"]
 
@@ -104,7 +105,9 @@ class Snapshot:
 
     ``searcher`` is whoosh's searcher of that commit, used for stored events only
     (its public API).  Document numbers are global: segment i's documents are
-    ``bases[i]`` to ``bases[i] + segments[i].doc_count - 1``.
+    ``bases[i]`` to ``bases[i] + segments[i].doc_count - 1``.  ``record`` is the
+    generation's record of the commit, as checked when the snapshot was opened (None
+    only for a writer's own snapshot of a commit not recorded yet).
     """
 
     def __init__(
@@ -114,10 +117,12 @@ class Snapshot:
         segments: list[Segment],
         deleted: list[frozenset[int]],
         version: int,
+        record: Record | None = None,
     ) -> None:
         self.generation = generation
         self.searcher = searcher
         self.segments = segments
+        self.record = record
         self.version = (generation.name, version)
         counts = np.array([s.doc_count for s in segments], dtype=np.int64)
         self.bases = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
@@ -140,6 +145,12 @@ class Snapshot:
     def keys(self) -> set[str]:
         """The cache keys of the segments this snapshot reads."""
         return {s.key for s in self.segments}
+
+    def sidecar(self, name: str) -> Path:
+        """The file holding sidecar table ``name`` (``suggest.json``) for this commit."""
+        if self.record is None:
+            raise ValueError("a snapshot of an unrecorded commit has no sidecar tables")
+        return self.generation.path / self.record.sidecars[name]
 
     # Documents
 
@@ -298,9 +309,13 @@ def segment_ids(searcher: Any) -> list[tuple[str, frozenset[int]]]:
 
 
 def open_snapshot(
-    generation: Generation, searcher: Any, cache: SegmentCache, version: int
+    generation: Generation,
+    searcher: Any,
+    cache: SegmentCache,
+    version: int,
+    record: Record | None = None,
 ) -> Snapshot:
     """The snapshot of a whoosh searcher's commit, its segments read through ``cache``."""
     ids = segment_ids(searcher)
     segments = [cache.get(generation, segment_id) for segment_id, _ in ids]
-    return Snapshot(generation, searcher, segments, [gone for _, gone in ids], version)
+    return Snapshot(generation, searcher, segments, [gone for _, gone in ids], version, record)

@@ -3,7 +3,18 @@
 Callers hold the store's writer lock and give each id once (the indexer keeps
 only the last copy of a repeated id).  After every commit the writer saves what
 readers need beside the whoosh files: the columns of new segments, title
-phrases, the vocabulary of entity mentions and the suggestion table.
+phrases, the vocabulary of entity mentions and the suggestion table, then
+records the checksum of every file the commit reads in meta.json
+(``store.Record``).
+
+The order of writes keeps every record true while readers read: whoosh writes
+its commit's files, then its table of contents (the commit point of whoosh); the
+writer adds the commit's columns and sidecar tables under new names (segment ids,
+``phrases.<commit>.json``), records them all, and only then removes what no
+record names any more.  Readers serve the recorded commit, so none ever finds a
+recorded file changed.  An update records its commit twice: first with the
+previous suggestion table, which is still there, then, once the new table is
+built (seconds on a large index), with the new one.
 """
 
 from __future__ import annotations
@@ -12,18 +23,27 @@ import contextlib
 import datetime as dt
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from search.checksums import Checksum, Verifier, checksum
 from search.columns import COLUMNS_DIR, SegmentColumns, facet_column, path_of, save
 from search.errors import BuildFailed, IndexDamaged
 from search.event import Event
 from search.mentions import MENTIONS_FILE, MentionVocabulary
-from search.postings import SegmentPostings, remove_unused
-from search.schema import FACET_FIELDS, create_index, document, open_index
+from search.postings import POSTINGS_DIR, SegmentPostings, remove_unused
+from search.schema import (
+    FACET_FIELDS,
+    create_index,
+    document,
+    latest_commit,
+    open_index,
+    toc_file,
+)
 from search.snapshot import SegmentCache, open_snapshot
-from search.store import Generation, IndexStore
+from search.store import Generation, IndexStore, Record, versioned
 from search.suggest import PHRASES_FILE, SUGGEST_FILE, PhraseCounter, build_suggester
 from search.writer_hooks import EventCodec, ParallelWriter
 
@@ -52,6 +72,10 @@ def _segment_columns(reader: Any, postings: SegmentPostings) -> SegmentColumns:
     )
 
 
+def _segment_ids(searcher: Any) -> list[str]:
+    return [reader.segment().segment_id() for reader, _ in searcher.reader().leaf_readers()]
+
+
 def _warm(generation: Generation, searcher: Any) -> None:
     """Save the columns of every segment that has none, and remove the arrays and
     columns of segments the index no longer has (merged away)."""
@@ -74,6 +98,51 @@ def _warm(generation: Generation, searcher: Any) -> None:
         for old in directory.iterdir():
             if old.suffix == ".npz" and old.stem not in wanted and not old.name.startswith("."):
                 old.unlink(missing_ok=True)
+
+
+def _commit_files(path: Path, commit: int, segment_ids: list[str]) -> list[str]:
+    """Every file a commit reads (but its sidecar tables), relative to the
+    generation: whoosh's table of contents and its segments' files, and each
+    segment's postings arrays and columns."""
+    prefixes = tuple(f"{segment_id}." for segment_id in segment_ids)
+    names = [toc_file(commit)]
+    names += sorted(p.name for p in path.iterdir() if p.name.startswith(prefixes) and p.is_file())
+    for segment_id in segment_ids:
+        arrays = path / POSTINGS_DIR / segment_id
+        names += sorted(f"{POSTINGS_DIR}/{segment_id}/{p.name}" for p in arrays.iterdir())
+        names.append(path_of(path, segment_id).relative_to(path).as_posix())
+    return names
+
+
+def _record(
+    generation: Generation,
+    commit: int,
+    segment_ids: list[str],
+    sidecars: dict[str, str],
+    build: dict[str, Any],
+    known: Record | None,
+) -> Record:
+    """Write the record of ``commit``: the checksum of every file it reads.  Files
+    ``known`` already records are not read again (a recorded file never changes)."""
+    old = known.files if known is not None else {}
+    names = _commit_files(generation.path, commit, segment_ids) + sorted(sidecars.values())
+    files: dict[str, Checksum] = {}
+    for name in names:
+        found = old.get(name)
+        files[name] = found if found is not None else checksum(generation.path / name)
+    generation.write_record(build, commit, files, sidecars)
+    return Record(commit, files, dict(sidecars), dict(build))
+
+
+def _remove_unrecorded_sidecars(generation: Generation, *records: Record) -> None:
+    """Remove the sidecar tables of earlier commits that none of ``records`` names
+    (readers of the record before the newest one may still be loading its tables)."""
+    kept = {name for record in records for name in record.sidecars.values()}
+    for name in (PHRASES_FILE, MENTIONS_FILE, SUGGEST_FILE):
+        stem, _, suffix = name.rpartition(".")
+        for path in generation.path.glob(f"{stem}.*.{suffix}"):
+            if path.name not in kept and path.name[len(stem) + 1 : -len(suffix) - 1].isdigit():
+                path.unlink(missing_ok=True)
 
 
 class _Sidecar:
@@ -103,16 +172,31 @@ class _Sidecar:
         """Events that gained entities from their text, and how many entities they gained."""
         return self.events_with_mentions, self.mentions_added
 
-    def save(self, searcher: Any) -> None:
-        """Keep the phrases and the vocabulary, ready the columns of new segments and
-        the suggestion table for the index as committed (``searcher``)."""
+    def save(self, searcher: Any, build: dict[str, Any], previous: Record | None) -> Record:
+        """Save what readers need of the commit ``searcher`` reads (the columns of
+        new segments, the phrases, the vocabulary and the suggestion table) and record
+        it.  ``previous``: the record of the generation's commit before (None for a
+        new generation, which is recorded once, complete)."""
         path = self.generation.path
-        self.phrases.save(path / PHRASES_FILE)
-        self.vocabulary.save(path / MENTIONS_FILE)
+        commit = int(searcher.reader().generation())
         _warm(self.generation, searcher)
-        snap = open_snapshot(self.generation, searcher, SegmentCache(), 0)
+        segment_ids = _segment_ids(searcher)
+        sidecars = dict(previous.sidecars) if previous is not None else {}
+        for name, table in ((PHRASES_FILE, self.phrases), (MENTIONS_FILE, self.vocabulary)):
+            sidecars[name] = versioned(name, commit)
+            table.save(path / sidecars[name])
+        known = previous
+        if previous is not None:
+            # Recorded at once, with the previous suggestion table, so that readers
+            # need not wait for the new one.
+            known = _record(self.generation, commit, segment_ids, sidecars, build, previous)
+        snap = open_snapshot(self.generation, searcher, SegmentCache(), commit)
         phrases = self.phrases.counts.most_common(PHRASES_KEPT)
-        build_suggester(snap, phrases).save(path / SUGGEST_FILE)
+        sidecars[SUGGEST_FILE] = versioned(SUGGEST_FILE, commit)
+        build_suggester(snap, phrases).save(path / sidecars[SUGGEST_FILE])
+        record = _record(self.generation, commit, segment_ids, sidecars, build, known)
+        _remove_unrecorded_sidecars(self.generation, record, *([previous] if previous else []))
+        return record
 
 
 class GenerationBuilder:
@@ -164,7 +248,8 @@ class GenerationBuilder:
         self.added += 1
 
     def finish(self, extra_meta: dict[str, Any] | None = None) -> Generation:
-        """Commit, check the result, save what readers need and write meta.json."""
+        """Commit, check the result, save what readers need and write meta.json (the
+        record of the generation's files: from then on it is complete)."""
         self._writer.commit()
         with self._ix.searcher() as searcher:
             count = searcher.doc_count()
@@ -172,17 +257,16 @@ class GenerationBuilder:
                 raise BuildFailed(
                     f"check failed: {count} documents in the new index, {self.added} expected"
                 )
-            self._sidecar.save(searcher)
-        meta = {
-            "generation": self.generation.name,
-            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "documents": count,
-            "events_with_mentions": self._sidecar.events_with_mentions,
-            "mentions_added": self._sidecar.mentions_added,
-            "seconds": round(time.monotonic() - self.started, 3),
-            **(extra_meta or {}),
-        }
-        self.generation.write_meta(meta)
+            build = {
+                "generation": self.generation.name,
+                "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "documents": count,
+                "events_with_mentions": self._sidecar.events_with_mentions,
+                "mentions_added": self._sidecar.mentions_added,
+                **(extra_meta or {}),
+            }
+            build["seconds"] = round(time.monotonic() - self.started, 3)
+            self._sidecar.save(searcher, build, None)
         return self.generation
 
     def publish(self, keep: int) -> list[str]:
@@ -198,6 +282,24 @@ class GenerationBuilder:
         self.store.discard(self.generation)
 
 
+def _checked(generation: Generation) -> Record:
+    """The generation's record, once every file it names is found as recorded (all
+    bytes read).  A commit that whoosh wrote but its writer did not record (the
+    writer was killed) may have removed files the record names: those are left out,
+    and the next commit records what the index then holds."""
+    record = generation.record()
+    path = generation.path
+    expected = record.files
+    missing = [name for name in expected if not (path / name).exists()]
+    if missing and latest_commit(path) > record.commit:
+        expected = {n: c for n, c in expected.items() if n not in missing}
+    problems = Verifier().problems(path, expected)
+    if problems:
+        more = f" (and {len(problems) - 1} more files)" if len(problems) > 1 else ""
+        raise IndexDamaged(f"{generation.name}/{problems[0]}{more}: run indexer rebuild")
+    return record
+
+
 def default_processes() -> int:
     """Writer processes for a rebuild: one per core."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
@@ -208,16 +310,19 @@ class LiveUpdater:
 
     def __init__(self, store: IndexStore, learn: MentionVocabulary | None = None) -> None:
         """Open the live generation; ``learn`` (from the events to add) extends the
-        vocabulary of mentions the generation was built with."""
+        vocabulary of mentions the generation was built with.  IndexDamaged (nothing
+        is written) when a file of the live generation is not as recorded."""
         self.generation = store.current()
-        self.generation.check_format()
+        self.record = _checked(self.generation)
         path = self.generation.path
-        vocabulary = MentionVocabulary.load(path / MENTIONS_FILE)
+        vocabulary = MentionVocabulary.load(path / self.record.sidecars[MENTIONS_FILE])
         if learn is not None:
             vocabulary.names |= learn.names
             vocabulary.lowercase_words |= learn.lowercase_words
         self._sidecar = _Sidecar(
-            self.generation, vocabulary, PhraseCounter.load(path / PHRASES_FILE)
+            self.generation,
+            vocabulary,
+            PhraseCounter.load(path / self.record.sidecars[PHRASES_FILE]),
         )
         self._ix = open_index(path)
         self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB, compound=False)
@@ -245,11 +350,11 @@ class LiveUpdater:
         return bool(removed)
 
     def commit(self) -> None:
-        """Make the changes visible."""
+        """Make the changes visible: readers serve them once they are recorded."""
         self._before.close()
         self._writer.commit()
         with self._ix.searcher() as searcher:
-            self._sidecar.save(searcher)
+            self.record = self._sidecar.save(searcher, dict(self.record.build), self.record)
 
     def cancel(self) -> None:
         """Drop uncommitted changes."""
