@@ -3,7 +3,10 @@
 Every error answers ``{"error": {"code": "...", "message": "...", "parameter": ...}}``:
 400 for bad or unknown parameters, 404 for unknown ids and routes, 405 for a wrong
 method, 413 for a body too large, 503 while no index is available or when a
-search found nothing before its time limit.  An unexpected
+search found nothing before its time limit.  The 503 codes tell why no index is
+available: ``index_unavailable`` (none built yet, or a commit not recorded yet),
+``index_damaged`` (CURRENT or a file of the live generation is not as written)
+and ``rebuild_needed`` (the live generation has another index format).  An unexpected
 exception is logged and answered 500 without a traceback or a path.
 """
 
@@ -15,7 +18,14 @@ from typing import Any
 import falcon
 
 from api.params import ParamError
-from search import BadRequest, EventNotFound, IndexUnavailable, SearchTimeout
+from search import (
+    BadRequest,
+    EventNotFound,
+    IndexDamaged,
+    IndexUnavailable,
+    RebuildNeeded,
+    SearchTimeout,
+)
 
 __all__ = ["ApiError", "install"]
 
@@ -92,7 +102,14 @@ def _not_found(req: falcon.Request, resp: falcon.Response, exc: EventNotFound, p
 def _unavailable(
     req: falcon.Request, resp: falcon.Response, exc: IndexUnavailable, params: Any
 ) -> None:
-    raise ApiError(503, "index_unavailable", str(exc), None, headers={"Retry-After": "5"})
+    code = (
+        "rebuild_needed"
+        if isinstance(exc, RebuildNeeded)
+        else "index_damaged"
+        if isinstance(exc, IndexDamaged)
+        else "index_unavailable"
+    )
+    raise ApiError(503, code, str(exc), None, headers={"Retry-After": "5"})
 
 
 def _timeout(req: falcon.Request, resp: falcon.Response, exc: SearchTimeout, params: Any) -> None:
