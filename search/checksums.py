@@ -25,7 +25,7 @@ from pathlib import Path
 
 import xxhash
 
-__all__ = ["HASH", "Checksum", "Verifier", "checksum", "checksum_bytes"]
+__all__ = ["HASH", "Checksum", "Verifier", "checksum", "checksum_bytes", "summary"]
 
 #: The name of the hash recorded beside the checksums.
 HASH = "xxh3_128"
@@ -73,6 +73,13 @@ def checksum(path: Path) -> Checksum:
             digest.update(view[:read])
             size += read
     return Checksum(size, digest.hexdigest())
+
+
+def summary(generation: str, problems: list[str]) -> str:
+    """The first of ``problems`` (as ``Verifier.problems`` words them) under the
+    generation's name, and how many more there are."""
+    more = f" (and {len(problems) - 1} more files)" if len(problems) > 1 else ""
+    return f"{generation}/{problems[0]}{more}"
 
 
 _StatKey = tuple[int, int, int, int]

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from search.checksums import Verifier
+from search.checksums import Verifier, summary
 from search.errors import IndexDamaged, IndexUnavailable
 from search.memo import SegmentMemo
 from search.schema import latest_commit, open_index
@@ -220,8 +220,7 @@ class LiveIndex:
             raise in_flux_or(f"{generation.name} cannot be listed ({exc.strerror})") from None
         problems = self.verifier.problems(path, record.files)
         if problems:
-            more = f" (and {len(problems) - 1} more files)" if len(problems) > 1 else ""
-            raise in_flux_or(f"{generation.name}/{problems[0]}{more}")
+            raise in_flux_or(summary(generation.name, problems))
         try:
             ix = open_index(path)
         except OSError as exc:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from search.checksums import Checksum, Verifier, checksum
+from search.checksums import Checksum, Verifier, checksum, summary
 from search.columns import COLUMNS_DIR, SegmentColumns, facet_column, path_of, save
 from search.errors import BuildFailed, IndexDamaged
 from search.event import Event
@@ -295,8 +295,7 @@ def _checked(generation: Generation) -> Record:
         expected = {n: c for n, c in expected.items() if n not in missing}
     problems = Verifier().problems(path, expected)
     if problems:
-        more = f" (and {len(problems) - 1} more files)" if len(problems) > 1 else ""
-        raise IndexDamaged(f"{generation.name}/{problems[0]}{more}: run indexer rebuild")
+        raise IndexDamaged(f"{summary(generation.name, problems)}: run indexer rebuild")
     return record
 
 
