@@ -15,7 +15,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -60,15 +62,20 @@ def test_gunicorn_serves_an_index_directory_mounted_read_only(tmp_path: Path) ->
     with Gunicorn(
         index_dir, workers=2, wrap=read_only_mount(index_dir), max_requests="0"
     ) as server:
-        for _ in range(8):  # both workers
-            status, body = server.get("/api/search?q=election")
-            assert status == 200, body
+        # Concurrent requests until both workers have served: then each holds its
+        # shared lock on the generation it reads.
+        deadline = time.monotonic() + 30.0
+        with ThreadPoolExecutor(4) as pool:
+            while True:
+                answers = list(pool.map(server.get, ["/api/search?q=election"] * 8))
+                assert all(status == 200 for status, _ in answers), answers
+                leases = worker_leases(server.process.pid, index_dir)
+                if len(leases) == 2 and all(h == {"gen-000001"} for h in leases.values()):
+                    break
+                assert time.monotonic() < deadline, leases
         status, body = server.get("/api/stats")
         assert (status, body["documents"]) == (200, DEMO_EVENTS)
         assert server.get("/readyz")[0] == 200
-        # Each worker holds its shared lock on the generation it reads.
-        leases = worker_leases(server.process.pid, index_dir)
-        assert leases and all(held == {"gen-000001"} for held in leases.values()), leases
         log = server.output()
     assert "Traceback" not in log and "Read-only" not in log, log
     assert tree(index_dir) == before
