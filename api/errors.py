@@ -10,7 +10,10 @@ What raises them:
   from the engine (query-language limits) or from the API (parameters, bodies,
   encodings); its code decides the status (400, 408, 413 or 415).
 - The engine's ``EventNotFound`` (404), ``IndexUnavailable`` and ``SearchTimeout``
-  (503 with ``Retry-After``).
+  (503 with ``Retry-After``); the 503 codes tell why no index can be served:
+  ``index_unavailable`` (none built yet, or a commit not recorded yet),
+  ``index_damaged`` (CURRENT or a file of the live generation is not as written)
+  and ``rebuild_needed`` (the live generation has another index format).
 - Falcon's own errors (no route, a wrong or unknown method, a malformed header) get
   the registry's code for their status.
 - Any other exception is logged and answered 500 ``internal_error``, without a
@@ -26,7 +29,14 @@ from typing import Any
 
 import falcon
 
-from search import BadRequest, EventNotFound, IndexUnavailable, SearchTimeout
+from search import (
+    BadRequest,
+    EventNotFound,
+    IndexDamaged,
+    IndexUnavailable,
+    RebuildNeeded,
+    SearchTimeout,
+)
 
 __all__ = ["ERRORS", "ApiError", "ErrorCode", "error_body", "install"]
 
@@ -95,7 +105,24 @@ ERRORS: tuple[ErrorCode, ...] = (
         500,
         "A request ran over `EVENTSEARCH_TIMEOUT` seconds; its worker was restarted.",
     ),
-    ErrorCode("index_unavailable", 503, "No index can be served (none built yet).", retry_after=5),
+    ErrorCode(
+        "index_unavailable",
+        503,
+        "No index can be served: none is built yet, or its newest commit is not recorded yet.",
+        retry_after=5,
+    ),
+    ErrorCode(
+        "index_damaged",
+        503,
+        "CURRENT or a file of the live generation is not as written: run `indexer rebuild`.",
+        retry_after=5,
+    ),
+    ErrorCode(
+        "rebuild_needed",
+        503,
+        "The live generation was written in another index format: run `indexer rebuild`.",
+        retry_after=5,
+    ),
     ErrorCode(
         "search_timeout",
         503,
@@ -168,7 +195,14 @@ def _not_found(req: falcon.Request, resp: falcon.Response, exc: EventNotFound, p
 def _unavailable(
     req: falcon.Request, resp: falcon.Response, exc: IndexUnavailable, params: Any
 ) -> None:
-    raise ApiError("index_unavailable", str(exc))
+    code = (
+        "rebuild_needed"
+        if isinstance(exc, RebuildNeeded)
+        else "index_damaged"
+        if isinstance(exc, IndexDamaged)
+        else "index_unavailable"
+    )
+    raise ApiError(code, str(exc))
 
 
 def _timeout(req: falcon.Request, resp: falcon.Response, exc: SearchTimeout, params: Any) -> None:

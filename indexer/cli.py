@@ -130,6 +130,7 @@ def rebuild(paths: tuple[Path, ...], index_dir: Path | None, strict: bool) -> No
     """
     config = _config(index_dir)
     store = IndexStore(config.index_dir)
+    damaged = store.current_problem()
     bar = _Bar(sys.stderr.isatty())
     try:
         report = jobs.rebuild(
@@ -152,6 +153,8 @@ def rebuild(paths: tuple[Path, ...], index_dir: Path | None, strict: bool) -> No
     _report_lock(report)
     if report.prune_failed:
         click.echo(f"note: older generations were kept: {report.prune_failed}", err=True)
+    if damaged:
+        click.echo(f"note: replaced CURRENT, which was damaged: {damaged}", err=True)
     click.echo(
         f"indexed {report.indexed} events from {report.files} files into {report.generation}: "
         f"{report.rejected} rejected, {report.duplicates} duplicates{_skipped(report)}, "
@@ -201,9 +204,22 @@ def delete(ids: tuple[str, ...], index_dir: Path | None) -> None:
 
 @cli.command()
 @index_dir_option
-def stats(index_dir: Path | None) -> None:
-    """Documents, date range, generation and build time of the live index."""
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="First read every file of the live generation and check it against the "
+    "checksum recorded when it was written; list every file that differs.",
+)
+def stats(index_dir: Path | None, verify: bool) -> None:
+    """Documents, date range, generation and build time of the live index.
+
+    The live generation is checked as a worker opens it: every file against its
+    recorded checksum, the first bad one named.  With --verify every bad file is
+    listed, and the figures of the check are printed.
+    """
     config = _config(index_dir)
+    if verify:
+        _verify(IndexStore(config.index_dir))
     service = SearchService(config)
     try:
         data = service.stats()
@@ -218,6 +234,30 @@ def stats(index_dir: Path | None) -> None:
         service.close()
     for key, value in dataclasses.asdict(data).items():
         click.echo(f"{key}: {value}")
+
+
+def _verify(store: IndexStore) -> None:
+    """Check every file of the live generation; exit 1 listing each bad one."""
+    started = time.monotonic()
+    try:
+        generation = store.current()
+        record = generation.record()
+    except SearchError as exc:
+        raise click.ClickException(str(exc)) from None
+    problems = generation.verify(record)
+    seconds = time.monotonic() - started
+    for problem in problems:
+        click.echo(f"damaged: {problem}", err=True)
+    if problems:
+        raise click.ClickException(
+            f"{len(problems)} of the {len(record.files)} files of {generation.name} are not "
+            "as written: run indexer rebuild"
+        )
+    size = sum(c.size for c in record.files.values())
+    click.echo(
+        f"verified: {len(record.files)} files of {generation.name} ({size / 1e6:,.1f} MB), "
+        f"each as recorded at commit {record.commit}, in {seconds:.2f} s"
+    )
 
 
 def main() -> None:

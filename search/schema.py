@@ -3,6 +3,8 @@ an index directory is created and opened (whoosh's public API)."""
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,8 +24,10 @@ __all__ = [
     "build_schema",
     "create_index",
     "document",
+    "latest_commit",
     "open_index",
     "source_domain",
+    "toc_file",
 ]
 
 #: Facet name -> field holding its exact values.
@@ -74,6 +78,25 @@ def create_index(path: Path, stemmer: str) -> Any:
 def open_index(path: Path) -> Any:
     """The whoosh index in directory ``path``."""
     return whoosh_index.open_dir(str(path))
+
+
+# whoosh writes each commit's table of contents (its segments and their deletions) as
+# _MAIN_<commit>.toc (whoosh.index.TOC; MAIN is its default index name), and removes
+# the older ones once it is written.
+_TOC = re.compile(r"_MAIN_(\d+)\.toc")
+
+
+def toc_file(commit: int) -> str:
+    """The name of the file holding whoosh's table of contents of commit ``commit``."""
+    return f"_MAIN_{commit}.toc"
+
+
+def latest_commit(path: Path) -> int:
+    """The number of the newest commit whoosh has written in index directory ``path``
+    (the generation number of its table of contents), without reading it; -1 when
+    there is none."""
+    numbers = [int(m.group(1)) for m in map(_TOC.fullmatch, os.listdir(path)) if m]
+    return max(numbers, default=-1)
 
 
 def source_domain(url: str | None) -> str | None:

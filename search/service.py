@@ -124,7 +124,7 @@ class SearchService:
         self._parsers: dict[str, QueryParser] = {}
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._states_by_key: dict[tuple[str, int, int], _CommitState] = {}
+        self._states_by_key: dict[tuple[str, int, str], _CommitState] = {}
 
     def parser(self, snap: Snapshot) -> QueryParser:
         """The query parser of a snapshot's analysis (shared by the threads)."""
@@ -441,18 +441,15 @@ class SearchService:
 
     def _state(self, snap: Snapshot) -> _CommitState:
         """The extras of the snapshot's commit.  Writers save the suggestion table and
-        the mention vocabulary beside the index at every commit."""
-        path = snap.generation.path / SUGGEST_FILE
-        try:
-            stamp = path.stat().st_mtime_ns
-        except FileNotFoundError:
-            stamp = 0
-        key = (snap.generation.name, snap.version[1], stamp)
+        the mention vocabulary beside the index at every commit, under the names the
+        commit's record gives."""
+        path = snap.sidecar(SUGGEST_FILE)
+        key = (snap.generation.name, snap.version[1], path.name)
         with self._lock:
             found = self._states_by_key.get(key)
         if found is None:
             suggester = Suggester.load(path, snap.analyzer)
-            vocabulary = MentionVocabulary.load(snap.generation.path / MENTIONS_FILE)
+            vocabulary = MentionVocabulary.load(snap.sidecar(MENTIONS_FILE))
             names: dict[tuple[str, ...], list[str]] = {}
             for value in snap.facet_values("entity"):
                 names.setdefault(tuple(snap.analyzer.words(value)), []).append(value)
@@ -478,7 +475,7 @@ class SearchService:
         """Documents, date range, generation and build time of the live index."""
         snap = self.live.snapshot()
         days = snap.days(snap.live_docs())
-        meta = snap.generation.meta()
+        meta = snap.record.build if snap.record is not None else {}
         return IndexStats(
             documents=len(days),
             first_date=dt.date.fromordinal(int(days.min())) if len(days) else None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ import orjson
 from search.columns import FacetColumn, SegmentColumns, fold_column, load, path_of
 from search.dates import bucket_of_days
 from search.postings import LENGTH_FIELDS, SegmentPostings
-from search.store import Generation
+from search.store import Generation, Record
 from search.text import Analyzer, fold
 
 __all__ = ["Segment", "SegmentCache", "Snapshot", "facet_key"]
@@ -120,7 +121,9 @@ class Snapshot:
 
     ``searcher`` is whoosh's searcher of that commit, used for stored events only
     (its public API).  Document numbers are global: segment i's documents are
-    ``bases[i]`` to ``bases[i] + segments[i].doc_count - 1``.
+    ``bases[i]`` to ``bases[i] + segments[i].doc_count - 1``.  ``record`` is the
+    generation's record of the commit, as checked when the snapshot was opened (None
+    only for a writer's own snapshot of a commit not recorded yet).
     """
 
     def __init__(
@@ -130,15 +133,21 @@ class Snapshot:
         segments: list[Segment],
         deleted: list[frozenset[int]],
         version: int,
+        record: Record | None = None,
         stemmer: str | None = None,
     ) -> None:
-        """``stemmer``: the one the generation was built with (default: as its
-        meta.json records)."""
+        """``stemmer``: the one the generation was built with, when ``record`` (which
+        says it) is None."""
         self.generation = generation
         self.searcher = searcher
         #: How the generation's text was analysed: queries are analysed alike.
-        self.analyzer = Analyzer(stemmer or generation.stemmer())
+        if stemmer is None:
+            if record is None:
+                raise ValueError("a snapshot needs the generation's record or its stemmer")
+            stemmer = record.stemmer
+        self.analyzer = Analyzer(stemmer)
         self.segments = segments
+        self.record = record
         self.version = (generation.name, version)
         counts = np.array([s.doc_count for s in segments], dtype=np.int64)
         self.bases = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
@@ -162,6 +171,12 @@ class Snapshot:
     def keys(self) -> set[str]:
         """The cache keys of the segments this snapshot reads."""
         return {s.key for s in self.segments}
+
+    def sidecar(self, name: str) -> Path:
+        """The file holding sidecar table ``name`` (``suggest.json``) for this commit."""
+        if self.record is None:
+            raise ValueError("a snapshot of an unrecorded commit has no sidecar tables")
+        return self.generation.path / self.record.sidecars[name]
 
     # Documents
 
@@ -378,9 +393,11 @@ def open_snapshot(
     searcher: Any,
     cache: SegmentCache,
     version: int,
+    record: Record | None = None,
     stemmer: str | None = None,
 ) -> Snapshot:
     """The snapshot of a whoosh searcher's commit, its segments read through ``cache``."""
     ids = segment_ids(searcher)
     segments = [cache.get(generation, segment_id) for segment_id, _ in ids]
-    return Snapshot(generation, searcher, segments, [gone for _, gone in ids], version, stemmer)
+    deleted = [gone for _, gone in ids]
+    return Snapshot(generation, searcher, segments, deleted, version, record, stemmer)

@@ -2,8 +2,19 @@
 
 Callers hold the store's writer lock and give each id once (the indexer keeps
 only the last copy of a repeated id).  After every commit the writer saves what
-readers need beside the whoosh files: the columns of new segments, title
-phrases, the vocabulary of entity mentions and the suggestion table.
+readers need beside the whoosh files: title phrases, the vocabulary of entity
+mentions and the suggestion table (each segment's postings arrays and columns are
+written with it, by search/writer_hooks.py), then records the checksum of every
+file the commit reads in meta.json (``store.Record``).
+
+The order of writes keeps every record true while readers read: whoosh writes
+its commit's files, then its table of contents (the commit point of whoosh); the
+writer adds the commit's sidecar tables under new names (``phrases.<commit>.json``),
+records them all, and only then removes what no record names any more.  Readers
+serve the recorded commit, so none ever finds a recorded file changed.  An update
+records its commit twice: first with the previous suggestion table, which is still
+there, then, once the new table is built (seconds on a large index), with the new
+one.
 """
 
 from __future__ import annotations
@@ -18,14 +29,15 @@ from typing import Any
 
 from whoosh.index import clean_files
 
+from search.checksums import Checksum, Verifier, checksum, summary
 from search.columns import COLUMNS_DIR, path_of
-from search.errors import BuildFailed
+from search.errors import BuildFailed, IndexDamaged
 from search.event import Event
 from search.mentions import MENTIONS_FILE, MentionVocabulary
-from search.postings import remove_unused
-from search.schema import create_index, document, open_index
+from search.postings import POSTINGS_DIR, remove_unused
+from search.schema import create_index, document, latest_commit, open_index, toc_file
 from search.snapshot import SegmentCache, open_snapshot
-from search.store import Generation, IndexStore
+from search.store import Generation, IndexStore, Record, versioned
 from search.suggest import PHRASES_FILE, SUGGEST_FILE, PhraseCounter, build_suggester
 from search.text import DEFAULT_STEMMER
 from search.writer_hooks import EventCodec, ParallelWriter
@@ -40,16 +52,17 @@ _LIMIT_MB = 256
 PHRASES_KEPT = 100_000
 
 
-def _check_segments(generation: Generation, searcher: Any) -> None:
+def _segment_ids(searcher: Any) -> list[str]:
+    return [reader.segment().segment_id() for reader, _ in searcher.reader().leaf_readers()]
+
+
+def _check_segments(generation: Generation, segment_ids: list[str]) -> None:
     """Every segment of the commit has its arrays and columns (the codec's writers
     save them with the segment); those of segments merged away are removed."""
-    wanted = set()
-    for reader, _ in searcher.reader().leaf_readers():
-        segment_id = reader.segment().segment_id()
-        wanted.add(segment_id)
+    for segment_id in segment_ids:
         if not path_of(generation.path, segment_id).exists():
             raise BuildFailed(f"segment {segment_id} was written without its columns")
-    _keep_segments(generation.path, wanted)
+    _keep_segments(generation.path, set(segment_ids))
 
 
 def _keep_segments(path: Path, wanted: set[str]) -> None:
@@ -60,6 +73,51 @@ def _keep_segments(path: Path, wanted: set[str]) -> None:
         for old in directory.iterdir():
             if old.suffix == ".npz" and old.stem not in wanted and not old.name.startswith("."):
                 old.unlink(missing_ok=True)
+
+
+def _commit_files(path: Path, commit: int, segment_ids: list[str]) -> list[str]:
+    """Every file a commit reads (but its sidecar tables), relative to the
+    generation: whoosh's table of contents and its segments' files, and each
+    segment's postings arrays and columns."""
+    prefixes = tuple(f"{segment_id}." for segment_id in segment_ids)
+    names = [toc_file(commit)]
+    names += sorted(p.name for p in path.iterdir() if p.name.startswith(prefixes) and p.is_file())
+    for segment_id in segment_ids:
+        arrays = path / POSTINGS_DIR / segment_id
+        names += sorted(f"{POSTINGS_DIR}/{segment_id}/{p.name}" for p in arrays.iterdir())
+        names.append(path_of(path, segment_id).relative_to(path).as_posix())
+    return names
+
+
+def _record(
+    generation: Generation,
+    commit: int,
+    segment_ids: list[str],
+    sidecars: dict[str, str],
+    build: dict[str, Any],
+    known: Record | None,
+) -> Record:
+    """Write the record of ``commit``: the checksum of every file it reads.  Files
+    ``known`` already records are not read again (a recorded file never changes)."""
+    old = known.files if known is not None else {}
+    names = _commit_files(generation.path, commit, segment_ids) + sorted(sidecars.values())
+    files: dict[str, Checksum] = {}
+    for name in names:
+        found = old.get(name)
+        files[name] = found if found is not None else checksum(generation.path / name)
+    generation.write_record(build, commit, files, sidecars)
+    return Record(commit, files, dict(sidecars), dict(build))
+
+
+def _remove_unrecorded_sidecars(generation: Generation, *records: Record) -> None:
+    """Remove the sidecar tables of earlier commits that none of ``records`` names
+    (readers of the record before the newest one may still be loading its tables)."""
+    kept = {name for record in records for name in record.sidecars.values()}
+    for name in (PHRASES_FILE, MENTIONS_FILE, SUGGEST_FILE):
+        stem, _, suffix = name.rpartition(".")
+        for path in generation.path.glob(f"{stem}.*.{suffix}"):
+            if path.name not in kept and path.name[len(stem) + 1 : -len(suffix) - 1].isdigit():
+                path.unlink(missing_ok=True)
 
 
 class _Sidecar:
@@ -94,16 +152,31 @@ class _Sidecar:
         """Events that gained entities from their text, and how many entities they gained."""
         return self.events_with_mentions, self.mentions_added
 
-    def save(self, searcher: Any) -> None:
-        """Keep the phrases and the vocabulary, ready the columns of new segments and
-        the suggestion table for the index as committed (``searcher``)."""
+    def save(self, searcher: Any, build: dict[str, Any], previous: Record | None) -> Record:
+        """Save what readers need of the commit ``searcher`` reads (the phrases, the
+        vocabulary and the suggestion table) and record it.  ``previous``: the record
+        of the generation's commit before (None for a new generation, which is
+        recorded once, complete)."""
         path = self.generation.path
-        self.phrases.save(path / PHRASES_FILE)
-        self.vocabulary.save(path / MENTIONS_FILE)
-        _check_segments(self.generation, searcher)
-        snap = open_snapshot(self.generation, searcher, SegmentCache(), 0, self.stemmer)
+        commit = int(searcher.reader().generation())
+        segment_ids = _segment_ids(searcher)
+        _check_segments(self.generation, segment_ids)
+        sidecars = dict(previous.sidecars) if previous is not None else {}
+        for name, table in ((PHRASES_FILE, self.phrases), (MENTIONS_FILE, self.vocabulary)):
+            sidecars[name] = versioned(name, commit)
+            table.save(path / sidecars[name])
+        known = previous
+        if previous is not None:
+            # Recorded at once, with the previous suggestion table, so that readers
+            # need not wait for the new one.
+            known = _record(self.generation, commit, segment_ids, sidecars, build, previous)
+        snap = open_snapshot(self.generation, searcher, SegmentCache(), commit, None, self.stemmer)
         phrases = self.phrases.counts.most_common(PHRASES_KEPT)
-        build_suggester(snap, phrases).save(path / SUGGEST_FILE)
+        sidecars[SUGGEST_FILE] = versioned(SUGGEST_FILE, commit)
+        build_suggester(snap, phrases).save(path / sidecars[SUGGEST_FILE])
+        record = _record(self.generation, commit, segment_ids, sidecars, build, known)
+        _remove_unrecorded_sidecars(self.generation, record, *([previous] if previous else []))
+        return record
 
 
 class GenerationBuilder:
@@ -159,7 +232,8 @@ class GenerationBuilder:
         self.added += 1
 
     def finish(self, extra_meta: dict[str, Any] | None = None) -> Generation:
-        """Commit, check the result, save what readers need and write meta.json."""
+        """Commit, check the result, save what readers need and write meta.json (the
+        record of the generation's files: from then on it is complete)."""
         self._writer.commit()
         if isinstance(self._writer, ParallelWriter):
             self._writer.raise_if_failed()  # a writer process's own error, not only its loss
@@ -169,18 +243,17 @@ class GenerationBuilder:
                 raise BuildFailed(
                     f"check failed: {count} documents in the new index, {self.added} expected"
                 )
-            self._sidecar.save(searcher)
-        meta = {
-            "generation": self.generation.name,
-            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "documents": count,
-            "events_with_mentions": self._sidecar.events_with_mentions,
-            "mentions_added": self._sidecar.mentions_added,
-            "seconds": round(time.monotonic() - self.started, 3),
-            "analysis": {"stemmer": self.stemmer},
-            **(extra_meta or {}),
-        }
-        self.generation.write_meta(meta)
+            build = {
+                "generation": self.generation.name,
+                "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "documents": count,
+                "events_with_mentions": self._sidecar.events_with_mentions,
+                "mentions_added": self._sidecar.mentions_added,
+                "analysis": {"stemmer": self.stemmer},
+                **(extra_meta or {}),
+            }
+            build["seconds"] = round(time.monotonic() - self.started, 3)
+            self._sidecar.save(searcher, build, None)
         return self.generation
 
     def publish(self, keep: int) -> list[str]:
@@ -196,6 +269,23 @@ class GenerationBuilder:
         self.store.discard(self.generation)
 
 
+def _checked(generation: Generation) -> Record:
+    """The generation's record, once every file it names is found as recorded (all
+    bytes read).  A commit that whoosh wrote but its writer did not record (the
+    writer was killed) may have removed files the record names: those are left out,
+    and the next commit records what the index then holds."""
+    record = generation.record()
+    path = generation.path
+    expected = record.files
+    missing = [name for name in expected if not (path / name).exists()]
+    if missing and latest_commit(path) > record.commit:
+        expected = {n: c for n, c in expected.items() if n not in missing}
+    problems = Verifier().problems(path, expected)
+    if problems:
+        raise IndexDamaged(f"{summary(generation.name, problems)}: run indexer rebuild")
+    return record
+
+
 def default_processes() -> int:
     """Writer processes for a rebuild: one per core."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
@@ -206,19 +296,20 @@ class LiveUpdater:
 
     def __init__(self, store: IndexStore, learn: MentionVocabulary | None = None) -> None:
         """Open the live generation; ``learn`` (from the events to add) extends the
-        vocabulary of mentions the generation was built with."""
+        vocabulary of mentions the generation was built with.  IndexDamaged (nothing
+        is written) when a file of the live generation is not as recorded."""
         self.generation = store.current()
-        self.generation.check_format()
+        self.record = _checked(self.generation)
         path = self.generation.path
-        vocabulary = MentionVocabulary.load(path / MENTIONS_FILE)
+        vocabulary = MentionVocabulary.load(path / self.record.sidecars[MENTIONS_FILE])
         if learn is not None:
             vocabulary.names |= learn.names
             vocabulary.lowercase_words |= learn.lowercase_words
         self._sidecar = _Sidecar(
             self.generation,
             vocabulary,
-            PhraseCounter.load(path / PHRASES_FILE),
-            self.generation.stemmer(),
+            PhraseCounter.load(path / self.record.sidecars[PHRASES_FILE]),
+            self.record.stemmer,
         )
         self._ix = open_index(path)
         _remove_uncommitted(self._ix, path)  # what a killed or failed writer left
@@ -259,12 +350,13 @@ class LiveUpdater:
             self._before = None
 
     def commit(self) -> None:
-        """Make the changes visible, then save what readers need beside them."""
+        """Make the changes visible, then save what readers need beside them and record
+        them: readers serve them once they are recorded."""
         self._close_before()
         self._writer.commit()
         self.committed = True
         with self._ix.searcher() as searcher:
-            self._sidecar.save(searcher)
+            self.record = self._sidecar.save(searcher, dict(self.record.build), self.record)
 
     def cancel(self) -> None:
         """Drop uncommitted changes and remove the files written for them, so that

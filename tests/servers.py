@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +38,12 @@ def run_indexer(*args: str, env: dict[str, str] | None = None) -> subprocess.Com
 
 
 class Gunicorn:
-    """``gunicorn -c config/gunicorn.conf.py 'api.app:create_app()'`` on a free port."""
+    """``gunicorn -c config/gunicorn.conf.py 'api.app:create_app()'`` on a free port;
+    ``wrap`` is a command gunicorn's is passed to (it must end by running its arguments)."""
 
-    def __init__(self, index_dir: Path, workers: int = 2, **settings: str) -> None:
+    def __init__(
+        self, index_dir: Path, workers: int = 2, wrap: Sequence[str] = (), **settings: str
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -52,6 +56,7 @@ class Gunicorn:
         self.log = open(index_dir.parent / f"gunicorn-{self.port}.log", "w+")  # noqa: SIM115
         self.process = subprocess.Popen(
             [
+                *wrap,
                 str(BIN / "gunicorn"),
                 "-c",
                 str(ROOT / "config" / "gunicorn.conf.py"),
