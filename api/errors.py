@@ -195,14 +195,11 @@ def _not_found(req: falcon.Request, resp: falcon.Response, exc: EventNotFound, p
 def _unavailable(
     req: falcon.Request, resp: falcon.Response, exc: IndexUnavailable, params: Any
 ) -> None:
-    code = (
-        "rebuild_needed"
-        if isinstance(exc, RebuildNeeded)
-        else "index_damaged"
-        if isinstance(exc, IndexDamaged)
-        else "index_unavailable"
-    )
-    raise ApiError(code, str(exc))
+    if isinstance(exc, RebuildNeeded):
+        raise ApiError("rebuild_needed", str(exc))
+    if isinstance(exc, IndexDamaged):
+        raise ApiError("index_damaged", str(exc))
+    raise ApiError("index_unavailable", str(exc))
 
 
 def _timeout(req: falcon.Request, resp: falcon.Response, exc: SearchTimeout, params: Any) -> None:

@@ -158,7 +158,7 @@ def _remove_leftovers(store: IndexStore) -> None:
     """Remove what failed or killed writers left: temporary files, and generations
     whose build never finished (none is served; the writer lock is held)."""
     store.remove_leftovers()
-    live = store.current_name()
+    live = store.live_name()
     for generation in store.generations():
         if generation.name != live and not generation.complete:
             store.discard(generation)

@@ -49,8 +49,9 @@ class IndexWriteFailed(BuildFailed):
         message = f"cannot write the index in {root}{where}: {cause}"
         if committed:
             message = (
-                "the changes are committed and searchable, but the files kept beside the "
-                f"index for suggestions and speed are not all saved: {message}"
+                "the changes are committed, but the files kept beside them (the record "
+                "readers check them by, the tables for suggestions) are not all saved; "
+                f"the next indexer job saves them: {message}"
             )
         super().__init__(message)
         self.errno = exc.errno

