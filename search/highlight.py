@@ -78,6 +78,7 @@ _REGIONS_KEPT = 20_000  # analysed stretches remembered by one highlighter
 _ASCII_BYTES = bytes(range(128))
 _LONE = "surrogatepass"  # a lone surrogate is kept as it is, never an error
 _SPACE = re.compile(r"\s")
+_LAST_SPACE = regex.compile(r"\s", regex.REVERSE)  # searched backwards: the last one
 _NON_SPACE = re.compile(r"\S")
 _WORD_BOUNDARY = regex.compile(r"\b", regex.WORD)  # UAX #29 default word boundaries
 _CLUSTER = regex.compile(r"\X")  # UAX #29 extended grapheme clusters
@@ -165,16 +166,20 @@ class Highlighter:
             self.groups = {term: i for i, term in enumerate(sorted(terms))}
         self.analyzer = analyzer
         prefixes = {_prefix(_folded(term)) for term in self.groups}
+        # An acronym's term is its letters ("us"), written with full stops ("U.S.").
+        prefixes |= {".".join(p) for p in prefixes if len(p) > 1 and p.isalpha()}
         prefixes.discard("")
         self.prefixes = sorted(prefixes)
-        self._regions: dict[tuple[str, bool], tuple[tuple[int, int, int], ...]] = {}
+        self._regions: dict[tuple[str, bool, bool], tuple[tuple[int, int, int], ...]] = {}
         self._byte_prefixes = [p.encode("utf-8", _LONE) for p in self.prefixes]
 
     # Step 1: candidates
 
     def _candidates(self, text: str, start: int, stop: int) -> list[int]:
-        """Sorted offsets in [start, stop) where a term's first letters begin a word
-        (anywhere, in scripts written without spaces)."""
+        """Sorted offsets in [start, stop) where a term's first letters may begin a
+        token: after a character that cannot go on a word, at a character that is no
+        letter or digit (a symbol or emoji is a token of its own), and anywhere in
+        scripts written without spaces."""
         chunk = text[start : min(len(text), stop + _OVERLAP)]
         if chunk.isascii():
             lowered = chunk.lower()
@@ -185,7 +190,13 @@ class Highlighter:
             p
             for p in {start + i for i in found}
             if p < stop
-            and (p == 0 or _unspaced(text[p]) or _unspaced(text[p - 1]) or not _joins(text[p - 1]))
+            and (
+                p == 0
+                or not _joins(text[p])
+                or not _joins(text[p - 1])
+                or _unspaced(text[p])
+                or _unspaced(text[p - 1])
+            )
         )
 
     def _folded_find(self, chunk: str) -> Iterator[int]:
@@ -216,23 +227,27 @@ class Highlighter:
 
     # Step 2: verification
 
-    def _verify(self, text: str, position: int) -> tuple[list[_Match], int]:
-        """The matches among the analyzer's tokens from ``position`` to the next
-        whitespace (at most _REGION characters, CJK runs _CJK_REGION), and where that
-        region ends."""
+    def _verify(self, text: str, position: int, done: int) -> tuple[list[_Match], int]:
+        """The matches among the analyzer's tokens of the stretch between white space
+        that holds ``position`` (from the previous white space, or ``done``, to the
+        next: the analyzer cuts tokens the same way there as over the whole text; at
+        most _REGION characters each way, CJK runs _CJK_REGION), and where that stretch
+        ends."""
         reach = _CJK_REGION if _unspaced(text[position]) else _REGION
         space = _SPACE.search(text, position, position + reach)
         end = space.start() if space else min(len(text), position + reach)
         cut = space is None and end < len(text)
+        begin = _stretch_start(text, position, max(done, position - reach))
+        cut_begin = begin > 0 and not text[begin - 1].isspace()
         # The same words come back many times in a long text: each is analysed once.
-        key = (text[position:end], cut)
+        key = (text[begin:end], cut_begin, cut)
         found = self._regions.get(key)
         if found is None:
             if len(self._regions) >= _REGIONS_KEPT:
                 self._regions.clear()
-            matches = self._tokens(key[0], 0, end - position, cut_start=False, cut_end=cut)
+            matches = self._tokens(key[0], 0, end - begin, cut_start=cut_begin, cut_end=cut)
             found = self._regions[key] = tuple((m.start, m.end, m.group) for m in matches)
-        return [_Match(position + s, position + e, g) for s, e, g in found], end
+        return [_Match(begin + s, begin + e, g) for s, e, g in found], end
 
     def _tokens(
         self, text: str, start: int, end: int, cut_start: bool, cut_end: bool
@@ -272,7 +287,7 @@ class Highlighter:
                 if position < done:
                     continue
                 analysed += 1
-                matches, done = self._verify(text, position)
+                matches, done = self._verify(text, position, done)
                 for match in matches:
                     window.append(match)
                     words[match.group] += 1
@@ -345,9 +360,10 @@ class Highlighter:
         ``<mark>``; a word cut by either end is marked as far as it is shown."""
         marks: list[_Match] = []
         if self.groups:
-            low, high = _word_start(text, start), _word_end(text, end)
-            cut_low = low > 0 and _is_word_char(text[low - 1])
-            cut_high = high < len(text) and _is_word_char(text[high])
+            low = _stretch_start(text, start, max(0, start - _REGION))
+            high = _stretch_end(text, end, min(len(text), end + _REGION))
+            cut_low = low > 0 and not text[low - 1].isspace()
+            cut_high = high < len(text) and not text[high].isspace()
             marks = self._tokens(text, low, high, cut_low, cut_high)
             if keep is not None and all(m.start != keep.start for m in marks):
                 marks = sorted([*marks, keep], key=lambda m: m.start)
@@ -392,20 +408,18 @@ class _OffsetMap:
         return folded - self.shifts[k]
 
 
-def _word_start(text: str, position: int) -> int:
-    """The start of the word ``position`` falls in (at most _REGION characters back)."""
-    limit = max(0, position - _REGION)
-    while position > limit and _is_word_char(text[position - 1]):
-        position -= 1
-    return position
+def _stretch_start(text: str, position: int, limit: int) -> int:
+    """Where the stretch without white space that ``position`` falls in begins (not
+    before ``limit``)."""
+    space = _LAST_SPACE.search(text, limit, position)
+    return space.end() if space else limit
 
 
-def _word_end(text: str, position: int) -> int:
-    """The end of the word ``position`` falls in (at most _REGION characters on)."""
-    limit = min(len(text), position + _REGION)
-    while position < limit and _is_word_char(text[position]):
-        position += 1
-    return position
+def _stretch_end(text: str, position: int, limit: int) -> int:
+    """Where the stretch without white space that ``position`` falls in ends (not
+    after ``limit``)."""
+    space = _SPACE.search(text, position, limit)
+    return space.start() if space else limit
 
 
 def _find_all(haystack: Any, needle: Any) -> Iterator[int]:

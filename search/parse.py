@@ -46,7 +46,7 @@ from search.query import (
     Values,
 )
 from search.schema import QUERY_FIELDS, TEXT_FIELDS
-from search.text import Analyzer, fold, query_text
+from search.text import Analyzer, fold, parts_stand_apart, query_text
 
 __all__ = ["Limits", "QueryParser", "date_filter", "values_filter"]
 
@@ -186,7 +186,7 @@ class QueryParser:
             parsed = self._parser(match).parse(text)
             if parsed is wq.NullQuery and words:
                 raise _Unsupported("nothing parsed")
-            query = _translate(parsed, text, self.limits)
+            query = _translate(parsed, text, self.limits, match)
         except BadRequest:
             raise
         except Exception:  # noqa: BLE001 - whoosh raises assorted errors on odd syntax
@@ -205,10 +205,11 @@ class QueryParser:
             elif tokens:
                 first = tokens[0].position
                 parts.append(
-                    Phrase(
-                        tuple(t.term for t in tokens),
-                        tuple(t.position - first for t in tokens),
+                    _typed_word(
+                        [t.term for t in tokens],
+                        [t.position - first for t in tokens],
                         TEXT_FIELDS,
+                        match,
                     )
                 )
         if not parts:
@@ -224,11 +225,29 @@ class QueryParser:
         return function - {t.term for t in tokens if not t.function}
 
 
+def _typed_word(
+    terms: Sequence[str],
+    offsets: Sequence[int],
+    fields: tuple[str, ...],
+    match: str,
+    boost: float = 1.0,
+) -> Query:
+    """One typed word that gives several query terms: the phrase of them, or, for the
+    parts of a hyphen-joined word of words (search.text.parts_stand_apart), each
+    part a word of the query like the others (AND-ed with ``match=all``, OR-ed with
+    ``match=any``; coordination and proximity then rank the events that hold them
+    all, side by side, first)."""
+    if parts_stand_apart(terms):
+        parts = tuple(Term(t, fields, boost) for t in dict.fromkeys(terms))
+        return Or(parts) if match == "any" else And(parts)
+    return Phrase(tuple(terms), tuple(offsets), fields, 0, boost)
+
+
 def _fields(fieldname: str) -> tuple[str, ...]:
     return _FIELDS.get(fieldname, TEXT_FIELDS)
 
 
-def _translate(q: Any, text: str, limits: Limits) -> Query:
+def _translate(q: Any, text: str, limits: Limits, match: str) -> Query:
     """The engine's tree for a whoosh query."""
     if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
         return Nothing()
@@ -253,23 +272,24 @@ def _translate(q: Any, text: str, limits: Limits) -> Query:
         )
     if isinstance(q, wq.Term):
         return Term(str(q.text), _fields(q.fieldname), q.boost)
-    if isinstance(q, wq.Phrase):
-        offsets = q.offsets if isinstance(q, _PlacedPhrase) else list(range(len(q.words)))
+    if isinstance(q, _PlacedPhrase):
         return Phrase(
-            tuple(q.words), tuple(offsets), _fields(q.fieldname), max(int(q.slop) - 1, 0), q.boost
+            tuple(q.words), tuple(q.offsets), _fields(q.fieldname), max(int(q.slop) - 1, 0), q.boost
         )
+    if isinstance(q, wq.Phrase):  # one typed word of several tokens
+        return _typed_word(q.words, list(range(len(q.words))), _fields(q.fieldname), match, q.boost)
     if isinstance(q, wq.AndMaybe):
-        return AndMaybe(_translate(q.a, text, limits), _translate(q.b, text, limits))
+        return AndMaybe(_translate(q.a, text, limits, match), _translate(q.b, text, limits, match))
     if isinstance(q, wq.AndNot):
-        return AndNot(_translate(q.a, text, limits), _translate(q.b, text, limits))
+        return AndNot(_translate(q.a, text, limits, match), _translate(q.b, text, limits, match))
     if isinstance(q, wq.Not):
-        return Not(_translate(q.query, text, limits))
+        return Not(_translate(q.query, text, limits, match))
     if isinstance(q, wq.And):
-        return And(tuple(_translate(c, text, limits) for c in q.subqueries))
+        return And(tuple(_translate(c, text, limits, match) for c in q.subqueries))
     if isinstance(q, wq.Or):
         # whoosh reads ``a NOT b`` under an OR group as ``a OR (NOT b)``, which matches
         # nearly everything: NOT excludes instead.
-        children = [_translate(c, text, limits) for c in q.subqueries]
+        children = [_translate(c, text, limits, match) for c in q.subqueries]
         excluded = [c.part for c in children if isinstance(c, Not)]
         kept = [c for c in children if not isinstance(c, Not)]
         if not excluded:

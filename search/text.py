@@ -97,7 +97,7 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
@@ -112,6 +112,7 @@ __all__ = [
     "Token",
     "drop_sentence_punctuation",
     "fold",
+    "parts_stand_apart",
     "query_text",
     "straighten_quotes",
 ]
@@ -295,6 +296,7 @@ _EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}]")
 _BIGRAM_SCRIPTS = r"\p{Han}\p{scx=Hiragana}\p{scx=Katakana}\p{Hangul}\p{Line_Break=SA}"
 _BIGRAM_CHAR = regex.compile(rf"[{_BIGRAM_SCRIPTS}]")
 _BIGRAM_RUNS = regex.compile(rf"[{_BIGRAM_SCRIPTS}]+|[^{_BIGRAM_SCRIPTS}]+")
+_BIGRAM_RUNS_ONLY = regex.compile(rf"[{_BIGRAM_SCRIPTS}]")
 _HEBREW_QUOTES = regex.compile(r"(?<=\p{Hebrew})['\"](?=\p{Hebrew}|$)")
 _DOTTED_ACRONYM = regex.compile(r"[^\W\d_](?:\.[^\W\d_])+")
 _POSSESSIVE = re.compile(r"([a-z]+)'s")
@@ -720,6 +722,19 @@ _SINGLE_QUOTED = regex.compile(r"(?<!\w)[‘‚‛](?=\S)(.*?\S)[’‘](?!\w)")
 _STRAY_APOSTROPHES = str.maketrans(dict.fromkeys("‘’‛‚", "'"))
 _SENTENCE_END = regex.compile(r"[?!.,;…。！？、，；؟،]+(?=[\s\"')\]}]|$)")
 _SENTENCE_START = regex.compile(r"(?<!\S)[¿¡]+")
+
+
+def parts_stand_apart(terms: Sequence[str]) -> bool:
+    """Whether the query terms of one typed word (``query_tokens``) may match as
+    separate words rather than as a phrase: the parts of a hyphen-joined word of
+    words (``Arab-Israeli``, ``Saint-Germain``, ``Turkey–PKK``), each of two or more
+    letters, as Lucene's query parser reads them (``autoGeneratePhraseQueries``
+    off).  A CJK or SA run's bigrams, a score or date of numbers (``5-4``, ``9/11``)
+    and a word with a one-letter or numeric part (``F-16``, ``COVID-19``,
+    ``e-mail``) keep their order: their parts mean little apart."""
+    return len(terms) > 1 and all(
+        len(t) >= 2 and t.isalpha() and not _BIGRAM_RUNS_ONLY.search(t) for t in terms
+    )
 
 
 def straighten_quotes(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import re
+from pathlib import Path
 from typing import Any
 
 import falcon.testing
@@ -17,6 +18,7 @@ import orjson
 from search.event import Event
 from search.schema import TEXT_FIELDS, document
 from search.text import DEFAULT_STEMMER, FUNCTION_WORDS, Analyzer
+from tests.conftest import client_for
 from tests.truth import all_events
 
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -92,3 +94,32 @@ def test_expansion_changes_neither_the_matches_nor_the_facets(
         assert both[0]["total"] == both[1]["total"], query
         assert both[0]["facets"] == both[1]["facets"], query
         assert {r["id"] for r in both[0]["results"]} == {r["id"] for r in both[1]["results"]}
+
+
+def test_a_hyphen_joined_word_is_its_words(tmp_path: Path) -> None:
+    """The parts of a hyphen-joined word of words match apart (Lucene's query parser
+    without automatic phrases), side by side first; a quoted one is a phrase; a score
+    of numbers and a word with a numeric part keep their order."""
+    records = [
+        ("joined", "Arab-Israeli talks resume in Cairo"),
+        ("apart", "Israeli ministers meet Arab envoys in Cairo"),
+        ("arab", "Arab league meets in Cairo"),
+        ("score", "United won 5-4 on penalties"),
+        ("reversed", "United won 4-5 on penalties"),
+        ("covid", "COVID cases in 2019 and 19 new wards"),
+    ]
+    client = client_for(
+        tmp_path,
+        [{"id": i, "date": "2020-01-01", "title": t, "body": t} for i, t in records],
+    )
+
+    def ids(q: str, match: str = "all") -> list[str]:
+        found = _search(client, q=q, match=match, expand="false", facets="")
+        return [r["id"] for r in found["results"]]
+
+    assert ids("Arab-Israeli") == ["joined", "apart"]
+    assert ids("arab\u2013israeli cairo") == ["joined", "apart"]  # an en dash joins too
+    assert ids("Arab-Israeli", match="any") == ["joined", "apart", "arab"]
+    assert ids('"Arab-Israeli"') == ["joined"]
+    assert ids("5-4") == ids("5-4", match="any") == ["score"]
+    assert ids("COVID-19", match="any") == []

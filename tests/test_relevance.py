@@ -274,7 +274,7 @@ def test_ranking_parameters_reuse_one_index_per_analysis_setting(
     built: list[dict[str, object]] = []
 
     def build(events: Any, settings: Mapping[str, object], workdir: Path) -> Path:
-        built.append(dict(settings))  # the service has one analyzer today
+        built.append(dict(settings))
         return build_index(events, {}, workdir)
 
     factory = OursFactory(events, tmp_path, build)
@@ -304,7 +304,9 @@ def test_unknown_parameters_are_named(events: list[Event], tmp_path: Path) -> No
         factory({"speed": 1})
     with pytest.raises(ValueError, match=r"'expansion\.nope': ExpansionWeights has .*term_weight"):
         factory({"expansion.nope": 1})
-    with pytest.raises(ValueError, match=r"unknown analysis settings \['stemmer'\]"):
+    with pytest.raises(ValueError, match=r"unknown analysis settings \['shingles'\]"):
+        build_index(events, {"shingles": 2}, tmp_path)
+    with pytest.raises(ValueError, match="unknown stemmer 's': one of porter2, minimal"):
         build_index(events, {"stemmer": "s"}, tmp_path)
     assert factory.builds == 0
 

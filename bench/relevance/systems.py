@@ -10,7 +10,7 @@ which tasks' answers it changes:
   ``SearchService(expansion_weights=...)``;
 - ``related.*``: a field of ``search.related.RelatedWeights``, injected as
   ``SearchService(related_weights=...)``;
-- ``index.*``: an analysis setting, handed to the index builder hook
+- ``index.*``: an analysis setting (``index.stemmer``), handed to the index builder hook
   (``IndexBuilder``): parameter sets that differ in it get their own index, built
   once; every other parameter only changes ranking and reuses the index (and its
   open reader).
@@ -35,6 +35,8 @@ from bench.relevance.queries import RELATED, SEARCH
 from config import Config
 from indexer import jobs
 from search import (
+    DEFAULT_STEMMER,
+    STEMMERS,
     Event,
     ExpansionWeights,
     IndexStore,
@@ -83,21 +85,21 @@ IndexBuilder = Callable[[Sequence[Event], Mapping[str, object], Path], Path]
 def build_index(events: Sequence[Event], settings: Mapping[str, object], workdir: Path) -> Path:
     """The service's index of ``events`` without their story field, built by the
     indexer's rebuild job.  ``settings`` are analysis settings (``index.*``
-    parameters without their prefix); the service has one analyzer today, so any
-    setting is a ValueError.  When the analyzer takes settings (say ``stemmer``:
-    ``porter2`` or ``s``), they are passed to the build here."""
-    if settings:
-        raise ValueError(
-            f"unknown analysis settings {sorted(settings)}: the service has one analyzer "
-            "today (Porter2 stems); build_index takes none"
-        )
+    parameters without their prefix): ``stemmer``, one of ``search.STEMMERS``
+    (default ``search.DEFAULT_STEMMER``); any other is a ValueError."""
+    unknown = sorted(set(settings) - {"stemmer"})
+    if unknown:
+        raise ValueError(f"unknown analysis settings {unknown}: build_index takes 'stemmer'")
+    stemmer = str(settings.get("stemmer", DEFAULT_STEMMER))
+    if stemmer not in STEMMERS:
+        raise ValueError(f"unknown stemmer {stemmer!r}: one of {', '.join(STEMMERS)}")
     workdir.mkdir(parents=True, exist_ok=True)
     source = workdir / "events.jsonl"
     with open(source, "w", encoding="utf-8") as fh:
         for event in events:
             fh.write(json.dumps(dataclasses.replace(event, story=None).to_dict()) + "\n")
     index_dir = workdir / "index"
-    jobs.rebuild(IndexStore(index_dir), [source], keep=0)
+    jobs.rebuild(IndexStore(index_dir), [source], keep=0, stemmer=stemmer)
     return index_dir
 
 
