@@ -13,10 +13,6 @@ targets of issue 10), ``report`` (tables), ``suite`` (the command).
 """
 
 from bench.relevance.queries import DEFAULT_CORPUS, default_corpus
-from bench.relevance.suite import measure, run_relevance
-from bench.relevance.targets import FLOORS
+from bench.relevance.suite import run_relevance
 
-#: The floors ``measure()``'s figures are held to (tests/test_related.py).
-TARGETS = FLOORS
-
-__all__ = ["DEFAULT_CORPUS", "FLOORS", "TARGETS", "default_corpus", "measure", "run_relevance"]
+__all__ = ["DEFAULT_CORPUS", "default_corpus", "run_relevance"]

@@ -25,30 +25,26 @@ from bench.relevance.crossval import DEFAULT_FOLDS, Grid, combined, cross_valida
 from bench.relevance.evaluation import Evaluator, answer
 from bench.relevance.grids import GRIDS
 from bench.relevance.metrics import Run, Scorer, Scores, mean
-from bench.relevance.peers import Fts5Peer, build_peers
+from bench.relevance.peers import build_peers
 from bench.relevance.queries import (
-    DEFAULT_CORPUS,
     KNOWN_ITEMS,
     QuerySet,
     build_query_sets,
     default_corpus,
     load_events,
-    related_queries,
-    story_queries,
 )
 from bench.relevance.report import print_report
 from bench.relevance.systems import (
     IndexBuilder,
     OursFactory,
     ServiceSystem,
-    System,
     build_index,
 )
 from bench.relevance.targets import check_targets
 from bench.stats import machine
 from search.event import Event
 
-__all__ = ["EXPAND_OFF", "main", "measure", "run_relevance"]
+__all__ = ["EXPAND_OFF", "main", "run_relevance"]
 
 #: Our service without query expansion.
 EXPAND_OFF: dict[str, object] = {"request.expand": False}
@@ -209,30 +205,6 @@ def run_relevance(
         "runs": {"ours": evaluator.runs, "index_builds": factory.builds},
         "seconds": {k: round(v, 2) for k, v in seconds.items()},
     }
-
-
-def measure(corpus: Path = DEFAULT_CORPUS) -> dict[str, dict[str, float]]:
-    """Story-name nDCG@10 and related P@5 of the service's defaults and of the FTS5
-    peer, and their ratios (the figures ``targets.FLOORS`` bounds)."""
-    events = load_events(corpus)
-    story, related = story_queries(events), related_queries(events)
-    with tempfile.TemporaryDirectory(prefix="bench-relevance-") as tmp:
-        factory = OursFactory(events, Path(tmp))
-        peer = Fts5Peer(events)
-        try:
-            systems: dict[str, System] = {"ours": factory({}), "peer": peer}
-            result = {
-                name: {
-                    "related_p5": mean(Scorer(related).score(answer(system, related)), "P@5"),
-                    "search_ndcg10": mean(Scorer(story).score(answer(system, story)), "nDCG@10"),
-                }
-                for name, system in systems.items()
-            }
-        finally:
-            peer.close()
-            factory.close()
-    result["ratio"] = {k: result["ours"][k] / result["peer"][k] for k in result["ours"]}
-    return result
 
 
 @click.command("relevance")

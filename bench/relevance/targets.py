@@ -11,10 +11,6 @@ figures are plain.
 - entity names: nDCG@10 >= 0.9;
 - related events: P@5 >= 0.70;
 - no query type below the best peer (each type's first measure).
-
-``FLOORS`` are the figures the story judgements reached before these targets
-(related P@5 0.62, story-name nDCG@10 0.65): ``measure()`` of ``bench.relevance``
-and ``tests/test_related.py`` keep them.
 """
 
 from __future__ import annotations
@@ -23,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["EVERY_TYPE", "FLOORS", "TARGETS", "Target", "check_targets"]
+__all__ = ["EVERY_TYPE", "TARGETS", "Target", "check_targets"]
 
 Figures = Mapping[str, Mapping[str, float]]  # query set -> measure -> value
 
@@ -60,8 +56,6 @@ TARGETS: tuple[Target, ...] = (
     Target("related", "P@5", 0.70),
     Target(EVERY_TYPE, "", 1.0, "best"),
 )
-
-FLOORS = {"related_p5": 0.62, "search_ndcg10": 0.65}
 
 
 def _expanded(primaries: Mapping[str, str]) -> list[tuple[Target, Target]]:
