@@ -192,10 +192,13 @@ class SearchService:
         terms = self._highlight_terms(evaluator, query) if request.highlight else {}
         marks = Highlighter(terms, snap.analyzer)
         results = tuple(self._hit(snap, docnum, score, marks, deadline) for docnum, score in hits)
+        # Past the deadline, facets are left out (what is ready is returned, timed out).
+        counted = () if deadline.expired() else request.facets
+        complete = complete and len(counted) == len(request.facets)
         facets = count_facets(
             snap,
             matches.docs,
-            request.facets,
+            counted,
             request.facet_size,
             request.interval,
             request.date_from,
@@ -415,12 +418,19 @@ class SearchService:
         date_from: dt.date | None,
         date_to: dt.date | None,
     ) -> RelatedPage:
-        evaluator = self._evaluator(snap)
+        deadline = Deadline(self.config.search_timeout)
+        evaluator = self._evaluator(snap, deadline)
         dates = date_filter(date_from, date_to)
-        allowed = None if dates is None else evaluator.run(dates).docs
-        hits = find_related(
-            snap, evaluator, snap.analyzer, source, size, self.related_weights, allowed
-        )
+        try:
+            allowed = None if dates is None else evaluator.run(dates).docs
+            hits = find_related(
+                snap, evaluator, snap.analyzer, source, size, self.related_weights, allowed
+            )
+        except OutOfTime:
+            raise SearchTimeout(
+                f"finding related events took more than {self.config.search_timeout:g} s; "
+                "try again"
+            ) from None
         unmarked = Highlighter({}, snap.analyzer)
         return RelatedPage(
             tuple(

@@ -112,9 +112,20 @@ def test_a_search_out_of_time_answers_503_or_partial(config: Config) -> None:
     assert result.status_code == 503
     assert result.headers["retry-after"] == "1"
     assert result.json["error"]["code"] == "search_timeout"
-    # An empty query needs no collecting: it still answers in full.
+    # An empty query needs no collecting: every event, newest first; but the facets
+    # were not counted in time, and the answer says so.
     body = client.simulate_get("/api/search").json
-    assert body["timed_out"] is False and body["total"] > 400
+    assert body["total"] > 400 and len(body["results"]) == 10
+    assert body["timed_out"] is True and body["facets"] == {}
+    # Related events share the limit: nothing partial to show, so 503.
+    event_id = body["results"][0]["id"]
+    for related in (
+        client.simulate_get(f"/api/events/{event_id}/related"),
+        client.simulate_post("/api/related", json={"text": "Syria refugees cross into Hungary"}),
+    ):
+        assert related.status_code == 503, related.text
+        assert related.headers["retry-after"] == "1"
+        assert related.json["error"]["code"] == "search_timeout"
 
 
 def test_in_time_is_not_flagged(client: falcon.testing.TestClient) -> None:
