@@ -428,8 +428,7 @@ class SearchService:
             )
         except OutOfTime:
             raise SearchTimeout(
-                f"finding related events took more than {self.config.search_timeout:g} s; "
-                "try again"
+                f"finding related events took more than {self.config.search_timeout:g} s; try again"
             ) from None
         unmarked = Highlighter({}, snap.analyzer)
         return RelatedPage(
