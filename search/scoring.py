@@ -21,7 +21,10 @@ Search (``Similarity``):
   more of them always ranks first (as Meilisearch's ``words`` rule); with more
   words, an event matching all of them still ranks first, and the others' scores
   are multiplied by ``(matched / words) ** soft_power`` (a soft minimum-should-
-  match, as Lucene's coordination factor).
+  match, as Lucene's coordination factor).  ``strict_words`` 2 and
+  ``soft_power`` 0 were chosen by 5-fold cross-validation (every fold chose them
+  from {2, 3, 4} x {0, 1, 2}): story names, three words and more, are often
+  only partly written in their events.
 - **proximity** (as Solr edismax's ``pf2``): for each pair of consecutive query
   words, an event where they stand next to each other, in order, in its title or
   body gains ``proximity * (idf_a + idf_b) / 2``.
@@ -31,7 +34,7 @@ Search (``Similarity``):
 Related events (``RelatedWeights``) and query expansion (``ExpansionWeights``)
 have their own signals; their formulas are here too (``entity_idf``,
 ``time_decay``).  Weights chosen on labelled data were chosen by cross-validation
-(bench/relevance, BENCHMARKS.md).
+(bench/relevance, BENCHMARKS.md), ``feedback_docs`` 5 among them (of 5 and 10).
 """
 
 from __future__ import annotations
@@ -78,8 +81,8 @@ class Similarity:
     b: float = 0.75
     title_weight: float = 2.0
     entity_weight: float = 1.0
-    strict_words: int = 4
-    soft_power: float = 2.0
+    strict_words: int = 2
+    soft_power: float = 0.0
     proximity: float = 0.5
     names: float = 0.5
 
@@ -149,7 +152,7 @@ class ExpansionWeights:
     """Query expansion from the first results (RM3-style pseudo-relevance feedback):
     how many results vote, how many terms and entities win, how much they count."""
 
-    feedback_docs: int = 10
+    feedback_docs: int = 5
     terms: int = 10
     entities: int = 5
     term_weight: float = 0.5

@@ -3,10 +3,13 @@ NAME``), each a union of Cartesian products (``bench.relevance.crossval``), the
 service's defaults first (ties go to the first candidate).  Parameter names are
 those of ``bench.relevance.systems.KNOBS``.
 
-- ``default``: the small grid CI runs (5 search systems, 4 related ones: about a
-  minute on the 2-core machine);
-- ``wide``: more values of the same knobs (19 search systems, 36 related ones:
-  about 10 minutes);
+- ``default``: the small grid CI runs: coordination (``similarity.strict_words``,
+  ``similarity.soft_power``), expansion on or off and its feedback depth, and the
+  related weights (12 search systems, 4 related ones: a few minutes on the
+  2-core machine);
+- ``wide``: more values of the same knobs and the expansion weights;
+- ``stemmer``: the two stemmers (``index.stemmer``: one index each), with
+  expansion on and off;
 - ``none``: the defaults only (cross-validation then reports them as they are).
 """
 
@@ -25,26 +28,42 @@ _RELATED_WIDE: dict[str, Sequence[object]] = {
     "related.category": [0.8, 0.0],
     "related.max_terms": [25, 15],
 }
+_COORDINATION: dict[str, Sequence[object]] = {
+    "similarity.strict_words": [2, 4],
+    "similarity.soft_power": [0.0, 2.0],
+}
+_COORDINATION_WIDE: dict[str, Sequence[object]] = {
+    "similarity.strict_words": [2, 3, 4],
+    "similarity.soft_power": [0.0, 1.0, 2.0],
+}
 
 GRIDS: dict[str, Grid] = {
     "default": [
         {
             "request.expand": [True],
-            "expansion.term_weight": [0.5, 0.25],
-            "expansion.entity_weight": [15.0, 5.0],
+            **_COORDINATION,
+            "expansion.feedback_docs": [5, 10],
             **_RELATED,
         },
-        {"request.expand": [False], **_RELATED},
+        {"request.expand": [False], **_COORDINATION, **_RELATED},
     ],
     "wide": [
         {
             "request.expand": [True],
-            "expansion.feedback_docs": [10, 5],
+            **_COORDINATION_WIDE,
+            "expansion.feedback_docs": [5, 10],
             "expansion.term_weight": [0.5, 0.25, 1.0],
             "expansion.entity_weight": [15.0, 5.0, 30.0],
             **_RELATED_WIDE,
         },
-        {"request.expand": [False], **_RELATED_WIDE},
+        {"request.expand": [False], **_COORDINATION_WIDE, **_RELATED_WIDE},
+    ],
+    "stemmer": [
+        {
+            "index.stemmer": ["minimal", "porter2"],
+            "request.expand": [True, False],
+            **_RELATED,
+        }
     ],
     "none": [{}],
 }
