@@ -118,6 +118,12 @@ def _joins(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
+def _run_starts(before: str, char: str) -> bool:
+    """Whether a run of letters or of digits of an ASCII word starts at ``char``
+    (the analyzer indexes each run of ``MH17``)."""
+    return before.isascii() and char.isascii() and before.isdigit() != char.isdigit()
+
+
 @functools.lru_cache(maxsize=4096)
 def _unspaced(char: str) -> bool:
     return unicodedata.name(char, "").split(" ")[0] in _UNSPACED
@@ -194,6 +200,7 @@ class Highlighter:
                 p == 0
                 or not _joins(text[p])
                 or not _joins(text[p - 1])
+                or _run_starts(text[p - 1], text[p])
                 or _unspaced(text[p])
                 or _unspaced(text[p - 1])
             )

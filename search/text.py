@@ -51,6 +51,12 @@ dropped: stop words, single letters and single digits are all tokens.
   and their concatenation (``covid19``, ``email``) unless all are numbers
   (``5-4`` is 5 then 4; ``54`` is another number).  Words joined by ``/`` or a
   dash are simply consecutive words (``9/11`` is 9 then 11).
+- Letters and digits written together in an ASCII word (``1Malaysia``, ``MH17``,
+  ``G20``, ``covid19``): the runs of letters and of digits (``mh`` then ``17``), and
+  the whole word at the first run's position, which a typed word means (as the
+  hyphen-joined ``MH-17`` gives ``mh``, ``mh17``, ``17``): ``malaysia`` finds
+  "1Malaysia", ``mh 17`` and ``mh17`` find "MH17" (Lucene's
+  WordDelimiterGraphFilter splits on numerics the same way).
 - Dotted acronyms (``U.S.``, ``u.k.``, ``e.g.``) are one word, their letters
   without dots: ``U.S.`` and ``US`` are the same term ``us``.
 - A possessive ``'s`` ends no Latin word: ``kenya's`` and ``kenya’s`` are ``kenya``.
@@ -292,6 +298,7 @@ def fold(text: str) -> str:
 _SEGMENT = regex.compile(r"\b", regex.WORD | regex.V1)
 _LETTER_OR_DIGIT = regex.compile(r"[\p{L}\p{N}]")
 _LETTER = regex.compile(r"\p{L}")
+_LETTERS_OR_DIGITS = regex.compile(r"[a-z]+|[0-9]+")  # the runs of an ASCII word
 _EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}]")
 _BIGRAM_SCRIPTS = r"\p{Han}\p{scx=Hiragana}\p{scx=Katakana}\p{Hangul}\p{Line_Break=SA}"
 _BIGRAM_CHAR = regex.compile(rf"[{_BIGRAM_SCRIPTS}]")
@@ -498,7 +505,18 @@ def _unquoted(word: str) -> str:
 def _word(text: str, start: int, end: int, stem: _StemFunction) -> _Unit:
     """The unit of one UAX #29 word (not CJK/SA, not emoji)."""
     if text.isalnum():  # letters and digits only: most words
-        return _Unit([(stem(text), text, start, end)])
+        runs = _LETTERS_OR_DIGITS.findall(text) if _LETTER.search(text) else [text]
+        if len(runs) < 2 or not text.isascii():
+            return _Unit([(stem(text), text, start, end)])
+        # Letters and digits written together (1Malaysia, MH17, G20): the runs, and
+        # the whole word at the first run's position, which a typed word means.
+        parts, at = [], start
+        for run in runs:
+            parts.append((stem(run) if run.isalpha() else run, run, at, at + len(run)))
+            at += len(run)
+        unit = _Unit(parts)
+        unit.joined((text, text, start, end), query=True)
+        return unit
     if _DOTTED_ACRONYM.fullmatch(text):
         letters = text.replace(".", "")
         return _Unit([(stem(letters), letters, start, end)])
@@ -555,7 +573,7 @@ class _Analysis(NamedTuple):
 
 def _analyse(chunk: str, stem: _StemFunction) -> _Analysis:
     """Tokens of one whitespace-free chunk, relative to it."""
-    if chunk.isascii() and chunk.isalnum():  # one plain word, the commonest chunk
+    if chunk.isascii() and (chunk.isalpha() or chunk.isdigit()):  # the commonest chunk
         word = chunk.lower()
         term = stem(word)
         function = word in FUNCTION_WORDS and not _capitals(chunk)

@@ -343,6 +343,13 @@ def test_highlight_offsets_cover_whole_words_of_every_script() -> None:
         ("the WHO said", "WHO"),
         ("IT workers", "IT"),
         ("won 3.5 million", "3.5"),
+        ("MH17 crash report", "MH17"),
+        ("MH17 crash report", "mh 17 crash"),
+        ("MH-17 crash report", "mh17"),
+        ("the 1Malaysia fund", "malaysia"),
+        ("the 1Malaysia fund", "1malaysia fund"),
+        ("G20 summit", "g20 summit"),
+        ("covid19 cases rise", "COVID-19"),
     ],
 )
 def test_meaningful_tokens_are_found_as_typed(text: str, typed: str) -> None:
@@ -359,6 +366,9 @@ def test_meaningful_tokens_are_found_as_typed(text: str, typed: str) -> None:
         ("COVID cases in 2019", "COVID-19"),
         ("on 11/9", "9/11"),
         ("temple of bel", "temple bel"),
+        ("MH71 crash report", "MH17"),
+        ("MH17 crash report", "mh 71"),
+        ("G2 0 summit", "g20"),
     ],
 )
 def test_meaningful_tokens_keep_their_meaning(text: str, typed: str) -> None:
