@@ -204,7 +204,8 @@ class SearchService:
             request.date_from,
             request.date_to,
         )
-        did_you_mean = self._did_you_mean(snap, request.q, deadline)
+        did_you_mean, corrected = self._did_you_mean(snap, request.q, deadline)
+        complete = complete and corrected
         return SearchPage(
             total=len(matches.docs),
             page=request.page,
@@ -223,12 +224,16 @@ class SearchService:
         found = evaluator.run(query)
         return found.select(np.isin(found.docs, docs, assume_unique=True))
 
-    def _did_you_mean(self, snap: Snapshot, text: str, deadline: Deadline) -> str | None:
+    def _did_you_mean(
+        self, snap: Snapshot, text: str, deadline: Deadline
+    ) -> tuple[str | None, bool]:
+        """The corrected query (None: nothing to correct), and whether the words were
+        all checked before the deadline (if not, no correction is offered)."""
         if not text.strip():
-            return None
+            return None, True
         speller = self._state(snap).speller(snap.analyzer)
         try:
-            return speller.correct(
+            corrected = speller.correct(
                 snap,
                 lambda stem: (
                     snap.doc_frequency("body", stem.encode())
@@ -238,7 +243,8 @@ class SearchService:
                 deadline.expired,
             )
         except OutOfTime:
-            return None
+            return None, False
+        return corrected, True
 
     def _filters(self, request: SearchRequest, snap: Snapshot) -> list[Query]:
         filters: list[Query] = []
