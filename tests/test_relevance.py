@@ -57,8 +57,9 @@ def suite() -> dict[str, Any]:
 #: Strict: the day one is reached, its test fails until it is taken off this list.
 NOT_YET_MET = {
     "related P@5 >= 0.7": (
-        "related P@5 is 0.680 cross-validated; no weights of the wide grid reach 0.70 "
-        "even on all the data, and 3-event stories cap P@5 at 0.4 (best possible 0.875)"
+        "related P@5 is 0.680 cross-validated; the best of the 36 related weight sets of "
+        "the wide grid reaches 0.684 even chosen on all the data, and 3-event stories cap "
+        "P@5 at 0.4 (best possible 0.875)"
     ),
 }
 
