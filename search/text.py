@@ -303,7 +303,6 @@ _EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}]")
 _BIGRAM_SCRIPTS = r"\p{Han}\p{scx=Hiragana}\p{scx=Katakana}\p{Hangul}\p{Line_Break=SA}"
 _BIGRAM_CHAR = regex.compile(rf"[{_BIGRAM_SCRIPTS}]")
 _BIGRAM_RUNS = regex.compile(rf"[{_BIGRAM_SCRIPTS}]+|[^{_BIGRAM_SCRIPTS}]+")
-_BIGRAM_RUNS_ONLY = regex.compile(rf"[{_BIGRAM_SCRIPTS}]")
 _HEBREW_QUOTES = regex.compile(r"(?<=\p{Hebrew})['\"](?=\p{Hebrew}|$)")
 _DOTTED_ACRONYM = regex.compile(r"[^\W\d_](?:\.[^\W\d_])+")
 _POSSESSIVE = re.compile(r"([a-z]+)'s")
@@ -751,7 +750,7 @@ def parts_stand_apart(terms: Sequence[str]) -> bool:
     and a word with a one-letter or numeric part (``F-16``, ``COVID-19``,
     ``e-mail``) keep their order: their parts mean little apart."""
     return len(terms) > 1 and all(
-        len(t) >= 2 and t.isalpha() and not _BIGRAM_RUNS_ONLY.search(t) for t in terms
+        len(t) >= 2 and t.isalpha() and not _BIGRAM_CHAR.search(t) for t in terms
     )
 
 
