@@ -8,8 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from search import BadRequest
-from search.dates import parse_bound
+from search import BadRequest, parse_bound
 
 __all__ = [
     "NOT_BLANK",

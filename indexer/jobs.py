@@ -26,10 +26,16 @@ from indexer.formats import Reject, read_file
 from indexer.formats.limits import Limits
 from indexer.storage import IndexWriteFailed, write_errors
 from indexer.walk import input_files
-from search import DEFAULT_STEMMER, BuildFailed, GenerationBuilder, IndexStore, LiveUpdater
-from search.event import Event
-from search.mentions import MentionVocabulary
-from search.store import temp_path
+from search import (
+    DEFAULT_STEMMER,
+    BuildFailed,
+    Event,
+    GenerationBuilder,
+    IndexStore,
+    LiveUpdater,
+    MentionVocabulary,
+    temp_path,
+)
 
 __all__ = ["JobReport", "Progress", "add", "delete", "rebuild"]
 
