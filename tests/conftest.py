@@ -15,7 +15,7 @@ from config import Config
 from indexer import jobs
 from indexer.formats.limits import Limits
 from search import IndexStore, SearchService
-from tests.corpus import CORPUS, DEMO_DIR, SEED_DIR
+from tests.corpus import DEMO_DIR, corpus_file, seed_dir
 from tests.servers import run_indexer
 
 
@@ -40,7 +40,7 @@ def client_for(
 def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of the real WikiTimes corpus, the seed page and the demo pages."""
     index_dir = tmp_path_factory.mktemp("corpus-index")
-    build_index(index_dir, CORPUS, SEED_DIR, DEMO_DIR)
+    build_index(index_dir, corpus_file(), seed_dir(), DEMO_DIR)
     return index_dir
 
 

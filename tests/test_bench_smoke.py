@@ -20,7 +20,7 @@ from bench.model import FIRST_DAY, LAST_DAY, SOURCE_POOL, learn_model
 from bench.queries import MIX, SEARCH_KINDS, build_log
 from bench.suite import run_suite
 from bench.targets import evaluate
-from tests.corpus import CORPUS
+from tests.corpus import corpus_file
 
 SIZE = 300
 
@@ -64,10 +64,10 @@ def test_event_pages_carry_the_same_events_as_json_lines(tmp_path: Path) -> None
 
 
 def test_a_learned_model_draws_from_the_real_corpus() -> None:
-    model = learn_model(CORPUS)
-    real = json.loads(CORPUS.read_text())
+    model = learn_model(corpus_file())
+    real = json.loads(corpus_file().read_text())
     real_words = {w for record in real for w in record["description"].split()}
-    assert model.learned_from == str(CORPUS)
+    assert model.learned_from == str(corpus_file())
     assert model.words[0] in real_words  # the most frequent word comes from the corpus
     events = list(generate_events(model, 200, 0))
     top_entity = Counter(n for e in events for n in e.entities).most_common(1)[0][0]
@@ -179,11 +179,11 @@ def test_highlight_benchmark_at_a_tiny_size() -> None:
     """bench highlight's two parts run and give a figure per case (none is asserted)."""
     from bench.highlight import bodies, measure_search, measure_snippets
 
-    made = bodies(CORPUS, 5_000)
+    made = bodies(corpus_file(), 5_000)
     assert set(made) == {"start", "middle", "end"}
     assert all("harbour rail link" in body and len(body) > 5_000 for body in made.values())
-    snippets = measure_snippets(CORPUS, 5_000, runs=1)
+    snippets = measure_snippets(corpus_file(), 5_000, runs=1)
     assert len(snippets) == 9 and all(r["ms"] >= 0 and r["cpu_ms"] >= 0 for r in snippets)
-    searches = measure_search(CORPUS, 5_000, runs=1)
+    searches = measure_search(corpus_file(), 5_000, runs=1)
     assert [r["query"] for r in searches] == ["harbour", '"rail link"']
     assert all(r["took_ms"] > 0 for r in searches)

@@ -11,7 +11,7 @@ import pytest
 from indexer import jobs
 from search import Event, IndexStore
 from search.mentions import MentionVocabulary
-from tests.corpus import CORPUS
+from tests.corpus import corpus_file
 from tests.truth import all_events, entities_of
 
 
@@ -66,7 +66,7 @@ def test_own_entities_are_not_added_again() -> None:
 
 
 def test_rebuild_reports_what_it_added_on_the_real_corpus(tmp_path: Path) -> None:
-    report = jobs.rebuild(IndexStore(tmp_path), [CORPUS], keep=0)
+    report = jobs.rebuild(IndexStore(tmp_path), [corpus_file()], keep=0)
     vocabulary = MentionVocabulary()
     events = [e for e in all_events() if e.id.startswith("cep-")]
     for event in events:

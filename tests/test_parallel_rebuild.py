@@ -16,7 +16,7 @@ from bench.model import builtin_model
 from config import Config
 from indexer import jobs
 from search import IndexStore, SearchRequest, SearchService
-from tests.corpus import CORPUS
+from tests.corpus import corpus_file
 from tests.servers import BIN
 
 
@@ -50,8 +50,8 @@ def _answers(index_dir: Path) -> list[object]:
 
 
 def test_two_processes_build_the_same_index_as_one(tmp_path: Path) -> None:
-    one = jobs.rebuild(IndexStore(tmp_path / "one"), [CORPUS], keep=0, processes=1)
-    two = jobs.rebuild(IndexStore(tmp_path / "two"), [CORPUS], keep=0, processes=2)
+    one = jobs.rebuild(IndexStore(tmp_path / "one"), [corpus_file()], keep=0, processes=1)
+    two = jobs.rebuild(IndexStore(tmp_path / "two"), [corpus_file()], keep=0, processes=2)
     assert one.indexed == two.indexed == 428
     assert (one.events_with_mentions, one.mentions_added) == (
         two.events_with_mentions,
@@ -89,7 +89,7 @@ def test_writer_processes_die_with_a_killed_rebuild(tmp_path: Path) -> None:
         time.sleep(0.05)
     assert not [p for p in writers if Path(f"/proc/{p}").exists()]
     # The lock went with them: the next rebuild runs.
-    report = jobs.rebuild(IndexStore(index_dir), [CORPUS], keep=0)
+    report = jobs.rebuild(IndexStore(index_dir), [corpus_file()], keep=0)
     assert report.indexed == 428 and report.recovered_lock
 
 

@@ -12,14 +12,14 @@ from search import Event
 from search.mentions import MentionFinder, MentionVocabulary
 from search.schema import source_domain
 from search.text import fold
-from tests.corpus import CORPUS, DEMO_DIR, SEED_DIR
+from tests.corpus import DEMO_DIR, corpus_file, seed_dir
 
 
 @cache
 def all_events() -> tuple[Event, ...]:
     """Every event of the test index (corpus, seed page, demo pages)."""
     events = []
-    for path in [CORPUS, *sorted(SEED_DIR.iterdir()), *sorted(DEMO_DIR.iterdir())]:
+    for path in [corpus_file(), *sorted(seed_dir().iterdir()), *sorted(DEMO_DIR.iterdir())]:
         events.extend(e for e in read_file(path) if isinstance(e, Event))
     return tuple(events)
 
