@@ -19,8 +19,7 @@ from indexer import jobs
 from indexer.formats import Reject
 from indexer.formats.limits import Limits
 from indexer.storage import IndexWriteFailed
-from search import IndexStore, SearchError, SearchService
-from search.writer import default_processes
+from search import IndexStore, SearchError, SearchService, default_processes
 
 __all__ = ["cli", "main"]
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from indexer.formats.fields import check_id, check_web_url, parse_date
 from indexer.formats.reject import InvalidRecord
-from search.event import Event, RelatedLink, Source, valid_id
+from search import Event, RelatedLink, Source, valid_id
 
 __all__ = ["FIELDS", "check_xml_element", "parse_canonical", "xml_to_record"]
 

@@ -28,7 +28,7 @@ from indexer.formats.limits import Limits
 from indexer.formats.reject import InvalidRecord, Reject, not_regular
 from indexer.formats.seed import looks_like_seed, parse_seed
 from indexer.formats.wikitimes import is_wikitimes, parse_wikitimes
-from search.event import Event
+from search import Event
 
 __all__ = ["read_file"]
 

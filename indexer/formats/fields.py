@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import sentencex
 
 from indexer.formats.reject import InvalidRecord
-from search.event import valid_id
+from search import valid_id
 
 __all__ = [
     "NAME_PREFIXES",

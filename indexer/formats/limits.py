@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from config import SETTINGS, Config
 from indexer.formats.reject import InvalidRecord
-from search.event import Event
+from search import Event
 
 __all__ = ["Limits"]
 

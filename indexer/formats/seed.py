@@ -16,7 +16,7 @@ import unicodedata
 
 from indexer.formats.fields import check_id, check_link, check_web_url, parse_date
 from indexer.formats.reject import InvalidRecord
-from search.event import Event, RelatedLink, Source
+from search import Event, RelatedLink, Source
 
 __all__ = ["id_from_link", "looks_like_seed", "parse_seed", "slugify"]
 

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 from indexer.formats.fields import check_id, check_web_url, parse_date, title_from_text
 from indexer.formats.reject import InvalidRecord
-from search.event import Event, Source
+from search import Event, Source
 
 __all__ = ["is_wikitimes", "name_from_wiki_url", "parse_wikitimes"]
 

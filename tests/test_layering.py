@@ -1,0 +1,33 @@
+"""The indexer uses the engine through its public API only (``search/__init__.py``):
+it imports nothing from search's modules nor whoosh, so the index layout (where a
+generation keeps its rejects and a job its spool) stays the engine's to change."""
+
+from __future__ import annotations
+
+import ast
+
+from tests.corpus import ROOT
+
+
+def _imported_modules(package: str) -> dict[str, set[str]]:
+    """Module file (relative to the repository) -> the modules it imports."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module)
+            elif isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+        found[path.relative_to(ROOT).as_posix()] = names
+    return found
+
+
+def test_the_indexer_imports_only_the_engines_public_api() -> None:
+    modules = _imported_modules("indexer")
+    assert "indexer/jobs.py" in modules and "search" in modules["indexer/jobs.py"]
+    private = {
+        name: sorted(m for m in imported if m.startswith(("search.", "whoosh")))
+        for name, imported in modules.items()
+    }
+    assert {name: found for name, found in private.items() if found} == {}
