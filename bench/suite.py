@@ -18,13 +18,14 @@ from typing import Any
 
 import click
 
-from bench.generate import FORMATS, ensure_corpus
+from bench.generate import ensure_corpus
 from bench.http_bench import print_http, run_http_bench
 from bench.index_bench import print_index, run_index_bench
 from bench.peers import print_peers, run_peers
 from bench.results import RESULTS_DIR, print_table, save_result
 from bench.stats import machine
 from bench.targets import evaluate
+from tests.support.generate import FORMATS
 
 __all__ = ["main", "print_targets", "run_suite"]
 

@@ -14,13 +14,14 @@ from click.testing import CliRunner
 from bench.__main__ import cli
 from bench.corpus import CorpusInfo, read_corpus_events
 from bench.engines import Engine, OursEngine, SqliteEngine, TantivyEngine
-from bench.generate import generate_corpus, generate_events
+from bench.generate import generate_corpus
 from bench.index_bench import rebuild
-from bench.model import FIRST_DAY, LAST_DAY, SOURCE_POOL, learn_model
 from bench.queries import MIX, SEARCH_KINDS, build_log
 from bench.suite import run_suite
 from bench.targets import evaluate
 from tests.corpus import corpus_file
+from tests.support.generate import generate_events
+from tests.support.model import FIRST_DAY, LAST_DAY, SOURCE_POOL, learn_model
 
 SIZE = 300
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.corpus import corpus_file, seed_dir
-from tests.servers import Gunicorn, run_indexer
+from tests.support.gunicorn import Gunicorn
+from tests.support.indexes import run_indexer
 
 
 def test_rebuild_then_serve_over_http(tmp_path: Path) -> None:

@@ -20,7 +20,8 @@ from indexer.formats import read_file
 from search import Event, IndexStore, LiveIndex
 from search.store import Generation, ReaderLease
 from tests.corpus import DEMO_DIR, seed_page
-from tests.servers import Gunicorn, run_indexer
+from tests.support.gunicorn import Gunicorn
+from tests.support.indexes import run_indexer
 from tests.traffic import Traffic, fetch, request_mix, worker_leases
 
 SEED = 7

@@ -13,8 +13,8 @@ from config import Config
 from indexer import jobs
 from search import IndexStore, SearchService
 from search.evaluate import Evaluator
-from tests.conftest import build_index
 from tests.corpus import corpus_file
+from tests.support.indexes import build_index
 
 
 def error(client: falcon.testing.TestClient, **params: Any) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from indexer import jobs
 from indexer.formats import read_file
 from search import Event, IndexStore
 from tests.corpus import DEMO_DIR, corpus_file, seed_dir
-from tests.servers import Gunicorn, run_indexer
+from tests.support.gunicorn import Gunicorn
+from tests.support.indexes import run_indexer
 from tests.traffic import Answer, IndexWatcher, LeaseMonitor, Traffic, request_mix, stats_latency
 
 SEED = 20150901

@@ -29,13 +29,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.generate import generate_events, write_corpus
-from bench.model import builtin_model
 from config import Config
 from indexer import jobs
 from search import IndexStore, SearchService
 from tests.corpus import DEMO_DIR, ROOT, seed_dir
-from tests.servers import run_indexer
+from tests.support.generate import generate_events, write_corpus
+from tests.support.indexes import run_indexer
+from tests.support.model import builtin_model
 from tests.unprivileged import indexer_unprivileged, permissions_apply
 
 FULL = "the disk is full; free some space and run the job again"
