@@ -15,10 +15,10 @@ from typing import Any
 
 import click
 
-from bench.model import CorpusModel, load_model
 from indexer.formats import read_file
 from indexer.walk import input_files
-from search.event import Event
+from search import Event
+from tests.support.model import CorpusModel, load_model
 
 __all__ = ["CORPUS_OPTION", "CorpusInfo", "CorpusPath", "read_corpus_events", "sidecar"]
 

@@ -36,8 +36,8 @@ from bench.corpus import CORPUS_OPTION, CorpusInfo
 from bench.index_bench import rebuild
 from bench.queries import SEARCH_KINDS, build_log
 from bench.results import print_table, save_result
-from bench.server import Server
 from bench.stats import cpu_busy_seconds, machine, median, memory_mb, percentile
+from tests.support.gunicorn import Gunicorn
 
 __all__ = ["Sample", "load", "main", "probe_routes", "run_http_bench"]
 
@@ -144,7 +144,7 @@ def load(
     return asyncio.run(_load(host, port, requests, concurrency, max_requests, max_seconds, timeout))
 
 
-def probe_routes(server: Server) -> tuple[tuple[str, str] | None, str | None]:
+def probe_routes(server: Gunicorn) -> tuple[tuple[str, str] | None, str | None]:
     """The suggest route and its text parameter, and the related route, if served."""
     status, document = server.get("/api/openapi.json")
     if status != 200 or not isinstance(document, dict):
@@ -172,7 +172,7 @@ def _latencies(samples: Sequence[Sample]) -> dict[str, Any]:
 
 
 def _phase(
-    server: Server,
+    server: Gunicorn,
     requests: Sequence[tuple[str, str]],
     concurrency: int,
     max_requests: int,
@@ -254,7 +254,13 @@ def run_http_bench(
         if index_dir is None or not (index_dir / "CURRENT").exists():
             index_dir = index_dir or Path(tmp) / "index"
             rebuild(info.path, index_dir)
-        with Server(index_dir, Path(tmp) / "gunicorn.log", workers) as server:
+        with Gunicorn(
+            index_dir,
+            workers,
+            log_path=Path(tmp) / "gunicorn.log",
+            max_requests="0",  # never recycled during a benchmark
+            log_level="warning",
+        ) as server:
             suggest, related = probe_routes(server)
             requests = [
                 (q.kind, path) for q in log if (path := q.path(suggest, related)) is not None

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,10 +23,10 @@ import click
 from bench.corpus import CORPUS_OPTION, CorpusInfo
 from bench.results import print_table, save_result
 from bench.stats import cpu_busy_seconds, machine, median
+from tests.support.indexes import INDEXER
 
 __all__ = ["index_size", "main", "rebuild", "run_index_bench"]
 
-INDEXER = Path(sys.executable).parent / "indexer"
 _SUMMARY = re.compile(r"indexed (\d+) events")
 
 

@@ -24,7 +24,7 @@ from bench.corpus import CORPUS_OPTION, CorpusInfo, read_corpus_events
 from bench.engines import OursEngine
 from bench.index_bench import rebuild
 from bench.queries import SEARCH_KINDS, build_log
-from bench.results import RESULTS_DIR
+from bench.results import results_dir
 from indexer import jobs
 from search import IndexStore
 
@@ -135,6 +135,7 @@ def main(
 
 
 def _save(name: str, html: str) -> None:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    (RESULTS_DIR / name).write_text(html)
-    click.echo(f"saved {RESULTS_DIR / name}")
+    path = results_dir() / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html)
+    click.echo(f"saved {path}")

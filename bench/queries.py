@@ -28,10 +28,10 @@ from urllib.parse import quote, urlencode
 
 import numpy as np
 
-from bench.generate import CHUNK, generate_events
-from bench.model import CorpusModel
 from search import SearchRequest
 from search.text import FUNCTION_WORDS
+from tests.support.generate import CHUNK, generate_events
+from tests.support.model import CorpusModel
 
 __all__ = ["MIX", "SEARCH_KINDS", "Query", "build_log"]
 

@@ -1,23 +1,32 @@
-"""Result files under bench/results/ and plain-text tables."""
+"""Result files (under bench/results/, or $BENCH_RESULTS_DIR) and plain-text tables."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
-__all__ = ["RESULTS_DIR", "print_table", "save_result"]
+__all__ = ["RESULTS_DIR", "print_table", "results_dir", "save_result"]
 
+#: Where results go unless $BENCH_RESULTS_DIR names another directory.
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
+def results_dir() -> Path:
+    """Where the commands write result files and generated corpora: $BENCH_RESULTS_DIR
+    when set, else bench/results/."""
+    return Path(os.environ.get("BENCH_RESULTS_DIR") or RESULTS_DIR)
+
+
 def save_result(result: dict[str, Any], directory: Path | None = None) -> Path:
-    """Write ``result`` as ``<kind>-<size>-<time>.json``; returns the path."""
-    directory = directory or RESULTS_DIR
+    """Write ``result`` as ``<kind>-<size>-<time>.json`` in ``directory`` (default:
+    ``results_dir()``); returns the path."""
+    directory = directory or results_dir()
     directory.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     size = result.get("corpus", {}).get("count", "")

@@ -18,13 +18,15 @@ from typing import Any
 
 import click
 
-from bench.generate import FORMATS, ensure_corpus
+from bench.generate import ensure_corpus
 from bench.http_bench import print_http, run_http_bench
 from bench.index_bench import print_index, run_index_bench
 from bench.peers import print_peers, run_peers
-from bench.results import RESULTS_DIR, print_table, save_result
+from bench.results import print_table, save_result
+from bench.results import results_dir as default_results_dir
 from bench.stats import machine
 from bench.targets import evaluate
+from tests.support.generate import FORMATS
 
 __all__ = ["main", "print_targets", "run_suite"]
 
@@ -42,10 +44,12 @@ def run_suite(
     seconds: float = 120.0,
     rounds: int = 5,
     parts: tuple[str, ...] = PARTS,
-    results_dir: Path = RESULTS_DIR,
+    results_dir: Path | None = None,
     keep_index: Path | None = None,
 ) -> dict[str, Any]:
-    """Run the chosen parts at ``size`` events; the combined result."""
+    """Run the chosen parts at ``size`` events, the corpus generated under ``results_dir``
+    (default: ``bench.results.results_dir()``); the combined result."""
+    results_dir = results_dir or default_results_dir()
     info = ensure_corpus(results_dir / "corpus", size, seed, fmt, learn_from)
     result: dict[str, Any] = {"kind": "suite", "machine": machine(), "corpus": info.describe()}
     with tempfile.TemporaryDirectory(prefix="bench-suite-", dir=results_dir) as tmp:

@@ -34,7 +34,6 @@ from search import (
     IndexStore,
     LiveUpdater,
     MentionVocabulary,
-    temp_path,
 )
 
 __all__ = ["JobReport", "Progress", "add", "delete", "rebuild"]
@@ -114,10 +113,10 @@ class _Spool:
     """The first pass of a job: every input parsed once, kept as canonical JSON lines
     beside the index, while the vocabulary of entity mentions is learnt and the last
     copy of each id is noted.  The second pass reads the spool, so no input is parsed
-    twice."""
+    twice.  ``path`` is where the index store says a spool goes."""
 
-    def __init__(self, directory: Path) -> None:
-        self.path = temp_path(directory, "spool")
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self.vocabulary = MentionVocabulary()
         self.count = 0
         self.last_copy: dict[str, int] = {}  # id -> number of its last copy, from 1
@@ -242,9 +241,9 @@ def rebuild(
             with contextlib.suppress(OSError):  # already failing: clean up what can be
                 _remove_leftovers(store)
             raise
-        spool = _Spool(builder.generation.path)
+        spool = _Spool(builder.generation.spool_path())
         try:
-            with open(builder.generation.path / "rejects.jsonl", "w", encoding="utf-8") as rejects:
+            with open(builder.generation.rejects_path(), "w", encoding="utf-8") as rejects:
                 spool.fill(_events(paths, report, progress, rejects, limits))
             if spool.count == 0:
                 raise BuildFailed("no events were read from the input")
@@ -290,11 +289,11 @@ def add(
     started = time.monotonic()
     with _writing(store, report):
         live = store.current()
-        spool = _Spool(store.root)
+        spool = _Spool(store.spool_path())
         updater: LiveUpdater | None = None
         try:
             with _rejects_file(
-                live.path / "rejects.jsonl", lambda: updater is not None and updater.committed
+                live.rejects_path(), lambda: updater is not None and updater.committed
             ) as rejects:
                 spool.fill(_events(paths, report, progress, rejects, limits))
                 updater = LiveUpdater(store, spool.vocabulary)

@@ -38,7 +38,7 @@ from search.results import (
 from search.schema import source_domain
 from search.scoring import ExpansionWeights, RelatedWeights, Similarity
 from search.service import SearchRequest, SearchService
-from search.store import IndexStore, temp_path
+from search.store import IndexStore
 from search.text import DEFAULT_STEMMER, STEMMERS
 from search.writer import GenerationBuilder, LiveUpdater, default_processes
 
@@ -91,6 +91,5 @@ __all__ = [
     "default_processes",
     "parse_bound",
     "source_domain",
-    "temp_path",
     "valid_id",
 ]

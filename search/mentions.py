@@ -4,7 +4,8 @@ Events without a ``Related:`` section or an entity list still name people, place
 and organisations in their text.  The names known from the whole corpus (the
 explicit entities of every event) are looked for in each event's title and body,
 word by word, case- and accent-insensitively, and the ones found are added to
-the event's entity field.
+the event's entity field.  Names of the same words are one name ("Al Qaeda",
+"Al-Qaeda"): one that an event already carries as its own is not added again.
 
 Short and common names would match by accident ("Girl", "Police", "car bomb").
 A name made only of words the corpus also writes in lower case matches only
@@ -40,6 +41,11 @@ _WORDS = Analyzer()
 def _tokens(text: str) -> list[tuple[str, str, int, int]]:
     """The written words of ``text``: (as written, folded, start, end)."""
     return [(text[t.start : t.end], t.word, t.start, t.end) for t in _WORDS.query_tokens(text)]
+
+
+def _name_words(name: str) -> tuple[str, ...]:
+    """The folded words of a name: names of the same words are one name."""
+    return tuple(word for _, word, _, _ in _tokens(name))
 
 
 @dataclass
@@ -80,7 +86,7 @@ class MentionFinder:
         # First folded word -> [(folded words, name, strict)], longest first.
         self._by_first: dict[str, list[tuple[tuple[str, ...], str, bool]]] = {}
         for name in sorted(names):  # the same finder whatever the set's order
-            words = tuple(word for _, word, _, _ in _tokens(name))
+            words = _name_words(name)
             if not words or len(words) > _MAX_WORDS:
                 continue
             strict = all(w in common for w in words) or (len(words) == 1 and len(words[0]) < 4)
@@ -128,6 +134,8 @@ class MentionFinder:
         return found
 
     def mentions(self, event: Event) -> list[str]:
-        """Names the event mentions that are not already among its entities."""
-        own = {fold(e) for e in event.entities}
-        return [n for n in self.find(event.title, event.body) if fold(n) not in own]
+        """Names the event mentions that are not already among its entities, however
+        written: a name of the same words as one of them ("Al Qaeda" for "Al-Qaeda")
+        is that entity."""
+        own = {_name_words(e) for e in event.entities}
+        return [n for n in self.find(event.title, event.body) if _name_words(n) not in own]

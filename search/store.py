@@ -158,6 +158,18 @@ class Generation:
         """A generation is complete once its meta.json is written, and only then served."""
         return (self.path / META).is_file()
 
+    def rejects_path(self) -> Path:
+        """The log of the documents the generation's jobs rejected: JSON Lines, one
+        object per document (job, path, record, reason), written by the rebuild that
+        made the generation and appended to by every add.  No search reads it."""
+        return self.path / REJECTS
+
+    def spool_path(self) -> Path:
+        """Where a rebuild building this generation keeps the documents it has parsed
+        until it writes them (a writer's temporary file): removed by the rebuild, or
+        with the generation when the build never finishes."""
+        return temp_path(self.path, "spool")
+
     def meta(self) -> dict[str, Any]:
         """meta.json as written, unchecked (``record`` checks it)."""
         with open(self.path / META, "rb") as fh:
@@ -526,13 +538,19 @@ class IndexStore:
                 removed.append(path)
         return removed
 
+    def spool_path(self) -> Path:
+        """Where a job that changes the live generation in place (an add) keeps the
+        documents it has parsed until it writes them: a writer's temporary file in the
+        index directory, removed by the job, or by ``remove_leftovers`` after a crash."""
+        return temp_path(self.root, "spool")
+
     def discard(self, generation: Generation) -> None:
         """Remove a generation that was never published."""
         shutil.rmtree(generation.path, ignore_errors=True)
 
     def iter_rejects(self, generation: Generation) -> Iterator[dict[str, Any]]:
         """The rejects a build recorded."""
-        path = generation.path / REJECTS
+        path = generation.rejects_path()
         if not path.exists():
             return
         with open(path, encoding="utf-8") as fh:

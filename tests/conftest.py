@@ -2,45 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import falcon.testing
 import pytest
 
 from api.app import create_app
 from config import Config
-from indexer import jobs
-from indexer.formats.limits import Limits
-from search import IndexStore, SearchService
-from tests.corpus import CORPUS, DEMO_DIR, SEED_DIR
-from tests.servers import run_indexer
-
-
-def build_index(index_dir: Path, *paths: Path, config: Config | None = None) -> jobs.JobReport:
-    """Run a real rebuild into ``index_dir`` (with ``config``'s ingest limits)."""
-    limits = Limits.from_config(config) if config else None
-    return jobs.rebuild(IndexStore(index_dir), list(paths), keep=2, limits=limits)
-
-
-def client_for(
-    tmp_path: Path, records: list[dict[str, Any]], **settings: Any
-) -> falcon.testing.TestClient:
-    """Falcon's test client of a new index (``tmp_path/ix``) of a few canonical events."""
-    source = tmp_path / "events.jsonl"
-    source.write_text("".join(json.dumps(record) + "\n" for record in records))
-    config = Config.from_env({}, index_dir=tmp_path / "ix", **settings)
-    build_index(tmp_path / "ix", source, config=config)
-    return falcon.testing.TestClient(create_app(config))
+from search import SearchService
+from tests.corpus import DEMO_DIR, corpus_file, seed_dir
+from tests.support.indexes import build_index, run_indexer
 
 
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of the real WikiTimes corpus, the seed page and the demo pages."""
     index_dir = tmp_path_factory.mktemp("corpus-index")
-    build_index(index_dir, CORPUS, SEED_DIR, DEMO_DIR)
+    build_index(index_dir, corpus_file(), seed_dir(), DEMO_DIR)
     return index_dir
 
 

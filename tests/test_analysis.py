@@ -11,11 +11,11 @@ import pytest
 
 from search.analysis import TextTokenizer
 from search.text import STEMMERS, Analyzer
-from tests.corpus import CORPUS, DEMO_DIR
+from tests.corpus import DEMO_DIR, corpus_file
 
 
 def _texts() -> list[str]:
-    texts = [e["description"] for e in json.loads(CORPUS.read_text())]
+    texts = [e["description"] for e in json.loads(corpus_file().read_text())]
     texts += [p.read_text() for p in sorted(DEMO_DIR.iterdir())]
     return [*texts, "The U.S. and AT&T: C++ 5-4 COVID-19 東京都で地震 Café MÜNCHEN!", "", "  "]
 

@@ -292,7 +292,7 @@ def test_health_and_ready(client: falcon.testing.TestClient) -> None:
 
 
 def test_phrases_keep_stop_words_in_their_place(tmp_path: Any) -> None:
-    from tests.conftest import client_for
+    from tests.support.indexes import client_for
 
     small = client_for(
         tmp_path,

@@ -27,7 +27,7 @@ from search import IndexStore, IndexUnavailable, LiveIndex
 from search.schema import latest_commit
 from search.snapshot import Snapshot
 from tests.corpus import DEMO_DIR
-from tests.servers import BIN
+from tests.support.indexes import INDEXER
 
 DEMO_EVENTS = 48
 ADDED = 300
@@ -81,7 +81,7 @@ def caught_between_commit_and_record(
         recorded = generation.record().commit
         job = subprocess.Popen(
             [
-                str(BIN / "indexer"),
+                str(INDEXER),
                 "add",
                 str(added_events(tmp_path, attempt)),
                 "--index-dir",

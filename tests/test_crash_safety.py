@@ -27,15 +27,16 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from bench.generate import generate_events, write_corpus
-from bench.model import builtin_model
 from indexer import jobs
 from indexer.cli import cli
 from indexer.formats import read_file
 from search import Event, IndexStore
 from search.live import COMMIT_WAIT
 from tests.corpus import DEMO_DIR
-from tests.servers import BIN, Gunicorn, run_indexer
+from tests.support.generate import generate_events, write_corpus
+from tests.support.gunicorn import Gunicorn
+from tests.support.indexes import INDEXER, run_indexer
+from tests.support.model import builtin_model
 from tests.traffic import IndexWatcher, Traffic, fetch, request_mix, worker_leases
 
 SEED = 4242
@@ -75,7 +76,7 @@ def demo_ids() -> list[str]:
 
 def indexer(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [str(BIN / "indexer"), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [str(INDEXER), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from api.app import create_app
 from config import Config
-from tests.conftest import build_index
+from tests.support.indexes import build_index
 
 EVENTS = 600
 WORDS_PER_EVENT = 60

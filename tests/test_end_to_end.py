@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.corpus import CORPUS, SEED_DIR
-from tests.servers import Gunicorn, run_indexer
+from tests.corpus import corpus_file, seed_dir
+from tests.support.gunicorn import Gunicorn
+from tests.support.indexes import run_indexer
 
 
 def test_rebuild_then_serve_over_http(tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
-    built = run_indexer("rebuild", str(CORPUS), str(SEED_DIR), "--index-dir", str(index_dir))
+    built = run_indexer(
+        "rebuild", str(corpus_file()), str(seed_dir()), "--index-dir", str(index_dir)
+    )
     assert built.returncode == 0, built.stderr
     assert built.stdout.startswith("indexed 429 events from 2 files into gen-000001")
 

@@ -13,8 +13,6 @@ import numpy as np
 import orjson
 import pytest
 
-from bench.generate import generate_events
-from bench.model import builtin_model
 from config import Config
 from indexer import jobs
 from search import IndexStore, SearchRequest, SearchService
@@ -25,6 +23,8 @@ from search.query import And, Query
 from search.snapshot import Snapshot
 from search.text import fold
 from tests.reference import Reference
+from tests.support.generate import generate_events, write_events
+from tests.support.model import builtin_model
 
 QUERIES = [
     '"temple of bel"',
@@ -53,8 +53,8 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchServic
     root = tmp_path_factory.mktemp("generated")
     events = list(generate_events(builtin_model(seed=1), 2200, seed=1))
     first, second = root / "first.jsonl", root / "second.jsonl"
-    first.write_bytes(b"".join(orjson.dumps(e.to_dict()) + b"\n" for e in events[:2000]))
-    second.write_bytes(b"".join(orjson.dumps(e.to_dict()) + b"\n" for e in events[2000:]))
+    write_events(events[:2000], first)
+    write_events(events[2000:], second)
     store = IndexStore(root / "index")
     jobs.rebuild(store, [first], keep=0)
     jobs.add(store, [second])

@@ -14,7 +14,7 @@ import pytest
 from api.app import create_app
 from config import Config
 from search.text import fold
-from tests.conftest import client_for
+from tests.support.indexes import client_for
 from tests.truth import all_events, facet_values_of, shown_forms
 
 FACETS = ("entity", "source", "category")

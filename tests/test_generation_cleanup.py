@@ -19,8 +19,9 @@ from indexer import jobs
 from indexer.formats import read_file
 from search import Event, IndexStore, LiveIndex
 from search.store import Generation, ReaderLease
-from tests.corpus import DEMO_DIR, SEED_PAGE
-from tests.servers import Gunicorn, run_indexer
+from tests.corpus import DEMO_DIR, seed_page
+from tests.support.gunicorn import Gunicorn
+from tests.support.indexes import run_indexer
 from tests.traffic import Traffic, fetch, request_mix, worker_leases
 
 SEED = 7
@@ -52,7 +53,7 @@ def names(store: IndexStore) -> list[str]:
 
 def test_a_generation_held_by_another_process_is_kept_until_released(tmp_path: Path) -> None:
     store = IndexStore(tmp_path / "index")
-    jobs.rebuild(store, [SEED_PAGE], keep=0)
+    jobs.rebuild(store, [seed_page()], keep=0)
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(store.root)],
         stdin=subprocess.PIPE,
@@ -104,7 +105,7 @@ class _SwitchBeforeLease(IndexStore):
 def test_a_reader_whose_generation_was_pruned_before_it_leased_opens_the_new_one(
     tmp_path: Path,
 ) -> None:
-    jobs.rebuild(IndexStore(tmp_path), [SEED_PAGE], keep=0)
+    jobs.rebuild(IndexStore(tmp_path), [seed_page()], keep=0)
     store = _SwitchBeforeLease(tmp_path)
     reader = LiveIndex(store)
     try:
@@ -133,7 +134,7 @@ def _all_workers_on(server: Gunicorn, index_dir: Path, generation: str) -> dict[
 def test_with_gunicorn_only_kept_live_and_in_use_generations_remain(tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     store = IndexStore(index_dir)
-    jobs.rebuild(store, [SEED_PAGE], keep=0)
+    jobs.rebuild(store, [seed_page()], keep=0)
 
     def rebuild(keep: int) -> str:
         built = run_indexer(

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from search.highlight import ELLIPSIS, MAX_WORD_CHARS, SNIPPET_WIDTH, Highlighter, snippet
 from search.text import STEMMERS, Analyzer, fold
-from tests.conftest import client_for
+from tests.support.indexes import client_for
 from tests.truth import all_events
 
 HOSTILE = {

@@ -16,7 +16,7 @@ from config import Config
 from indexer import jobs
 from indexer.cli import cli
 from search import IndexStore, SearchService
-from tests.corpus import CORPUS, DEMO_DIR, SEED_PAGE
+from tests.corpus import DEMO_DIR, corpus_file, seed_page
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -30,7 +30,9 @@ def canonical(path: Path, *records: dict[str, object]) -> Path:
 
 
 def test_rebuild_and_stats(tmp_path: Path) -> None:
-    code, out, err = run("rebuild", str(CORPUS), str(SEED_PAGE), "--index-dir", str(tmp_path))
+    code, out, err = run(
+        "rebuild", str(corpus_file()), str(seed_page()), "--index-dir", str(tmp_path)
+    )
     assert code == 0, err
     assert out.startswith(
         "indexed 429 events from 2 files into gen-000001: 0 rejected, 0 duplicates"
@@ -46,7 +48,7 @@ def test_rebuild_and_stats(tmp_path: Path) -> None:
 
 def test_index_dir_from_environment(tmp_path: Path) -> None:
     result = CliRunner(env={"EVENTSEARCH_INDEX_DIR": str(tmp_path / "env")}).invoke(
-        cli, ["rebuild", str(SEED_PAGE)]
+        cli, ["rebuild", str(seed_page())]
     )
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "env" / "CURRENT").read_text().strip() == "gen-000001"
@@ -57,7 +59,7 @@ def test_rejects_are_reported_and_kept(tmp_path: Path) -> None:
     bad.parent.mkdir()
     bad.write_text("### [2017-13-45](x)\n\n# T\n")
     code, out, err = run(
-        "rebuild", str(SEED_PAGE), str(bad.parent), "--index-dir", str(tmp_path / "ix")
+        "rebuild", str(seed_page()), str(bad.parent), "--index-dir", str(tmp_path / "ix")
     )
     assert code == 0
     assert f"rejected: {bad}: impossible date '2017-13-45'" in err
@@ -75,10 +77,10 @@ def test_rejects_are_reported_and_kept(tmp_path: Path) -> None:
 
 def test_strict_fails_without_switching(tmp_path: Path) -> None:
     ix = tmp_path / "ix"
-    assert run("rebuild", str(SEED_PAGE), "--index-dir", str(ix))[0] == 0
+    assert run("rebuild", str(seed_page()), "--index-dir", str(ix))[0] == 0
     bad = tmp_path / "bad.json"
     bad.write_text("{oops")
-    code, _, err = run("rebuild", str(CORPUS), str(bad), "--strict", "--index-dir", str(ix))
+    code, _, err = run("rebuild", str(corpus_file()), str(bad), "--strict", "--index-dir", str(ix))
     assert code == 1
     assert "1 documents rejected and --strict is set; the live index is unchanged" in err
     assert (ix / "CURRENT").read_text().strip() == "gen-000001"
@@ -130,7 +132,7 @@ def test_stats_without_index(tmp_path: Path) -> None:
 def test_second_writer_is_refused(tmp_path: Path) -> None:
     store = IndexStore(tmp_path)
     with store.writer_lock("indexer rebuild"):
-        code, _, err = run("rebuild", str(SEED_PAGE), "--index-dir", str(tmp_path))
+        code, _, err = run("rebuild", str(seed_page()), "--index-dir", str(tmp_path))
     assert code == 1
     assert f"the index is being written by pid {os.getpid()} (indexer rebuild) since " in err
     assert store.current_name() is None
@@ -150,18 +152,18 @@ def test_lock_of_a_killed_writer_is_recovered(tmp_path: Path) -> None:
         text=True,
     )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-    code, _, err = run("rebuild", str(SEED_PAGE), "--index-dir", str(tmp_path))
+    code, _, err = run("rebuild", str(seed_page()), "--index-dir", str(tmp_path))
     assert code == 1 and f"pid {holder.pid} (indexer add)" in err
     holder.send_signal(signal.SIGKILL)
     holder.wait()
-    code, _, err = run("rebuild", str(SEED_PAGE), "--index-dir", str(tmp_path))
+    code, _, err = run("rebuild", str(seed_page()), "--index-dir", str(tmp_path))
     assert code == 0, err
     assert f"recovered the writer lock left by pid {holder.pid}" in err
 
 
 def test_interrupted_rebuild_leaves_live_index(tmp_path: Path) -> None:
     store = IndexStore(tmp_path)
-    jobs.rebuild(store, [SEED_PAGE], keep=2)
+    jobs.rebuild(store, [seed_page()], keep=2)
 
     def interrupt(done: int, total: int, events: int) -> None:
         if done == 3:
@@ -181,14 +183,14 @@ def test_interrupted_rebuild_leaves_live_index(tmp_path: Path) -> None:
 def test_old_generations_are_pruned_to_keep(tmp_path: Path) -> None:
     store = IndexStore(tmp_path)
     for _ in range(4):
-        jobs.rebuild(store, [SEED_PAGE], keep=2)
+        jobs.rebuild(store, [seed_page()], keep=2)
     assert [g.name for g in store.generations()] == ["gen-000002", "gen-000003", "gen-000004"]
     assert store.current_name() == "gen-000004"
 
 
 def test_add_and_delete(tmp_path: Path) -> None:
     ix = str(tmp_path / "ix")
-    assert run("rebuild", str(SEED_PAGE), "--index-dir", ix)[0] == 0
+    assert run("rebuild", str(seed_page()), "--index-dir", ix)[0] == 0
     new = canonical(
         tmp_path / "new.jsonl",
         {"id": "n1", "date": "2021-05-05", "title": "new one"},
@@ -225,6 +227,6 @@ def test_add_and_delete(tmp_path: Path) -> None:
 
 
 def test_add_without_index_fails(tmp_path: Path) -> None:
-    code, _, err = run("add", str(SEED_PAGE), "--index-dir", str(tmp_path))
+    code, _, err = run("add", str(seed_page()), "--index-dir", str(tmp_path))
     assert code == 1
     assert "no index has been built yet" in err

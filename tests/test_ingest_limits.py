@@ -16,7 +16,7 @@ from indexer.cli import cli
 from indexer.formats import Reject, read_file
 from indexer.formats.limits import Limits
 from search import Event
-from tests.corpus import SEED_PAGE
+from tests.corpus import seed_page
 
 DEFAULTS = Limits.defaults()
 BASE: dict[str, Any] = {"id": "a", "date": "2020-01-01", "title": "T"}
@@ -118,7 +118,7 @@ def test_limits_hold_in_every_format(tmp_path: Path) -> None:
     small = Limits(**{**DEFAULTS.__dict__, "event_body_bytes": 100})
     reason = "body too long: {size} bytes, at most 100 (EVENTSEARCH_MAX_EVENT_BODY_BYTES)"
     page = tmp_path / "page.md"
-    page.write_text(SEED_PAGE.read_text(encoding="utf-8"))
+    page.write_text(seed_page().read_text(encoding="utf-8"))
     xml = tmp_path / "events.xml"
     xml.write_text(
         f'<events><event id="x"><date>2020-01-01</date><title>T</title><body>{"b" * 101}'

@@ -9,6 +9,7 @@ value without a word).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from click.testing import CliRunner
 from indexer.cli import cli
 from indexer.formats import Reject, read_file
 from search import Event
-from tests.corpus import CORPUS, DEMO_DIR, SEED_PAGE
+from tests.corpus import DEMO_DIR, corpus_file, seed_page
 
 BOM = b"\xef\xbb\xbf"
 
@@ -40,23 +41,24 @@ XML = (
     '<?xml version="1.0" encoding="utf-8"?>\n'
     '<events><event id="x1"><date>2020-01-01</date><title>One</title></event></events>\n'
 )
-SAMPLES = {
-    "object.json": json.dumps(records(1)[0], indent=2),
-    "array.json": json.dumps(records(3)),
-    "lines.jsonl": "".join(json.dumps(r) + "\n" for r in records(3)),
-    "one-line.jsonl": json.dumps(records(1)[0]) + "\n",
-    "events.xml": XML,
-    "seed.txt": SEED_PAGE.read_text(encoding="utf-8"),
-    "demo.md": sorted(DEMO_DIR.iterdir())[0].read_text(encoding="utf-8"),
-    "wikitimes.json": CORPUS.read_text(encoding="utf-8"),
+#: Texts of each format, made when a test asks for them (the real ones are read then).
+SAMPLES: dict[str, Callable[[], str]] = {
+    "object.json": lambda: json.dumps(records(1)[0], indent=2),
+    "array.json": lambda: json.dumps(records(3)),
+    "lines.jsonl": lambda: "".join(json.dumps(r) + "\n" for r in records(3)),
+    "one-line.jsonl": lambda: json.dumps(records(1)[0]) + "\n",
+    "events.xml": lambda: XML,
+    "seed.txt": lambda: seed_page().read_text(encoding="utf-8"),
+    "demo.md": lambda: sorted(DEMO_DIR.iterdir())[0].read_text(encoding="utf-8"),
+    "wikitimes.json": lambda: corpus_file().read_text(encoding="utf-8"),
 }
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_a_byte_order_mark_is_read_in_every_format(tmp_path: Path, name: str) -> None:
     plain, marked = tmp_path / f"plain-{name}", tmp_path / f"marked-{name}"
-    plain.write_text(SAMPLES[name], encoding="utf-8")
-    marked.write_bytes(BOM + SAMPLES[name].encode("utf-8"))
+    plain.write_text(SAMPLES[name](), encoding="utf-8")
+    marked.write_bytes(BOM + SAMPLES[name]().encode("utf-8"))
     events, rejected = read(plain)
     assert events and not rejected
     assert read(marked) == (events, [])
@@ -64,7 +66,7 @@ def test_a_byte_order_mark_is_read_in_every_format(tmp_path: Path, name: str) ->
 
 def test_utf16_is_refused_by_name(tmp_path: Path) -> None:
     path = tmp_path / "wide.json"
-    path.write_bytes(SAMPLES["array.json"].encode("utf-16"))
+    path.write_bytes(SAMPLES["array.json"]().encode("utf-16"))
     assert read(path) == (
         [],
         [

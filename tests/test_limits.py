@@ -13,8 +13,8 @@ from config import Config
 from indexer import jobs
 from search import IndexStore, SearchService
 from search.evaluate import Evaluator
-from tests.conftest import build_index
-from tests.corpus import CORPUS
+from tests.corpus import corpus_file
+from tests.support.indexes import build_index
 
 
 def error(client: falcon.testing.TestClient, **params: Any) -> dict[str, Any]:
@@ -75,7 +75,7 @@ def test_limits_follow_their_settings(config: Config) -> None:
 
 
 def test_evaluation_stops_at_the_deadline_between_segments(tmp_path: Path) -> None:
-    build_index(tmp_path / "ix", CORPUS)
+    build_index(tmp_path / "ix", corpus_file())
     extra = tmp_path / "extra.jsonl"
     extra.write_text(
         '{"id": "x1", "date": "2015-10-01", "title": "Syria talks in Vienna"}\n'

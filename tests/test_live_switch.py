@@ -18,8 +18,9 @@ import pytest
 from indexer import jobs
 from indexer.formats import read_file
 from search import Event, IndexStore
-from tests.corpus import CORPUS, DEMO_DIR, SEED_DIR
-from tests.servers import Gunicorn, run_indexer
+from tests.corpus import DEMO_DIR, corpus_file, seed_dir
+from tests.support.gunicorn import Gunicorn
+from tests.support.indexes import run_indexer
 from tests.traffic import Answer, IndexWatcher, LeaseMonitor, Traffic, request_mix, stats_latency
 
 SEED = 20150901
@@ -51,8 +52,8 @@ def test_rebuilds_switch_without_a_failed_request(served: tuple[Path, Gunicorn])
     index_dir, server = served
     print(f"\nlive switch: seed {SEED}")
     rebuilds = [
-        ("gen-000002", [DEMO_DIR, CORPUS], DEMO_EVENTS + WIKITIMES_EVENTS),
-        ("gen-000003", [DEMO_DIR, SEED_DIR], DEMO_EVENTS + SEED_EVENTS),
+        ("gen-000002", [DEMO_DIR, corpus_file()], DEMO_EVENTS + WIKITIMES_EVENTS),
+        ("gen-000003", [DEMO_DIR, seed_dir()], DEMO_EVENTS + SEED_EVENTS),
     ]
     with (
         IndexWatcher(index_dir) as watcher,

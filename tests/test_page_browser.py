@@ -15,7 +15,8 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import LOW_CONTRAST_JS, PHONE, Browser, chromium, screenshot
 from tests.corpus import DEMO_DIR
-from tests.servers import Gunicorn, run_indexer
+from tests.support.gunicorn import Gunicorn
+from tests.support.indexes import run_indexer
 
 # What the page asks for besides the state in its URL (see api/static/state.js).
 PAGE_PARAMS = {"size": "10", "facets": "date,entity,source,category", "facet_size": "10"}

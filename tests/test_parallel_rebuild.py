@@ -9,28 +9,14 @@ import subprocess
 import time
 from pathlib import Path
 
-import orjson
-
-from bench.generate import generate_events
-from bench.model import builtin_model
 from config import Config
 from indexer import jobs
 from search import IndexStore, SearchRequest, SearchService
-from tests.corpus import CORPUS
-from tests.servers import BIN
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
+from tests.corpus import corpus_file
+from tests.support.generate import generate_events, write_events
+from tests.support.indexes import INDEXER
+from tests.support.model import builtin_model
+from tests.support.processes import child_pids
 
 
 def _answers(index_dir: Path) -> list[object]:
@@ -50,8 +36,8 @@ def _answers(index_dir: Path) -> list[object]:
 
 
 def test_two_processes_build_the_same_index_as_one(tmp_path: Path) -> None:
-    one = jobs.rebuild(IndexStore(tmp_path / "one"), [CORPUS], keep=0, processes=1)
-    two = jobs.rebuild(IndexStore(tmp_path / "two"), [CORPUS], keep=0, processes=2)
+    one = jobs.rebuild(IndexStore(tmp_path / "one"), [corpus_file()], keep=0, processes=1)
+    two = jobs.rebuild(IndexStore(tmp_path / "two"), [corpus_file()], keep=0, processes=2)
     assert one.indexed == two.indexed == 428
     assert (one.events_with_mentions, one.mentions_added) == (
         two.events_with_mentions,
@@ -68,19 +54,19 @@ def test_two_processes_build_the_same_index_as_one(tmp_path: Path) -> None:
 def test_writer_processes_die_with_a_killed_rebuild(tmp_path: Path) -> None:
     source = tmp_path / "events.jsonl"
     events = generate_events(builtin_model(seed=3), 6000, seed=3)
-    source.write_bytes(b"".join(orjson.dumps(e.to_dict()) + b"\n" for e in events))
+    write_events(events, source)
     index_dir = tmp_path / "index"
     env = {**os.environ, "EVENTSEARCH_INDEX_PROCESSES": "2"}
     rebuild = subprocess.Popen(
-        [str(BIN / "indexer"), "rebuild", str(source), "--index-dir", str(index_dir)],
+        [str(INDEXER), "rebuild", str(source), "--index-dir", str(index_dir)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
-    while len(_children(rebuild.pid)) < 2 and time.monotonic() < deadline:
+    while len(child_pids(rebuild.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
-    writers = _children(rebuild.pid)
+    writers = child_pids(rebuild.pid)
     assert len(writers) >= 2, "the rebuild never started its writer processes"
     rebuild.send_signal(signal.SIGKILL)
     rebuild.wait()
@@ -89,7 +75,7 @@ def test_writer_processes_die_with_a_killed_rebuild(tmp_path: Path) -> None:
         time.sleep(0.05)
     assert not [p for p in writers if Path(f"/proc/{p}").exists()]
     # The lock went with them: the next rebuild runs.
-    report = jobs.rebuild(IndexStore(index_dir), [CORPUS], keep=0)
+    report = jobs.rebuild(IndexStore(index_dir), [corpus_file()], keep=0)
     assert report.indexed == 428 and report.recovered_lock
 
 

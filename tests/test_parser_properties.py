@@ -32,7 +32,7 @@ from indexer import jobs
 from indexer.formats import Reject, read_file
 from indexer.formats.canonical import parse_canonical
 from search import Event, IndexStore, SearchService
-from tests.corpus import CORPUS, DEMO_DIR, SEED_PAGE
+from tests.corpus import DEMO_DIR, corpus_file, seed_page
 
 
 def _settings(examples: int) -> hypothesis.settings:
@@ -154,10 +154,10 @@ def to_xml(events: list[Event]) -> bytes:
 def documents() -> dict[str, bytes]:
     """Real documents of every format, by a file name of the right kind."""
     demo = sorted(DEMO_DIR.iterdir())
-    pages = [SEED_PAGE, *demo[:6]]
+    pages = [seed_page(), *demo[:6]]
     events = [e for p in pages for e in read_file(p) if isinstance(e, Event)]
     assert len(events) == len(pages)
-    records = json.loads(CORPUS.read_text(encoding="utf-8"))[:3]
+    records = json.loads(corpus_file().read_text(encoding="utf-8"))[:3]
     return {
         **{p.name: p.read_bytes() for p in pages},
         "wikitimes.json": json.dumps(records, indent=1, ensure_ascii=False).encode(),

@@ -30,7 +30,7 @@ from search.postings import (
 )
 from search.schema import create_index, document
 from search.writer_hooks import EventCodec, decode_gaps
-from tests.corpus import CORPUS, DEMO_DIR
+from tests.corpus import DEMO_DIR, corpus_file
 
 
 def _whoosh_postings(reader: Any, fieldname: str, term: bytes) -> list[tuple[int, float]]:
@@ -75,7 +75,7 @@ def _check_every_term(arrays: SegmentPostings, reader: Any) -> int:
 
 def test_arrays_equal_whoosh_postings_for_every_term(tmp_path: Path) -> None:
     store = IndexStore(tmp_path)
-    jobs.rebuild(store, [CORPUS, DEMO_DIR], keep=0, processes=2)
+    jobs.rebuild(store, [corpus_file(), DEMO_DIR], keep=0, processes=2)
     service = SearchService(Config.from_env({}, index_dir=tmp_path))
     try:
         snap = service.live.snapshot()
@@ -92,7 +92,7 @@ def test_arrays_equal_whoosh_postings_for_every_term(tmp_path: Path) -> None:
 
 def test_lengths_count_every_indexed_word(tmp_path: Path) -> None:
     store = IndexStore(tmp_path)
-    jobs.rebuild(store, [CORPUS], keep=0)
+    jobs.rebuild(store, [corpus_file()], keep=0)
     service = SearchService(Config.from_env({}, index_dir=tmp_path))
     try:
         snap = service.live.snapshot()
@@ -110,7 +110,7 @@ def test_lengths_count_every_indexed_word(tmp_path: Path) -> None:
 
 
 def test_the_writer_saves_arrays_for_new_and_merged_segments(tmp_path: Path) -> None:
-    records = orjson.loads(CORPUS.read_bytes())[:60]
+    records = orjson.loads(corpus_file().read_bytes())[:60]
     events = [parse_wikitimes(record) for record in records]
     ix = create_index(tmp_path, "minimal")
     for part in (events[:30], events[30:]):

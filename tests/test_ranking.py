@@ -19,7 +19,7 @@ from search.event import Event
 from search.schema import TEXT_FIELDS, document
 from search.scoring import Similarity
 from search.text import DEFAULT_STEMMER, FUNCTION_WORDS, Analyzer
-from tests.conftest import client_for
+from tests.support.indexes import client_for
 from tests.truth import all_events
 
 _LETTERS = re.compile(r"[^\W\d_]+")

@@ -26,7 +26,8 @@ import pytest
 from indexer import jobs
 from search import IndexStore
 from tests.corpus import DEMO_DIR, ROOT
-from tests.servers import Gunicorn, run_indexer
+from tests.support.gunicorn import Gunicorn
+from tests.support.indexes import run_indexer
 from tests.traffic import worker_leases
 
 DEMO_EVENTS = 48

@@ -9,7 +9,7 @@ from typing import Any
 import falcon.testing
 import pytest
 
-from tests.conftest import client_for
+from tests.support.indexes import client_for
 
 
 def related(

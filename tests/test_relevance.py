@@ -36,18 +36,18 @@ from bench.relevance.systems import OursFactory, System, build_index
 from bench.relevance.targets import TARGETS, Target
 from bench.relevance.words import FUNCTION_WORDS, typed_name
 from search.event import Event
-from tests.corpus import CORPUS
+from tests.corpus import corpus_file
 
 
 @pytest.fixture(scope="module")
 def events() -> list[Event]:
-    return load_events(CORPUS)
+    return load_events(corpus_file())
 
 
 @pytest.fixture(scope="module")
 def suite() -> dict[str, Any]:
     """The whole suite, as `python -m bench relevance` runs it."""
-    return run_relevance(CORPUS)
+    return run_relevance(corpus_file())
 
 
 # The targets of issue 10
@@ -150,7 +150,7 @@ def test_known_item_queries_are_content_words_of_one_title(events: list[Event]) 
 
 
 def test_story_and_related_sets_follow_the_editors_grouping(events: list[Event]) -> None:
-    records = json.loads(CORPUS.read_text(encoding="utf-8"))
+    records = json.loads(corpus_file().read_text(encoding="utf-8"))
     sizes = Counter(r["belongsToStory"]["name"] for r in records if r.get("belongsToStory"))
     big = {name: n for name, n in sizes.items() if n >= 3}
     stories = story_queries(events)
@@ -333,7 +333,7 @@ def test_command_json_diagnostics_and_exit_status() -> None:
     result = CliRunner().invoke(
         cli,
         [
-            *("relevance", "--corpus", str(CORPUS), "--grid", "none", "--known-items", "40"),
+            *("relevance", "--corpus", str(corpus_file()), "--grid", "none", "--known-items", "40"),
             *("--diagnose", "2", "--json"),
         ],
     )

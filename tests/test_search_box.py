@@ -15,7 +15,7 @@ from search import IndexStore
 from search.spelling import edit_distance
 from search.suggest import Suggester
 from search.text import Analyzer, fold
-from tests.conftest import client_for
+from tests.support.indexes import client_for
 from tests.truth import all_events, entities_of
 
 

@@ -11,7 +11,7 @@ from indexer.formats import Reject, read_file
 from indexer.formats.reject import InvalidRecord
 from indexer.formats.seed import id_from_link, parse_seed
 from search import Event, RelatedLink, Source
-from tests.corpus import DEMO_DIR, SEED_PAGE
+from tests.corpus import DEMO_DIR, seed_page
 
 SLUG = (
     "sudanese-president-omar-al-bashir-visits-russian-president-vladimir-putin-and-says-he-"
@@ -21,7 +21,7 @@ SLUG = (
 
 @pytest.fixture(scope="module")
 def page() -> Event:
-    items = list(read_file(SEED_PAGE))
+    items = list(read_file(seed_page()))
     assert len(items) == 1
     assert isinstance(items[0], Event)
     return items[0]
@@ -144,6 +144,6 @@ def test_demo_pages_all_parse_and_link_to_each_other() -> None:
 
 def test_seed_page_is_found_by_content_not_extension(tmp_path: Path) -> None:
     copy = tmp_path / "page.data"
-    copy.write_bytes(SEED_PAGE.read_bytes())
+    copy.write_bytes(seed_page().read_bytes())
     (event,) = read_file(copy)
     assert isinstance(event, Event) and event.id.endswith(SLUG)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import Gunicorn
+from tests.support.gunicorn import Gunicorn
 
 
 @pytest.fixture

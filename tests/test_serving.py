@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import Gunicorn, free_port
+from tests.support.gunicorn import Gunicorn, free_port
 
 
 def _post_chunked(port: int, body: bytes) -> tuple[int, dict[str, object]]:

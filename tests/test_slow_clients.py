@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from tests.servers import Gunicorn
+from tests.support.gunicorn import Gunicorn
 
 
 class SlowClients:

@@ -11,7 +11,7 @@ import pytest
 from indexer.formats import read_file
 from indexer.formats.fields import NAME_PREFIXES, title_from_text
 from search import Event
-from tests.corpus import CORPUS
+from tests.corpus import corpus_file
 
 NEXT = " The next sentence follows here."
 FIRST_SENTENCES = [
@@ -71,7 +71,7 @@ def test_new_records_get_whole_first_sentences(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def corpus() -> dict[str, Event]:
-    return {e.id: e for e in read_file(CORPUS) if isinstance(e, Event)}
+    return {e.id: e for e in read_file(corpus_file()) if isinstance(e, Event)}
 
 
 def test_real_corpus_titles(corpus: dict[str, Event]) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from indexer.formats import Reject, read_file
 from search import Event
-from tests.corpus import SEED_PAGE
+from tests.corpus import seed_page
 
 BAD = [
     "javascript:alert(document.cookie)",
@@ -101,7 +101,11 @@ def test_wikitimes_addresses(tmp_path: Path) -> None:
     assert isinstance(items[2], Event)
 
 
-SEED = SEED_PAGE.read_text(encoding="utf-8")
+def seed_text() -> str:
+    """The real event page, as text."""
+    return seed_page().read_text(encoding="utf-8")
+
+
 SOURCE = (
     "http://www.france24.com/en/20171123-sudan-president-bashir-asks-putin-protection-aggressive-us"
 )
@@ -122,15 +126,15 @@ FORMATS = (
 )
 @pytest.mark.parametrize("bad", ["javascript:location='//evil.example'//", "data:text/html,"])
 def test_event_page_links(tmp_path: Path, original: str, field: str, bad: str) -> None:
-    line = next(n for n, text in enumerate(SEED.splitlines(), 1) if f"({original})" in text)
+    line = next(n for n, text in enumerate(seed_text().splitlines(), 1) if f"({original})" in text)
     url = bad + original.lstrip("/")
     path = tmp_path / "page.md"
-    path.write_text(SEED.replace(f"({original})", f"({url})", 1))
+    path.write_text(seed_text().replace(f"({original})", f"({url})", 1))
     assert reasons(path) == [f"line {line}: " + _reason(field, url)]
 
 
 def test_event_page_site_paths_and_web_links_are_read(tmp_path: Path) -> None:
     path = tmp_path / "page.md"
-    path.write_text(SEED.replace(f"({RELATED})", f"(https://example.org{RELATED})"))
+    path.write_text(seed_text().replace(f"({RELATED})", f"(https://example.org{RELATED})"))
     items = list(read_file(path))
     assert isinstance(items[0], Event) and items[0].related[0].id.startswith("2017-11-05-at-least")

@@ -11,12 +11,12 @@ import pytest
 from indexer.formats import Reject, read_file
 from indexer.formats.wikitimes import name_from_wiki_url
 from search import Event, Source
-from tests.corpus import CORPUS
+from tests.corpus import corpus_file
 
 
 @pytest.fixture(scope="module")
 def events() -> list[Event]:
-    items = list(read_file(CORPUS))
+    items = list(read_file(corpus_file()))
     rejects = [i for i in items if isinstance(i, Reject)]
     assert rejects == []
     return [i for i in items if isinstance(i, Event)]
@@ -28,7 +28,7 @@ def by_id(events: list[Event]) -> dict[str, Event]:
 
 
 def test_every_record_is_read(events: list[Event]) -> None:
-    raw = json.loads(CORPUS.read_text())
+    raw = json.loads(corpus_file().read_text())
     assert len(events) == len(raw) == 428
     assert {e.id for e in events} == {f"cep-{r['id']}" for r in raw}
 

@@ -29,13 +29,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.generate import generate_events, write_corpus
-from bench.model import builtin_model
 from config import Config
 from indexer import jobs
 from search import IndexStore, SearchService
-from tests.corpus import DEMO_DIR, ROOT, SEED_DIR
-from tests.servers import run_indexer
+from tests.corpus import DEMO_DIR, ROOT, seed_dir
+from tests.support.generate import generate_events, write_corpus
+from tests.support.indexes import run_indexer
+from tests.support.model import builtin_model
 from tests.unprivileged import indexer_unprivileged, permissions_apply
 
 FULL = "the disk is full; free some space and run the job again"
@@ -95,7 +95,7 @@ def assert_clean_failure(result: subprocess.CompletedProcess[str], index_dir: Pa
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of the seed page, copied by each test that changes it."""
     root = tmp_path_factory.mktemp("pristine") / "ix"
-    jobs.rebuild(IndexStore(root), [SEED_DIR], keep=2)
+    jobs.rebuild(IndexStore(root), [seed_dir()], keep=2)
     return root
 
 
@@ -310,7 +310,7 @@ def test_a_failed_prune_never_removes_the_new_live_generation(tmp_path: Path) ->
     a failure (before, the failure ran the clean-up of an unfinished build, which
     deleted the generation just made live)."""
     ix = tmp_path / "ix"
-    jobs.rebuild(IndexStore(ix), [SEED_DIR], keep=0)
+    jobs.rebuild(IndexStore(ix), [seed_dir()], keep=0)
     lock = ix / "gen-000001" / "readers.lock"
     lock.unlink(missing_ok=True)
     lock.mkdir()  # opening it to take the lock fails

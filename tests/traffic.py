@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.support.processes import child_pids
+
 _TOC = re.compile(r"_MAIN_(\d+)\.toc")
 QUERIES = ("merkel", "president", "nobel peace", "paris", "refugees", "world cup", "")
 PREFIXES = ("mer", "pa", "vladimir pu", "nob", "wor")
@@ -191,22 +193,6 @@ def stats_latency(
     return max(stale, default=0.0)
 
 
-def worker_pids(master_pid: int) -> list[int]:
-    """The processes whose parent is ``master_pid`` (gunicorn's workers)."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:  # the process ended meanwhile
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == master_pid:
-            pids.append(int(entry))
-    return sorted(pids)
-
-
 def worker_leases(master_pid: int, index_dir: Path) -> dict[int, set[str]]:
     """For each worker of ``master_pid``: the generations whose readers.lock it holds shared."""
     inodes: dict[tuple[int, int, int], str] = {}
@@ -216,7 +202,7 @@ def worker_leases(master_pid: int, index_dir: Path) -> dict[int, set[str]]:
         except OSError:
             continue
         inodes[(os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)] = generation.name
-    leases: dict[int, set[str]] = {pid: set() for pid in worker_pids(master_pid)}
+    leases: dict[int, set[str]] = {pid: set() for pid in child_pids(master_pid)}
     for line in Path("/proc/locks").read_text().splitlines():
         fields = line.replace("->", "").split()
         # 1: FLOCK  ADVISORY  READ  1234 fe:00:5309078 0 EOF

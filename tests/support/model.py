@@ -23,8 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from indexer.formats import read_file
-from search.event import Event
-from search.schema import source_domain
+from search import Event, source_domain
 
 __all__ = [
     "CorpusModel",
