@@ -17,8 +17,8 @@ import orjson
 
 from search.event import Event
 from search.schema import TEXT_FIELDS, document
-from search.text import DEFAULT_STEMMER, FUNCTION_WORDS, Analyzer
 from search.scoring import Similarity
+from search.text import DEFAULT_STEMMER, FUNCTION_WORDS, Analyzer
 from tests.conftest import client_for
 from tests.truth import all_events
 
