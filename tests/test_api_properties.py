@@ -118,7 +118,7 @@ def _reversed_dates(values: Any) -> bool:
 
 
 def schema_valid_is_accepted(
-    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case[Any]
 ) -> bool | None:
     """positive_data_acceptance, except for the rules the schema cannot state."""
     if response.status_code == 400:
@@ -168,7 +168,7 @@ def test_operation_keeps_its_contract(
 
     @SETTINGS
     @given(case=cases)
-    def conforms(case: schemathesis.Case) -> None:
+    def conforms(case: schemathesis.Case[Any]) -> None:
         nonlocal sent
         sent += 1
         case.call_and_validate(checks=CHECKS)
@@ -191,7 +191,7 @@ AWKWARD = st.sampled_from(
 )
 QUERY_TEXT = st.one_of(
     AWKWARD,
-    st.text(st.characters(exclude_categories=("Cs",)), max_size=30),
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=30),
 )
 QUERY_ROUTES = ("/api/search", "/api/events/cep-56657/related", "/api/suggest")
 

@@ -111,7 +111,10 @@ def repaired_by_rebuild(index_dir: Path) -> str:
 
 
 def _write(data: bytes) -> Callable[[Path], None]:
-    return lambda path: path.write_bytes(data)
+    def write(path: Path) -> None:
+        path.write_bytes(data)
+
+    return write
 
 
 def _incomplete(path: Path) -> None:

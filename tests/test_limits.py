@@ -94,10 +94,16 @@ def test_evaluation_stops_at_the_deadline_between_segments(tmp_path: Path) -> No
         second = Evaluator(snap, sim, memo, segments=[1]).run(query)
         assert np.array_equal(np.concatenate([first.docs, second.docs]), whole.docs)
         assert np.allclose(np.concatenate([first.scores, second.scores]), whole.scores)
-        checks: list[bool] = []
-        Evaluator(snap, sim, memo, lambda: checks.append(False) or False, segments=[0]).run(query)
+        checks = 0
+
+        def never_out_of_time() -> bool:
+            nonlocal checks
+            checks += 1
+            return False
+
+        Evaluator(snap, sim, memo, never_out_of_time, segments=[0]).run(query)
         # Time runs out just after the first segment is done.
-        calls = iter([False] * len(checks) + [True] * 100)
+        calls = iter([False] * checks + [True] * 100)
         partial, complete = Evaluator(snap, sim, memo, lambda: next(calls)).run_by_segment(query)
         assert not complete and np.array_equal(partial.docs, first.docs)
         nothing, complete = Evaluator(snap, sim, memo, lambda: True).run_by_segment(query)

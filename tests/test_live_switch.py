@@ -72,7 +72,11 @@ def test_rebuilds_switch_without_a_failed_request(served: tuple[Path, Gunicorn])
 
             per_worker = leases.switched(name, switched)
             answers = traffic.snapshot()
-            stale_for = stats_latency(answers, switched, lambda a, new=name: a.generation != new)
+
+            def stale(answer: Answer, new: str = name) -> bool:
+                return answer.generation != new
+
+            stale_for = stats_latency(answers, switched, stale)
             late = [
                 a
                 for a in answers

@@ -18,7 +18,7 @@ from tests.corpus import CORPUS, DEMO_DIR, SEED_DIR
 @cache
 def all_events() -> tuple[Event, ...]:
     """Every event of the test index (corpus, seed page, demo pages)."""
-    events = []
+    events: list[Event] = []
     for path in [CORPUS, *sorted(SEED_DIR.iterdir()), *sorted(DEMO_DIR.iterdir())]:
         events.extend(e for e in read_file(path) if isinstance(e, Event))
     return tuple(events)
