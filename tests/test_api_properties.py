@@ -34,6 +34,8 @@ from config import Config
 from search import SearchService
 from search.dates import parse_bound
 
+pytestmark = pytest.mark.slow  # schemathesis and hypothesis: thousands of generated requests
+
 #: Every operation of the document (test_every_operation_is_tested keeps this true).
 OPERATIONS = (
     "GET /api/search",

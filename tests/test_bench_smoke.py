@@ -22,6 +22,8 @@ from bench.suite import run_suite
 from bench.targets import evaluate
 from tests.corpus import CORPUS
 
+pytestmark = pytest.mark.slow  # runs the benchmark suite
+
 SIZE = 300
 
 

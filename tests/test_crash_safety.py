@@ -39,6 +39,8 @@ from tests.corpus import DEMO_DIR
 from tests.servers import BIN, Gunicorn, run_indexer
 from tests.traffic import IndexWatcher, Traffic, fetch, request_mix, worker_leases
 
+pytestmark = pytest.mark.slow  # writers killed in a loop under real gunicorn
+
 SEED = 4242
 # When each kill comes: "anytime" is a uniform moment of a whole run (most land while
 # whoosh writes the segment, the longest step); the others come a few random

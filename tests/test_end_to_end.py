@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.corpus import CORPUS, SEED_DIR
 from tests.servers import Gunicorn, run_indexer
+
+pytestmark = pytest.mark.slow  # real gunicorn over a rebuilt index
 
 
 def test_rebuild_then_serve_over_http(tmp_path: Path) -> None:

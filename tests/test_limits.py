@@ -7,6 +7,7 @@ from typing import Any
 
 import falcon.testing
 import numpy as np
+import pytest
 
 from api.app import create_app
 from config import Config
@@ -74,6 +75,7 @@ def test_limits_follow_their_settings(config: Config) -> None:
     assert error(tight, facet_size="4")["message"] == "facet_size: must be from 1 to 3, got 4"
 
 
+@pytest.mark.slow  # its own index of the whole corpus
 def test_evaluation_stops_at_the_deadline_between_segments(tmp_path: Path) -> None:
     build_index(tmp_path / "ix", CORPUS)
     extra = tmp_path / "extra.jsonl"

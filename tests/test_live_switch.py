@@ -22,6 +22,8 @@ from tests.corpus import CORPUS, DEMO_DIR, SEED_DIR
 from tests.servers import Gunicorn, run_indexer
 from tests.traffic import Answer, IndexWatcher, LeaseMonitor, Traffic, request_mix, stats_latency
 
+pytestmark = pytest.mark.slow  # real gunicorn under steady traffic through rebuilds
+
 SEED = 20150901
 SWITCH_LIMIT = 2.0  # seconds within which every worker must serve a change
 DEMO_EVENTS = 48  # data/demo holds 48 event pages

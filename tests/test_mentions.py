@@ -65,6 +65,7 @@ def test_own_entities_are_not_added_again() -> None:
     assert finder.mentions(event) == ["Kabul"]
 
 
+@pytest.mark.slow  # rebuilds the whole corpus
 def test_rebuild_reports_what_it_added_on_the_real_corpus(tmp_path: Path) -> None:
     report = jobs.rebuild(IndexStore(tmp_path), [CORPUS], keep=0)
     vocabulary = MentionVocabulary()

@@ -17,6 +17,8 @@ from tests.browser import LOW_CONTRAST_JS, PHONE, Browser, chromium, screenshot
 from tests.corpus import DEMO_DIR
 from tests.servers import Gunicorn, run_indexer
 
+pytestmark = pytest.mark.slow  # real Chromium against real gunicorn
+
 # What the page asks for besides the state in its URL (see api/static/state.js).
 PAGE_PARAMS = {"size": "10", "facets": "date,entity,source,category", "facet_size": "10"}
 FILTERS = ("entity", "source", "category")

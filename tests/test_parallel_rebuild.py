@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import orjson
+import pytest
 
 from bench.generate import generate_events
 from bench.model import builtin_model
@@ -18,6 +19,8 @@ from indexer import jobs
 from search import IndexStore, SearchRequest, SearchService
 from tests.corpus import CORPUS
 from tests.servers import BIN
+
+pytestmark = pytest.mark.slow  # rebuilds with several writer processes, some killed
 
 
 def _children(pid: int) -> list[int]:

@@ -29,6 +29,8 @@ from tests.corpus import DEMO_DIR, ROOT
 from tests.servers import Gunicorn, run_indexer
 from tests.traffic import worker_leases
 
+pytestmark = pytest.mark.slow  # real gunicorn and unprivileged processes
+
 DEMO_EVENTS = 48
 
 

@@ -38,6 +38,8 @@ from bench.relevance.words import FUNCTION_WORDS, typed_name
 from search.event import Event
 from tests.corpus import CORPUS
 
+pytestmark = pytest.mark.slow  # runs the relevance suite
+
 
 @pytest.fixture(scope="module")
 def events() -> list[Event]:

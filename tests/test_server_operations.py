@@ -16,6 +16,8 @@ import pytest
 
 from tests.servers import Gunicorn
 
+pytestmark = pytest.mark.slow  # real gunicorn: signals, reloads, logs
+
 
 @pytest.fixture
 def server(demo_index: Path) -> Iterator[Gunicorn]:

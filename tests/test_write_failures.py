@@ -38,6 +38,8 @@ from tests.corpus import DEMO_DIR, ROOT, SEED_DIR
 from tests.servers import run_indexer
 from tests.unprivileged import indexer_unprivileged, permissions_apply
 
+pytestmark = pytest.mark.slow  # full disks and read-only file systems under real jobs
+
 FULL = "the disk is full; free some space and run the job again"
 
 
