@@ -113,9 +113,10 @@ def _is_word_char(char: str) -> bool:
 
 
 def _joins(char: str) -> bool:
-    """Whether a word can go on after ``char`` (a letter, digit or underscore; a
-    candidate after a mark is kept, for analyzers that split words at marks)."""
-    return char.isalnum() or char == "_"
+    """Whether a word can go on after ``char`` (a letter or digit; the analyzer cuts
+    a word at an underscore, ``foo_bar`` is ``foo`` and ``bar``, and a candidate
+    after a mark is kept, for analyzers that split words at marks)."""
+    return char.isalnum()
 
 
 def _run_starts(before: str, char: str) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, Request, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Request, ViewportSize, sync_playwright
 
 from tests.corpus import ROOT
 
@@ -25,8 +25,8 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 LOCAL_HOSTS = {"127.0.0.1"}
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 740}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 375, "height": 740}
 
 
 # Text whose contrast with the background behind it is below WCAG AA (4.5:1, 3:1 for
@@ -97,10 +97,10 @@ class Browser:
     def _request(self, request: Request) -> None:
         self.requests.append(request.url)
 
-    def new_page(self, viewport: dict[str, int] = DESKTOP) -> Page:
+    def new_page(self, viewport: ViewportSize = DESKTOP) -> Page:
         """A new tab whose uncaught script errors are recorded."""
         page = self.context.new_page()
-        page.set_viewport_size({"width": viewport["width"], "height": viewport["height"]})
+        page.set_viewport_size(viewport)
         page.on("pageerror", lambda error: self.errors.append(str(error)))
         return page
 

@@ -185,8 +185,8 @@ class Reference:
                 return {d: (sum(r[d][0] for r in runs), sum(r[d][1] for r in runs)) for d in common}
             case Or(parts):
                 merged: Scores = {}
-                for part in [self.run(c) for c in parts]:
-                    for d, (s, m) in part.items():
+                for scores in [self.run(c) for c in parts]:
+                    for d, (s, m) in scores.items():
                         old = merged.get(d, (0.0, 0))
                         merged[d] = (old[0] + s, old[1] + m)
                 return merged

@@ -34,6 +34,8 @@ from config import Config
 from search import SearchService
 from search.dates import parse_bound
 
+pytestmark = pytest.mark.slow  # schemathesis and hypothesis: thousands of generated requests
+
 #: Every operation of the document (test_every_operation_is_tested keeps this true).
 OPERATIONS = (
     "GET /api/search",
@@ -118,7 +120,7 @@ def _reversed_dates(values: Any) -> bool:
 
 
 def schema_valid_is_accepted(
-    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case[Any]
 ) -> bool | None:
     """positive_data_acceptance, except for the rules the schema cannot state."""
     if response.status_code == 400:
@@ -168,7 +170,7 @@ def test_operation_keeps_its_contract(
 
     @SETTINGS
     @given(case=cases)
-    def conforms(case: schemathesis.Case) -> None:
+    def conforms(case: schemathesis.Case[Any]) -> None:
         nonlocal sent
         sent += 1
         case.call_and_validate(checks=CHECKS)
@@ -191,7 +193,7 @@ AWKWARD = st.sampled_from(
 )
 QUERY_TEXT = st.one_of(
     AWKWARD,
-    st.text(st.characters(exclude_categories=("Cs",)), max_size=30),
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=30),
 )
 QUERY_ROUTES = ("/api/search", "/api/events/cep-56657/related", "/api/suggest")
 

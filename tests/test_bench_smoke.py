@@ -17,6 +17,8 @@ from indexer.formats import read_file
 from search import Event
 from tests.corpus import ROOT, corpus_file
 
+pytestmark = pytest.mark.slow  # runs the benchmark suite
+
 SIZE = 300
 #: The searches of the query log (BENCHMARKS.md, "What is measured").
 SEARCH_KINDS = {"word", "and2", "phrase", "date", "entity", "histogram", "half"}

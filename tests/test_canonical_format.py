@@ -130,7 +130,9 @@ def test_to_dict_is_the_canonical_shape_and_round_trips(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_invalid_records_say_which_field(tmp_path: Path, change: dict, reason: str) -> None:
+def test_invalid_records_say_which_field(
+    tmp_path: Path, change: dict[str, object], reason: str
+) -> None:
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({**RECORD, **change}))
     assert list(read_file(path)) == [Reject(str(path), None, reason)]

@@ -29,6 +29,8 @@ from search.snapshot import Snapshot
 from tests.corpus import DEMO_DIR
 from tests.support.indexes import INDEXER
 
+pytestmark = pytest.mark.slow  # writers killed between whoosh's commit and its record
+
 DEMO_EVENTS = 48
 ADDED = 300
 ATTEMPTS = 20

@@ -29,6 +29,8 @@ from search import Event, IndexDamaged, IndexStore, LiveIndex
 from search.store import INDEX_FORMAT
 from tests.corpus import DEMO_DIR
 
+pytestmark = pytest.mark.slow  # every kind of damage, each repaired by a real rebuild
+
 DEMO_IDS = sorted(e.id for p in DEMO_DIR.iterdir() for e in read_file(p) if isinstance(e, Event))
 # Every route that reads the index, with a request that succeeds on a sound one.
 SEARCH_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
@@ -111,7 +113,10 @@ def repaired_by_rebuild(index_dir: Path) -> str:
 
 
 def _write(data: bytes) -> Callable[[Path], None]:
-    return lambda path: path.write_bytes(data)
+    def write(path: Path) -> None:
+        path.write_bytes(data)
+
+    return write
 
 
 def _incomplete(path: Path) -> None:

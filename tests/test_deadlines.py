@@ -23,6 +23,8 @@ EVENTS = 600
 WORDS_PER_EVENT = 60
 LIMIT = 0.05  # seconds: far below what the steps take unbounded on this index
 
+pytestmark = pytest.mark.slow  # builds an index of 36,000 distinct words
+
 
 def _word(rng: random.Random) -> str:
     return "".join(rng.choice(string.ascii_lowercase) for _ in range(7))

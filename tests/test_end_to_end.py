@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.corpus import corpus_file, seed_dir
 from tests.support.gunicorn import Gunicorn
 from tests.support.indexes import run_indexer
+
+pytestmark = pytest.mark.slow  # real gunicorn over a rebuilt index
 
 
 def test_rebuild_then_serve_over_http(tmp_path: Path) -> None:

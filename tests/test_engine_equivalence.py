@@ -135,6 +135,7 @@ def test_real_corpus_with_filters(service: SearchService) -> None:
         assert _compare(service, combined) >= 0
 
 
+@pytest.mark.slow  # a generated corpus, several segments
 @pytest.mark.parametrize("match", ["any", "all"])
 def test_generated_corpus_with_segments_and_deletions(generated: SearchService, match: str) -> None:
     snap = generated.live.snapshot()
@@ -144,6 +145,7 @@ def test_generated_corpus_with_segments_and_deletions(generated: SearchService, 
     assert max(sizes) > 200
 
 
+@pytest.mark.slow  # a generated corpus, several segments
 def test_generated_corpus_date_filters_with_segments_and_deletions(
     generated: SearchService,
 ) -> None:
@@ -170,6 +172,7 @@ def _stored(service: SearchService, docnum: int) -> dict[str, Any]:
     return event
 
 
+@pytest.mark.slow  # a generated corpus, several segments
 def test_generated_facets_match_counting_stored_events(generated: SearchService) -> None:
     for q in ["", *_words_of(generated)[:4]]:
         body = generated.search(

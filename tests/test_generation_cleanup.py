@@ -15,6 +15,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from indexer import jobs
 from indexer.formats import read_file
 from search import Event, IndexStore, LiveIndex
@@ -51,6 +53,7 @@ def names(store: IndexStore) -> list[str]:
     return [g.name for g in store.generations()]
 
 
+@pytest.mark.slow  # a reader in another process
 def test_a_generation_held_by_another_process_is_kept_until_released(tmp_path: Path) -> None:
     store = IndexStore(tmp_path / "index")
     jobs.rebuild(store, [seed_page()], keep=0)
@@ -131,6 +134,7 @@ def _all_workers_on(server: Gunicorn, index_dir: Path, generation: str) -> dict[
             time.sleep(0.6)  # past the refresh interval
 
 
+@pytest.mark.slow  # real gunicorn through rebuilds
 def test_with_gunicorn_only_kept_live_and_in_use_generations_remain(tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     store = IndexStore(index_dir)

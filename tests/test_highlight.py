@@ -235,6 +235,7 @@ def folds_alike(char: str) -> bool:
 SEPARATORS = [" ", " ", " ", "", ", ", "\n", "\u00a0", "-", "\u200b"]
 
 
+@pytest.mark.slow  # 150 generated texts
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
@@ -282,6 +283,7 @@ def test_an_expired_search_shows_the_beginning() -> None:
     assert out.startswith("filler") and "<mark>" not in out and len(plain(out)) <= WIDTH
 
 
+@pytest.mark.slow  # indexes and highlights a megabyte body
 def test_a_megabyte_body_through_the_api(tmp_path: Path) -> None:
     rng = random.Random(7)
     vocabulary = sorted({w for e in all_events() for w in e.body.split()} - {"harbour"})
@@ -309,6 +311,7 @@ def test_a_megabyte_body_through_the_api(tmp_path: Path) -> None:
 INFLECTIONS = ["", "s", "ing", "ly", "ies", "ability"]
 
 
+@pytest.mark.slow  # indexes every inflection of many words
 @pytest.mark.parametrize("stemmer", STEMMERS)
 def test_every_written_form_of_a_term_is_found(stemmer: str) -> None:
     """Every word of the real corpus, and inflections of it, is marked when the query

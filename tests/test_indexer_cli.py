@@ -29,6 +29,7 @@ def canonical(path: Path, *records: dict[str, object]) -> Path:
     return path
 
 
+@pytest.mark.slow  # rebuilds the whole corpus
 def test_rebuild_and_stats(tmp_path: Path) -> None:
     code, out, err = run(
         "rebuild", str(corpus_file()), str(seed_page()), "--index-dir", str(tmp_path)

@@ -3,6 +3,7 @@ names the limit's setting; every limit follows its setting and holds in every fo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -115,7 +116,7 @@ def test_duplicate_entities_count_once_and_keep_their_order(tmp_path: Path) -> N
 
 
 def test_limits_hold_in_every_format(tmp_path: Path) -> None:
-    small = Limits(**{**DEFAULTS.__dict__, "event_body_bytes": 100})
+    small = dataclasses.replace(DEFAULTS, event_body_bytes=100)
     reason = "body too long: {size} bytes, at most 100 (EVENTSEARCH_MAX_EVENT_BODY_BYTES)"
     page = tmp_path / "page.md"
     page.write_text(seed_page().read_text(encoding="utf-8"))

@@ -168,6 +168,7 @@ def world(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow  # two rebuilds as an unprivileged user
 def test_unreadable_files_and_directories_are_rejects(world: Path) -> None:
     tree = world / "in"
     event_file(tree / "a.json")

@@ -7,6 +7,7 @@ from typing import Any
 
 import falcon.testing
 import numpy as np
+import pytest
 
 from api.app import create_app
 from config import Config
@@ -74,6 +75,7 @@ def test_limits_follow_their_settings(config: Config) -> None:
     assert error(tight, facet_size="4")["message"] == "facet_size: must be from 1 to 3, got 4"
 
 
+@pytest.mark.slow  # its own index of the whole corpus
 def test_evaluation_stops_at_the_deadline_between_segments(tmp_path: Path) -> None:
     build_index(tmp_path / "ix", corpus_file())
     extra = tmp_path / "extra.jsonl"
@@ -94,10 +96,16 @@ def test_evaluation_stops_at_the_deadline_between_segments(tmp_path: Path) -> No
         second = Evaluator(snap, sim, memo, segments=[1]).run(query)
         assert np.array_equal(np.concatenate([first.docs, second.docs]), whole.docs)
         assert np.allclose(np.concatenate([first.scores, second.scores]), whole.scores)
-        checks: list[bool] = []
-        Evaluator(snap, sim, memo, lambda: checks.append(False) or False, segments=[0]).run(query)
+        checks = 0
+
+        def never_out_of_time() -> bool:
+            nonlocal checks
+            checks += 1
+            return False
+
+        Evaluator(snap, sim, memo, never_out_of_time, segments=[0]).run(query)
         # Time runs out just after the first segment is done.
-        calls = iter([False] * len(checks) + [True] * 100)
+        calls = iter([False] * checks + [True] * 100)
         partial, complete = Evaluator(snap, sim, memo, lambda: next(calls)).run_by_segment(query)
         assert not complete and np.array_equal(partial.docs, first.docs)
         nothing, complete = Evaluator(snap, sim, memo, lambda: True).run_by_segment(query)

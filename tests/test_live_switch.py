@@ -23,6 +23,8 @@ from tests.support.gunicorn import Gunicorn
 from tests.support.indexes import run_indexer
 from tests.traffic import Answer, IndexWatcher, LeaseMonitor, Traffic, request_mix, stats_latency
 
+pytestmark = pytest.mark.slow  # real gunicorn under steady traffic through rebuilds
+
 SEED = 20150901
 SWITCH_LIMIT = 2.0  # seconds within which every worker must serve a change
 DEMO_EVENTS = 48  # data/demo holds 48 event pages
@@ -73,7 +75,11 @@ def test_rebuilds_switch_without_a_failed_request(served: tuple[Path, Gunicorn])
 
             per_worker = leases.switched(name, switched)
             answers = traffic.snapshot()
-            stale_for = stats_latency(answers, switched, lambda a, new=name: a.generation != new)
+
+            def stale(answer: Answer, new: str = name) -> bool:
+                return answer.generation != new
+
+            stale_for = stats_latency(answers, switched, stale)
             late = [
                 a
                 for a in answers

@@ -101,6 +101,7 @@ def test_an_own_entity_written_otherwise_is_not_added_again(own: str, text: str)
     assert mentions_in([event], corpus=[corpus_of(known)])["e"] == ["Yemen"]
 
 
+@pytest.mark.slow  # rebuilds the whole corpus
 def test_rebuild_reports_what_it_added_on_the_real_corpus(tmp_path: Path) -> None:
     report = jobs.rebuild(IndexStore(tmp_path), [corpus_file()], keep=0)
     gained = list(mentions_in(e for e in all_events() if e.id.startswith("cep-")).values())

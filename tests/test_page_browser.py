@@ -18,6 +18,8 @@ from tests.corpus import DEMO_DIR
 from tests.support.gunicorn import Gunicorn
 from tests.support.indexes import run_indexer
 
+pytestmark = pytest.mark.slow  # real Chromium against real gunicorn
+
 # What the page asks for besides the state in its URL (see api/static/state.js).
 PAGE_PARAMS = {"size": "10", "facets": "date,entity,source,category", "facet_size": "10"}
 FILTERS = ("entity", "source", "category")

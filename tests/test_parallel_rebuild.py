@@ -9,6 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from config import Config
 from indexer import jobs
 from search import IndexStore, SearchRequest, SearchService
@@ -17,6 +19,8 @@ from tests.support.generate import generate_events, write_events
 from tests.support.indexes import INDEXER
 from tests.support.model import builtin_model
 from tests.support.processes import child_pids
+
+pytestmark = pytest.mark.slow  # rebuilds with several writer processes, some killed
 
 
 def _answers(index_dir: Path) -> list[object]:

@@ -34,6 +34,8 @@ from indexer.formats.canonical import parse_canonical
 from search import Event, IndexStore, SearchService
 from tests.corpus import DEMO_DIR, corpus_file, seed_page
 
+pytestmark = pytest.mark.slow  # hypothesis: many generated inputs per property
+
 
 def _settings(examples: int) -> hypothesis.settings:
     """Bounded and in one fixed order, so CI runs the same examples every time."""

@@ -73,6 +73,7 @@ def _check_every_term(arrays: SegmentPostings, reader: Any) -> int:
     return checked
 
 
+@pytest.mark.slow  # every term of the corpus, through whoosh
 def test_arrays_equal_whoosh_postings_for_every_term(tmp_path: Path) -> None:
     store = IndexStore(tmp_path)
     jobs.rebuild(store, [corpus_file(), DEMO_DIR], keep=0, processes=2)
@@ -90,6 +91,7 @@ def test_arrays_equal_whoosh_postings_for_every_term(tmp_path: Path) -> None:
         service.close()
 
 
+@pytest.mark.slow  # every word of the corpus
 def test_lengths_count_every_indexed_word(tmp_path: Path) -> None:
     store = IndexStore(tmp_path)
     jobs.rebuild(store, [corpus_file()], keep=0)

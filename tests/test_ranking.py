@@ -14,6 +14,7 @@ from typing import Any
 
 import falcon.testing
 import orjson
+import pytest
 
 from search.event import Event
 from search.schema import TEXT_FIELDS, document
@@ -67,6 +68,7 @@ def _search(client: falcon.testing.TestClient, **params: Any) -> dict[str, Any]:
     return body
 
 
+@pytest.mark.slow  # a query per event of the corpus
 def test_events_with_every_word_rank_first(client: falcon.testing.TestClient) -> None:
     checked = 0
     for words in (2, 3):

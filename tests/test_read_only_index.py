@@ -30,6 +30,8 @@ from tests.support.gunicorn import Gunicorn
 from tests.support.indexes import run_indexer
 from tests.traffic import worker_leases
 
+pytestmark = pytest.mark.slow  # real gunicorn and unprivileged processes
+
 DEMO_EVENTS = 48
 
 

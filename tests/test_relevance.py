@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from bench.__main__ import cli
-from bench.relevance.crossval import assign_folds, combined, cross_validate, expand_grid
+from bench.relevance.crossval import Grid, assign_folds, combined, cross_validate, expand_grid
 from bench.relevance.evaluation import Evaluator, plain_factory
 from bench.relevance.metrics import Scorer
 from bench.relevance.queries import (
@@ -37,6 +37,8 @@ from bench.relevance.targets import TARGETS, Target
 from bench.relevance.words import FUNCTION_WORDS, typed_name
 from search.event import Event
 from tests.corpus import corpus_file
+
+pytestmark = pytest.mark.slow  # runs the relevance suite
 
 
 @pytest.fixture(scope="module")
@@ -279,7 +281,7 @@ def test_coordinate_ascent_finds_the_best_of_two_parameters() -> None:
         return _Answers({f"q{i}": [f"e{i}"] for i in right})
 
     evaluator = Evaluator(plain_factory(make), [toy])
-    grid = [{"a": [0, 1, 2, 3], "b": [False, True], "c": ["x", "y", "z"]}]
+    grid: Grid = [{"a": [0, 1, 2, 3], "b": [False, True], "c": ["x", "y", "z"]}]
     [result] = cross_validate(evaluator, grid, [combined([toy])], strategy="coordinate")
     assert [f.params for f in result.folds] == [{"a": 2, "b": True, "c": "x"}] * 5
     assert result.held_out["toy"]["MRR@10"] == 1.0
@@ -298,7 +300,7 @@ def test_ranking_parameters_reuse_one_index_per_analysis_setting(
     factory = OursFactory(events, tmp_path, build)
     query_sets = [story_queries(events), related_queries(events)]
     evaluator = Evaluator(factory, query_sets)
-    grid = [
+    grid: Grid = [
         {
             "index.stemmer": ["porter2", "s"],
             "request.expand": [True, False],

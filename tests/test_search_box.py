@@ -12,7 +12,7 @@ import pytest
 
 from indexer import jobs
 from search import IndexStore
-from search.spelling import edit_distance
+from search.lexicon import edit_distance
 from search.suggest import Suggester
 from search.text import Analyzer, fold
 from tests.support.indexes import client_for
@@ -98,7 +98,7 @@ def test_did_you_mean_never_rewrites_the_query(client: falcon.testing.TestClient
 
 
 def test_suggestions_follow_index_changes(tmp_path: Path) -> None:
-    records = [
+    records: list[dict[str, Any]] = [
         {
             "id": "a",
             "date": "2020-01-01",

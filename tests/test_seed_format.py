@@ -130,11 +130,11 @@ def test_bad_pages_say_why(text: str, reason: str) -> None:
 def test_demo_pages_all_parse_and_link_to_each_other() -> None:
     files = sorted(DEMO_DIR.iterdir())
     assert len(files) >= 40
-    events = []
+    events: list[Event] = []
     for path in files:
         items = list(read_file(path))
         assert not [i for i in items if isinstance(i, Reject)], path
-        events.extend(items)
+        events.extend(i for i in items if isinstance(i, Event))
     ids = {e.id for e in events}
     assert len(ids) == len(events)
     assert len({e.date.year for e in events}) >= 10

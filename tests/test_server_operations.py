@@ -16,6 +16,8 @@ import pytest
 
 from tests.support.gunicorn import Gunicorn
 
+pytestmark = pytest.mark.slow  # real gunicorn: signals, reloads, logs
+
 
 @pytest.fixture
 def server(demo_index: Path) -> Iterator[Gunicorn]:

@@ -12,6 +12,8 @@ import pytest
 
 from tests.support.gunicorn import Gunicorn, free_port
 
+pytestmark = pytest.mark.slow  # real gunicorn with the project's config
+
 
 def _post_chunked(port: int, body: bytes) -> tuple[int, dict[str, object]]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)

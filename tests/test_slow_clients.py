@@ -12,7 +12,11 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.support.gunicorn import Gunicorn
+
+pytestmark = pytest.mark.slow  # real gunicorn held by slow connections for seconds
 
 
 class SlowClients:

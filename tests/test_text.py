@@ -707,6 +707,7 @@ def multilingual_texts(draw: st.DrawFn) -> str:
     return unicodedata.normalize(draw(st.sampled_from(FORMS)), text)
 
 
+@pytest.mark.slow  # 250 generated texts
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(multilingual_texts())
 def test_every_word_of_generated_text_is_found(text: str) -> None:

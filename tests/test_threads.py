@@ -7,9 +7,12 @@ import threading
 from typing import Any
 
 import falcon.testing
+import pytest
 
 from api.app import create_app
 from config import Config
+
+pytestmark = pytest.mark.slow  # many threads against one app, compared with one
 
 REQUESTS = [
     ("/api/search", "q=refugees&facets=date,entity,source,category"),

@@ -38,6 +38,8 @@ from tests.support.indexes import run_indexer
 from tests.support.model import builtin_model
 from tests.unprivileged import indexer_unprivileged, permissions_apply
 
+pytestmark = pytest.mark.slow  # full disks and read-only file systems under real jobs
+
 FULL = "the disk is full; free some space and run the job again"
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 import threading
 import time
 import urllib.error
@@ -24,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from search.schema import latest_commit
 from tests.support.processes import child_pids
 
-_TOC = re.compile(r"_MAIN_(\d+)\.toc")
 QUERIES = ("merkel", "president", "nobel peace", "paris", "refugees", "world cup", "")
 PREFIXES = ("mer", "pa", "vladimir pu", "nob", "wor")
 
@@ -279,11 +278,9 @@ class IndexWatcher:
 
     def _newest_toc(self, name: str) -> int:
         try:
-            names = os.listdir(self.index_dir / name)
-        except FileNotFoundError:
+            return latest_commit(self.index_dir / name)
+        except FileNotFoundError:  # pruned meanwhile
             return -1
-        tocs = [int(m.group(1)) for n in names if (m := _TOC.fullmatch(n))]
-        return max(tocs, default=-1)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -19,7 +19,7 @@ from tests.corpus import DEMO_DIR, corpus_file, seed_dir
 @cache
 def all_events() -> tuple[Event, ...]:
     """Every event of the test index (corpus, seed page, demo pages)."""
-    events = []
+    events: list[Event] = []
     for path in [corpus_file(), *sorted(seed_dir().iterdir()), *sorted(DEMO_DIR.iterdir())]:
         events.extend(e for e in read_file(path) if isinstance(e, Event))
     return tuple(events)
