@@ -108,10 +108,6 @@ def _char_fold(char: str) -> str:
     return _folded(char) if not char.isspace() else char
 
 
-def _is_word_char(char: str) -> bool:
-    return char.isalnum() or char == "_" or unicodedata.category(char)[0] == "M"
-
-
 def _joins(char: str) -> bool:
     """Whether a word can go on after ``char`` (a letter or digit; the analyzer cuts
     a word at an underscore, ``foo_bar`` is ``foo`` and ``bar``, and a candidate
