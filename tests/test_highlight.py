@@ -329,3 +329,21 @@ def test_every_written_form_of_a_term_is_found(stemmer: str) -> None:
             if "<mark>" not in out:
                 missed.append(form)
     assert not missed, missed[:20]
+
+
+@pytest.mark.parametrize(
+    ("text", "terms", "width"),
+    [
+        ("harbour 0 _A ", {"a": 0}, 12),  # a word after an underscore
+        ("foo_bar and more words here", {"bar": 0}, 12),
+        ("rail U.S. link", {"us": 0, "rail": 1}, 12),  # a dotted acronym
+        ("harbour-2🗺1-harbour-", {"🗺": 0}, 12),  # an emoji after a digit
+        ("München\u200bHarbour, Harbour", {"harbour": 0}, 40),  # joined by a ZWSP
+        ("the 1Malaysia fund and MH17", {"malaysia": 0, "17": 1}, 40),  # letters meet digits
+    ],
+)
+def test_snippets_mark_every_kind_of_token_boundary(
+    text: str, terms: dict[str, int], width: int
+) -> None:
+    out = check_snippet(text, terms, width)
+    assert "<mark>" in out
