@@ -115,6 +115,24 @@ def _joins(char: str) -> bool:
     return char.isalnum()
 
 
+def _may_start(before: str, char: str) -> bool:
+    """Whether a token may begin at ``char``, after ``before``, as the analyzer cuts
+    the folded text: a character that folds into several (``¼`` is ``1⁄4``) may
+    hold a cut inside it; otherwise a token begins where the folded characters do
+    not join, where letters meet digits, or in a script written without spaces."""
+    folded = _char_fold(char)
+    if len(folded) != 1:
+        return True
+    last = _char_fold(before)[-1:] or before
+    return (
+        not _joins(folded)
+        or not _joins(last)
+        or _run_starts(last, folded)
+        or _unspaced(char)
+        or _unspaced(before)
+    )
+
+
 def _run_starts(before: str, char: str) -> bool:
     """Whether a run of letters or of digits of an ASCII word starts at ``char``
     (the analyzer indexes each run of ``MH17``)."""
@@ -192,15 +210,7 @@ class Highlighter:
         return sorted(
             p
             for p in {start + i for i in found}
-            if p < stop
-            and (
-                p == 0
-                or not _joins(text[p])
-                or not _joins(text[p - 1])
-                or _run_starts(text[p - 1], text[p])
-                or _unspaced(text[p])
-                or _unspaced(text[p - 1])
-            )
+            if p < stop and (p == 0 or _may_start(text[p - 1], text[p]))
         )
 
     def _folded_find(self, chunk: str) -> Iterator[int]:

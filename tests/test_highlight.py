@@ -340,6 +340,7 @@ def test_every_written_form_of_a_term_is_found(stemmer: str) -> None:
         ("harbour-2🗺1-harbour-", {"🗺": 0}, 12),  # an emoji after a digit
         ("München\u200bHarbour, Harbour", {"harbour": 0}, 40),  # joined by a ZWSP
         ("the 1Malaysia fund and MH17", {"malaysia": 0, "17": 1}, 40),  # letters meet digits
+        ("harbour harbour A\u00bc ", {"4": 0}, 12),  # a cut inside a character's fold (1/4)
     ],
 )
 def test_snippets_mark_every_kind_of_token_boundary(
