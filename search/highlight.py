@@ -117,7 +117,7 @@ def _joins(char: str) -> bool:
 
 def _may_start(before: str, char: str) -> bool:
     """Whether a token may begin at ``char``, after ``before``, as the analyzer cuts
-    the folded text: a character that folds into several (``¼`` is ``1⁄4``) may
+    the folded text: a character that folds into several (``¼`` is 1, a fraction slash and 4) may
     hold a cut inside it; otherwise a token begins where the folded characters do
     not join, where letters meet digits, or in a script written without spaces."""
     folded = _char_fold(char)
