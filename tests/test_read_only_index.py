@@ -29,6 +29,7 @@ from tests.corpus import DEMO_DIR, ROOT
 from tests.support.gunicorn import Gunicorn
 from tests.support.indexes import run_indexer
 from tests.traffic import worker_leases
+from tests.unprivileged import repository_reachable_by_others
 
 pytestmark = pytest.mark.slow  # real gunicorn and unprivileged processes
 
@@ -141,3 +142,10 @@ def test_an_unreadable_current_is_503_and_rebuild_repairs_it(world_readable: Pat
     assert "note: replaced CURRENT" not in rebuilt.stderr  # root could read it
     found = read_as_nobody(index_dir)
     assert found["requests"]["/api/stats"]["body"]["documents"] == DEMO_EVENTS
+
+
+@pytest.fixture(autouse=True)
+def _reachable() -> Iterator[None]:
+    """Processes that become ``nobody`` here run the project's code."""
+    with repository_reachable_by_others():
+        yield

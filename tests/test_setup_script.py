@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.corpus import ROOT
+from tests.unprivileged import repository_reachable_by_others
 
 SCRIPT = ROOT / ".ci" / "setup-tests"
 
@@ -84,3 +86,10 @@ def test_without_apt_it_says_what_to_do(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "no apt-get" in result.stderr
     assert "EVENTSEARCH_CHROMIUM" in result.stderr
+
+
+@pytest.fixture(autouse=True)
+def _reachable() -> Iterator[None]:
+    """Processes that become ``nobody`` here run the project's code."""
+    with repository_reachable_by_others():
+        yield

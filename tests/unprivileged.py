@@ -10,11 +10,14 @@ they mean for any user.  Run as another user already, nothing needs dropping.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
+import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.corpus import ROOT
@@ -64,3 +67,21 @@ def permissions_apply(folder: Path) -> bool:
         return result.returncode != 0 and "PermissionError" in result.stderr
     finally:
         probe.unlink()
+
+
+@contextlib.contextmanager
+def repository_reachable_by_others() -> Iterator[None]:
+    """While inside, the repository's folder and those above it can be passed through
+    by other users, so that a process that becomes ``nobody`` can run the project's
+    code (a clone in ``mktemp -d`` is 0700).  Each mode changed is put back."""
+    changed = []
+    for folder in [ROOT, *ROOT.parents]:
+        mode = folder.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            folder.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+            changed.append((folder, stat.S_IMODE(mode)))
+    try:
+        yield
+    finally:
+        for folder, mode in changed:
+            folder.chmod(mode)
