@@ -137,9 +137,18 @@ class App(falcon.App[falcon.Request, falcon.Response]):
     """The Falcon app, and the table of the requests it is serving, which the gunicorn
     worker reads for its time limits (``api/worker.py``)."""
 
-    def __init__(self, in_flight: RequestsInFlight, middleware: list[Any]) -> None:
+    def __init__(
+        self, in_flight: RequestsInFlight, middleware: list[Any], service: SearchService
+    ) -> None:
         super().__init__(middleware=middleware)
         self.in_flight = in_flight
+        self.service = service
+
+    def start(self) -> None:
+        """Open and warm the index before the first request, and keep it current from
+        a refresher thread (gunicorn's ``post_worker_init`` calls this in each worker;
+        without it, the index is opened on first use and refreshed by requests)."""
+        self.service.start()
 
 
 class _CORS(falcon.CORSMiddleware[Any, Any]):
@@ -160,7 +169,8 @@ def create_app(
     log: Callable[[dict[str, Any]], None] = json_log,
 ) -> App:
     """The API application for ``config`` (read from the environment when None); the
-    index is opened on first use.  ``log`` receives one record per request."""
+    index is opened by ``App.start()`` or on first use.  ``log`` receives one record
+    per request."""
     config = config or Config.from_env()
     service = service or SearchService(config)
     metrics = Metrics()
@@ -180,7 +190,7 @@ def create_app(
                 expose_headers=["X-Request-ID"],
             )
         )
-    app = App(in_flight, middleware)
+    app = App(in_flight, middleware, service)
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.media_handlers = json_handlers()
     app.resp_options.media_handlers = json_handlers()

@@ -211,9 +211,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "search_timeout",
         "2.0",
-        "Seconds a search may run; then it answers with what it has, flagged `timed_out`, "
-        "or 503 `search_timeout` when it has nothing.",
+        "Seconds a search may run, counted from the request's start; then it answers with "
+        "what it has, flagged `timed_out`, or 503 `search_timeout` when it has nothing.",
         _positive_float,
+    ),
+    Setting(
+        "search_concurrency",
+        "1",
+        "Searches (and related-event lookups) one worker runs at once; more wait for a "
+        "turn within their time limit. Searching is CPU-bound and a worker runs Python "
+        "code on one core at a time: more at once only share that core.",
+        _positive_int,
     ),
     Setting(
         "body_timeout",
@@ -313,6 +321,7 @@ class Config:
     max_related_text: int
     max_body_bytes: int
     search_timeout: float
+    search_concurrency: int
     body_timeout: float
     cors_origins: tuple[str, ...]
     bind: str

@@ -51,6 +51,12 @@ def on_exit(server: object) -> None:
     remove_metrics_directories()
 
 
+def post_worker_init(worker: object) -> None:
+    """Open and warm the index in each worker before it serves, and start the worker's
+    refresher thread (search/live.py): no request pays for opening a commit."""
+    worker.wsgi.start()  # type: ignore[attr-defined]
+
+
 def child_exit(server: object, worker: object) -> None:
     """Forget the live gauges of a worker that has gone."""
     from prometheus_client import multiprocess

@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +47,6 @@ from search.snapshot import Snapshot, facet_key
 from search.spelling import Speller
 from search.store import IndexStore
 from search.suggest import SUGGEST_FILE, Suggester
-from search.text import Analyzer
 
 __all__ = ["SearchRequest", "SearchService"]
 
@@ -74,22 +74,16 @@ class SearchRequest:
     highlight: bool = True
 
 
-@dataclass
+@dataclass(frozen=True)
 class _CommitState:
-    """What the service keeps per generation commit, shared by the threads (read-only
-    once built): the suggestion table, the mention finder, the entity names queries
-    are matched against, and did-you-mean."""
+    """What the service keeps per commit (``Snapshot.extras``), built while the
+    snapshot is warmed and shared by the threads: the suggestion table, the mention
+    finder, the entity names queries are matched against, and did-you-mean."""
 
     suggester: Suggester
     finder: MentionFinder
     names: NameIndex
-    _speller: Speller | None = None
-
-    def speller(self, analyzer: Analyzer) -> Speller:
-        """Built on first use: only queries with unknown words need it."""
-        if self._speller is None:
-            self._speller = Speller(analyzer, self.suggester.forms)
-        return self._speller
+    speller: Speller
 
 
 def _never() -> bool:
@@ -113,8 +107,16 @@ class SearchService:
         self.expansion_weights = expansion_weights or ExpansionWeights()
         self.store = IndexStore(config.index_dir)
         self.live = live or LiveIndex(
-            self.store, config.refresh_interval, memo_bytes=config.postings_cache_mb * 1024 * 1024
+            self.store,
+            config.refresh_interval,
+            memo_bytes=config.postings_cache_mb * 1024 * 1024,
+            warm=self._warm,
         )
+        if self.live.warm is None:
+            self.live.warm = self._warm
+        # CPU-bound work runs this many at a time per process (the others wait for a
+        # turn within their deadline): threads beyond the cores only share them.
+        self._turns = threading.BoundedSemaphore(config.search_concurrency)
         self.limits = Limits(
             config.max_query_length,
             config.max_query_terms,
@@ -122,9 +124,30 @@ class SearchService:
             config.max_edits,
         )
         self._parsers: dict[str, QueryParser] = {}
-        self._local = threading.local()
         self._lock = threading.Lock()
-        self._states_by_key: dict[tuple[str, int, str], _CommitState] = {}
+
+    def start(self) -> None:
+        """Open and warm the live commit now, and keep it current from a refresher
+        thread (a served process calls this once; without it requests refresh)."""
+        self.live.start()
+
+    def deadline(self, since: float | None = None) -> Deadline:
+        """The deadline of a request that started at ``since`` (``time.perf_counter``;
+        None: now)."""
+        return Deadline(self.config.search_timeout, since=since)
+
+    @contextlib.contextmanager
+    def _turn(self, deadline: Deadline) -> Iterator[None]:
+        """Wait for a turn to run CPU-bound work, until the deadline at most."""
+        if not self._turns.acquire(timeout=max(deadline.remaining(), 0.0)):
+            raise SearchTimeout(
+                f"the search waited {self.config.search_timeout:g} s for its turn; the "
+                "service is busy: try again"
+            )
+        try:
+            yield
+        finally:
+            self._turns.release()
 
     def parser(self, snap: Snapshot) -> QueryParser:
         """The query parser of a snapshot's analysis (shared by the threads)."""
@@ -146,9 +169,10 @@ class SearchService:
 
     # Searching
 
-    def search(self, request: SearchRequest) -> SearchPage:
-        """Run a search."""
-        started = time.perf_counter()
+    def search(self, request: SearchRequest, since: float | None = None) -> SearchPage:
+        """Run a search.  ``since``: when the request started (``time.perf_counter``);
+        its deadline counts from then."""
+        started = time.perf_counter() if since is None else since
         if request.page * request.size > self.config.max_result_window:
             raise BadRequest(
                 "result_window_too_large",
@@ -156,9 +180,13 @@ class SearchService:
                 f"{self.config.max_result_window} results can be paged through",
                 "page",
             )
-        snap = self.live.snapshot()
-        # From here: opening a new generation is not the search's own time.
-        deadline = Deadline(self.config.search_timeout)
+        deadline = self.deadline(started)
+        with self._turn(deadline), self.live.acquire() as snap:
+            return self._search(snap, request, started, deadline)
+
+    def _search(
+        self, snap: Snapshot, request: SearchRequest, started: float, deadline: Deadline
+    ) -> SearchPage:
         query = self.parser(snap).parse(request.q, request.match)
         sort = request.sort or ("relevance" if request.q.strip() else "newest")
         evaluator = self._evaluator(snap, deadline)
@@ -231,7 +259,7 @@ class SearchService:
         all checked before the deadline (if not, no correction is offered)."""
         if not text.strip():
             return None, True
-        speller = self._state(snap).speller(snap.analyzer)
+        speller = self._state(snap).speller
         try:
             corrected = speller.correct(
                 snap,
@@ -378,9 +406,22 @@ class SearchService:
         size: int = 5,
         date_from: dt.date | None = None,
         date_to: dt.date | None = None,
+        since: float | None = None,
     ) -> RelatedPage:
         """Events related to an indexed one, each with the reasons it is related."""
-        snap = self.live.snapshot()
+        deadline = self.deadline(since)
+        with self._turn(deadline), self.live.acquire() as snap:
+            return self._related_to_event(snap, event_id, size, date_from, date_to, deadline)
+
+    def _related_to_event(
+        self,
+        snap: Snapshot,
+        event_id: str,
+        size: int,
+        date_from: dt.date | None,
+        date_to: dt.date | None,
+        deadline: Deadline,
+    ) -> RelatedPage:
         docnum = snap.docnum(event_id)
         if docnum is None:
             raise EventNotFound(event_id)
@@ -398,7 +439,7 @@ class SearchService:
             exclude={docnum},
             fingerprint=Fingerprint.of(event["title"], event["body"], day),
         )
-        return self._related(snap, source, size, date_from, date_to)
+        return self._related(snap, source, size, date_from, date_to, deadline)
 
     def related_to_text(
         self,
@@ -406,15 +447,17 @@ class SearchService:
         size: int = 5,
         date_from: dt.date | None = None,
         date_to: dt.date | None = None,
+        since: float | None = None,
     ) -> RelatedPage:
         """Events related to a text that is not in the index (a draft, a pasted article)."""
-        snap = self.live.snapshot()
-        source = RelatedQuery(
-            text=text,
-            entities=self._state(snap).finder.find(text),
-            fingerprint=Fingerprint.of("", text),
-        )
-        return self._related(snap, source, size, date_from, date_to)
+        deadline = self.deadline(since)
+        with self._turn(deadline), self.live.acquire() as snap:
+            source = RelatedQuery(
+                text=text,
+                entities=self._state(snap).finder.find(text),
+                fingerprint=Fingerprint.of("", text),
+            )
+            return self._related(snap, source, size, date_from, date_to, deadline)
 
     def _related(
         self,
@@ -423,8 +466,8 @@ class SearchService:
         size: int,
         date_from: dt.date | None,
         date_to: dt.date | None,
+        deadline: Deadline,
     ) -> RelatedPage:
-        deadline = Deadline(self.config.search_timeout)
         evaluator = self._evaluator(snap, deadline)
         dates = date_filter(date_from, date_to)
         try:
@@ -451,46 +494,47 @@ class SearchService:
 
     def suggest(self, typed: str, size: int = 8) -> Suggestions:
         """Entity names and title phrases for what a person has typed, most frequent first."""
-        snap = self.live.snapshot()
-        return Suggestions(tuple(self._state(snap).suggester.suggest(typed, size)))
+        with self.live.acquire() as snap:
+            return Suggestions(tuple(self._state(snap).suggester.suggest(typed, size)))
+
+    def _warm(self, snap: Snapshot) -> None:
+        """Build the extras of a snapshot's commit (``LiveIndex``'s warm hook, before
+        the snapshot is served).  Writers save the suggestion table and the mention
+        vocabulary beside the index at every commit, under the names the commit's
+        record gives."""
+        suggester = Suggester.load(snap.sidecar(SUGGEST_FILE), snap.analyzer)
+        vocabulary = MentionVocabulary.load(snap.sidecar(MENTIONS_FILE))
+        names: dict[tuple[str, ...], list[str]] = {}
+        for value in snap.facet_values("entity"):
+            names.setdefault(tuple(snap.analyzer.words(value)), []).append(value)
+        speller = Speller(snap.analyzer, suggester.forms)
+        snap.extras = _CommitState(suggester, vocabulary.finder(), NameIndex(names), speller)
 
     def _state(self, snap: Snapshot) -> _CommitState:
-        """The extras of the snapshot's commit.  Writers save the suggestion table and
-        the mention vocabulary beside the index at every commit, under the names the
-        commit's record gives."""
-        path = snap.sidecar(SUGGEST_FILE)
-        key = (snap.generation.name, snap.version[1], path.name)
-        with self._lock:
-            found = self._states_by_key.get(key)
-        if found is None:
-            suggester = Suggester.load(path, snap.analyzer)
-            vocabulary = MentionVocabulary.load(snap.sidecar(MENTIONS_FILE))
-            names: dict[tuple[str, ...], list[str]] = {}
-            for value in snap.facet_values("entity"):
-                names.setdefault(tuple(snap.analyzer.words(value)), []).append(value)
-            found = _CommitState(suggester, vocabulary.finder(), NameIndex(names))
-            with self._lock:
-                self._states_by_key = {key: found}
-        return found
+        """The extras of the snapshot's commit (built when it was warmed)."""
+        if snap.extras is None:  # a snapshot opened without the service's hook
+            self._warm(snap)
+        state: _CommitState = snap.extras
+        return state
 
     # Events and the index
 
     def event(self, event_id: str) -> EventView:
         """An event and the names its text mentions; EventNotFound when there is none."""
-        snap = self.live.snapshot()
-        docnum = snap.docnum(event_id)
-        if docnum is None:
-            raise EventNotFound(event_id)
-        stored, mentions = snap.event(docnum)
+        with self.live.acquire() as snap:
+            docnum = snap.docnum(event_id)
+            if docnum is None:
+                raise EventNotFound(event_id)
+            stored, mentions = snap.event(docnum)
         event = Event.from_dict(stored)
         values = {f.name: getattr(event, f.name) for f in dataclasses.fields(Event)}
         return EventView(**values, mentions=tuple(mentions))
 
     def stats(self) -> IndexStats:
         """Documents, date range, generation and build time of the live index."""
-        snap = self.live.snapshot()
-        days = snap.days(snap.live_docs())
-        meta = snap.record.build if snap.record is not None else {}
+        with self.live.acquire() as snap:
+            days = snap.days(snap.live_docs())
+            meta = snap.record.build if snap.record is not None else {}
         return IndexStats(
             documents=len(days),
             first_date=dt.date.fromordinal(int(days.min())) if len(days) else None,
@@ -501,7 +545,8 @@ class SearchService:
 
     def check_ready(self) -> None:
         """Raise IndexUnavailable (or a subclass) unless an index is open for searching."""
-        self.live.snapshot()
+        with self.live.acquire():
+            pass
 
     def close(self) -> None:
         self.live.close()

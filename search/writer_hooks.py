@@ -8,7 +8,8 @@ internals.  The read side uses whoosh's public API only.
   keeps each block's shortest and longest document for its own block skipping,
   which this engine never uses: it scores whole postings arrays; gathering them
   costs a file-system check per posting), rare terms' postings inline in the
-  term file, a per-document writer that also keeps each document's day, and a
+  term file, a per-document writer that also keeps each document's day and
+  appends its stored fields to a file readers map (search/stored.py), and a
   field writer that also saves the segment's postings arrays (search/postings.py)
   and columns (search/columns.py) while whoosh writes them: for new segments and
   for merged ones alike, in the writer process (parallel writers do it in
@@ -44,8 +45,9 @@ from whoosh.multiproc import MpWriter, SubWriterTask
 
 from search.columns import SegmentColumns, facet_column, path_of, save
 from search.errors import BuildFailed
-from search.postings import PostingsCollector, SegmentPostings
+from search.postings import POSTINGS_DIR, PostingsCollector, SegmentPostings
 from search.schema import FACET_FIELDS
+from search.stored import OFFSETS_FILE, RECORDS_FILE, StoredWriter, discard
 
 __all__ = ["EventCodec", "ParallelWriter", "decode_gaps"]
 
@@ -67,11 +69,27 @@ class _PerDocWriter(W3PerDocWriter):  # type: ignore[misc]
         self._current = -1
         self._count = 0
         self._event_codec = codec
+        folder = getattr(storage, "folder", None)
+        self._stored = (
+            StoredWriter(Path(folder) / POSTINGS_DIR, segment.segment_id()) if folder else None
+        )
 
     def start_doc(self, docnum: int) -> None:
         super().start_doc(docnum)
         self._current = docnum
         self._count += 1
+        if self._stored is not None:
+            self._stored.start()
+
+    def add_field(self, fieldname: str, fieldobj: Any, value: Any, length: Any) -> None:
+        super().add_field(fieldname, fieldobj, value, length)
+        if self._stored is not None and value is not None:
+            self._stored.add(fieldname, value)
+
+    def finish_doc(self) -> None:
+        super().finish_doc()
+        if self._stored is not None:
+            self._stored.finish()
 
     def add_column_value(self, fieldname: str, column: Any, value: Any) -> None:
         super().add_column_value(fieldname, column, value)
@@ -82,13 +100,18 @@ class _PerDocWriter(W3PerDocWriter):  # type: ignore[misc]
         super().cancel_doc()
         self._days.pop(self._current, None)
         self._count -= 1
+        if self._stored is not None:
+            self._stored.cancel()
 
     def close(self) -> None:
         super().close()
         days = np.zeros(self._count, dtype=np.int64)
         for docnum, day in self._days.items():
             days[docnum] = day
-        self._event_codec.days[self._segment.segment_id()] = days
+        segment_id = self._segment.segment_id()
+        self._event_codec.days[segment_id] = days
+        if self._stored is not None:
+            self._event_codec.stored[segment_id] = self._stored.close()
 
 
 class _FieldWriter(W3FieldWriter):  # type: ignore[misc]
@@ -107,9 +130,16 @@ class _FieldWriter(W3FieldWriter):  # type: ignore[misc]
     def close(self) -> None:
         super().close()
         folder = getattr(self._storage, "folder", None)
+        if self._collector is None:  # no postings, no segment: nothing of it is kept
+            discard(self._event_codec.stored.pop(self._segment.segment_id(), None))
         if self._collector is not None and folder:
             segment_id = self._segment.segment_id()
-            directory = self._collector.save(Path(folder), segment_id)
+            stored = self._event_codec.stored.pop(segment_id, None)
+            extra = {}
+            if stored is not None:
+                records, offsets = stored
+                extra = {RECORDS_FILE: records, OFFSETS_FILE: offsets}
+            directory = self._collector.save(Path(folder), segment_id, extra)
             self._collector = None
             days = self._event_codec.days.pop(segment_id)
             postings = SegmentPostings(directory)
@@ -130,6 +160,9 @@ class EventCodec(W3Codec):  # type: ignore[misc]
         #: Segment id -> every document's day, from the per-document writer to the
         #: field writer (whoosh closes the first before the second).
         self.days: dict[str, Any] = {}
+        #: Segment id -> its stored events (search/stored.py): the records' file and
+        #: the offsets, from the per-document writer to the field writer likewise.
+        self.stored: dict[str, tuple[Path, Any]] = {}
 
     def per_document_writer(self, storage: Any, segment: Any) -> W3PerDocWriter:
         return _PerDocWriter(self, storage, segment)

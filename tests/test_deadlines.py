@@ -48,7 +48,9 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
 
 @pytest.fixture(scope="module")
 def client(config: Config) -> falcon.testing.TestClient:
-    return falcon.testing.TestClient(create_app(config))
+    app = create_app(config)
+    app.start()  # the index opened and warmed before requests, as in a gunicorn worker
+    return falcon.testing.TestClient(app)
 
 
 def _unknown(count: int, suffix: str = "") -> str:
