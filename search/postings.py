@@ -283,7 +283,12 @@ class SegmentPostings:
 
     def __init__(self, directory: Path) -> None:
         try:
-            arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+            # Plain ndarray views of the maps: numpy's memmap subclass costs a Python
+            # call per slice, and a search slices thousands of times.
+            arrays = {
+                name: np.load(directory / f"{name}.npy", mmap_mode="r").view(np.ndarray)
+                for name in _ARRAYS
+            }
             meta = json.loads((directory / "fields.json").read_text())
         except (OSError, ValueError) as exc:
             raise IndexDamaged(

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import cachetools
 import numpy as np
 
 from config import Config
@@ -20,7 +21,7 @@ from search.errors import BadRequest, EventNotFound, SearchTimeout
 from search.evaluate import Evaluator, Expansions, OutOfTime
 from search.event import Event, Source
 from search.expansion import expand
-from search.facets import count_facets
+from search.facets import count_facets, warm_facets
 from search.highlight import Highlighter
 from search.lexicon import TooManyTerms
 from search.live import LiveIndex
@@ -51,6 +52,8 @@ from search.suggest import SUGGEST_FILE, Suggester
 __all__ = ["SearchRequest", "SearchService"]
 
 DEFAULT_FACETS = ("date", "entity", "source")
+#: Parsed queries kept per process (search/service.py ``SearchService.parse``).
+_PARSED_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,12 @@ class SearchService:
         )
         self._parsers: dict[str, QueryParser] = {}
         self._lock = threading.Lock()
+        # Parsed queries by (stemmer, text, match): a search box sends the same ones
+        # again and again.  A parse depends on nothing else (no commit: prefixes and
+        # fuzzy words are expanded when evaluated), and the trees are immutable.
+        self._parsed: cachetools.LRUCache[tuple[str, str, str], Query] = cachetools.LRUCache(
+            _PARSED_KEPT
+        )
 
     def start(self) -> None:
         """Open and warm the live commit now, and keep it current from a refresher
@@ -184,10 +193,22 @@ class SearchService:
         with self._turn(deadline), self.live.acquire() as snap:
             return self._search(snap, request, started, deadline)
 
+    def parse(self, snap: Snapshot, text: str, match: str) -> Query:
+        """The query tree of ``text`` as the snapshot's analysis reads it (kept for
+        repeated queries); BadRequest as ``QueryParser.parse``."""
+        key = (snap.analyzer.stemmer, text, match)
+        with self._lock:
+            found = self._parsed.get(key)
+        if found is None:
+            found = self.parser(snap).parse(text, match)
+            with self._lock:
+                self._parsed[key] = found
+        return found
+
     def _search(
         self, snap: Snapshot, request: SearchRequest, started: float, deadline: Deadline
     ) -> SearchPage:
-        query = self.parser(snap).parse(request.q, request.match)
+        query = self.parse(snap, request.q, request.match)
         sort = request.sort or ("relevance" if request.q.strip() else "newest")
         evaluator = self._evaluator(snap, deadline)
         matches, complete = self._matching(evaluator, query, self._filters(request, snap))
@@ -198,14 +219,17 @@ class SearchService:
             try:
                 names = extras.names.spans(snap.analyzer.words(request.q))
                 ranked = rank(evaluator, self.similarity, matches, query, names)
-                if request.expand and complete:
+                # Expansion reorders only the events that lack a query word: it finds
+                # what the words miss, and leaves the complete ones in their order and
+                # above them (measured: it only lost known-item searches).  So it runs
+                # only when such events reach the page shown.
+                docs = matches.docs[matches.matched < word_count(query)]
+                shown = request.page * request.size
+                reaches_page = len(docs) and len(matches.docs) - len(docs) < shown
+                if request.expand and complete and reaches_page:
                     first = ranked.top(self.expansion_weights.feedback_docs)
                     expansion = expand(snap, snap.analyzer, query, first, self.expansion_weights)
                     if expansion is not None:
-                        # Expansion reorders only the events that lack a query word: it
-                        # finds what the words miss, and leaves the complete ones in
-                        # their order (measured: it only lost known-item searches).
-                        docs = matches.docs[matches.matched < word_count(query)]
                         extra = self._restricted(evaluator, expansion.query, docs)
                         ranked = with_expansion(ranked, extra)
                         expanded = Expanded(tuple(expansion.terms), tuple(expansion.entities))
@@ -508,6 +532,7 @@ class SearchService:
         for value in snap.facet_values("entity"):
             names.setdefault(tuple(snap.analyzer.words(value)), []).append(value)
         speller = Speller(snap.analyzer, suggester.forms)
+        warm_facets(snap)
         snap.extras = _CommitState(suggester, vocabulary.finder(), NameIndex(names), speller)
 
     def _state(self, snap: Snapshot) -> _CommitState:

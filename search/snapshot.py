@@ -16,9 +16,10 @@ read once, when the snapshot is opened, for the commit's segments and deletions.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +34,7 @@ from search.text import Analyzer, fold
 
 __all__ = ["Segment", "SegmentCache", "Snapshot", "facet_key"]
 
+T = TypeVar("T")
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -173,6 +175,7 @@ class Snapshot:
         self._vocab: dict[str, tuple[list[str], list[str], list[IntArray]]] = {}
         self._exact: dict[str, list[str]] = {}
         self._folded: dict[str, dict[str, list[str]]] = {}
+        self._computed: dict[str, Any] = {}
 
     def warm(self) -> None:
         """Build the per-commit tables a search reads (live documents, statistics,
@@ -185,6 +188,14 @@ class Snapshot:
             self.facet_values(facet)
         for name in FILTER_FIELDS:
             self.folded_terms(name)
+
+    def computed(self, key: str, build: Callable[[], T]) -> T:
+        """What ``build`` computes from this commit, computed once and kept with the
+        snapshot (``key`` names it, by the module that owns it)."""
+        if key not in self._computed:
+            self._computed[key] = build()
+        found: T = self._computed[key]
+        return found
 
     @property
     def keys(self) -> set[str]:

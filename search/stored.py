@@ -107,10 +107,10 @@ class StoredEvents:
 
     def __init__(self, directory: Path) -> None:
         try:
-            self.offsets = np.load(directory / OFFSETS_FILE, mmap_mode="r")
+            self.offsets = np.load(directory / OFFSETS_FILE, mmap_mode="r").view(np.ndarray)
             size = (directory / RECORDS_FILE).stat().st_size
             self._records: npt.NDArray[np.uint8] = (
-                np.memmap(directory / RECORDS_FILE, dtype=np.uint8, mode="r")
+                np.memmap(directory / RECORDS_FILE, dtype=np.uint8, mode="r").view(np.ndarray)
                 if size
                 else np.zeros(0, dtype=np.uint8)
             )
