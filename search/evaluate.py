@@ -110,8 +110,12 @@ def phrase_docs(
 
     Each (document, position) of a term is one 64-bit key, shifted back by its
     offset; the phrase stands where the first term's key is among every other
-    term's keys (widened by ``slop`` places each way)."""
+    term's keys, or for a sloppy phrase within ``slop`` of one of them (found by
+    binary search over the sorted keys, so the work does not grow with ``slop``:
+    positions stay below 2**30, so a window of at most 2**30 each way never reaches
+    another document's keys, 2**32 apart)."""
     first: IntArray | None = None
+    reach = min(slop, 1 << 30)
     for index, (term, offset) in enumerate(zip(terms, offsets, strict=True)):
         docs, places = postings.places(fieldname, term.encode("utf-8"))
         inside = np.isin(docs, candidates)
@@ -119,9 +123,13 @@ def phrase_docs(
         if index == 0:
             first = keys
         elif first is not None:
-            if slop:
-                keys = np.concatenate([keys + shift for shift in range(-slop, slop + 1)])
-            first = first[np.isin(first, keys)]
+            if reach:
+                keys = np.sort(keys)
+                at = np.searchsorted(keys, first - reach, side="left")
+                near = keys[np.minimum(at, len(keys) - 1)] if len(keys) else first + reach + 1
+                first = first[(at < len(keys)) & (near <= first + reach)]
+            else:
+                first = first[np.isin(first, keys)]
         if first is None or not len(first):
             break
     if first is None:

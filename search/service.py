@@ -228,7 +228,14 @@ class SearchService:
                 reaches_page = len(docs) and len(matches.docs) - len(docs) < shown
                 if request.expand and complete and reaches_page:
                     first = ranked.top(self.expansion_weights.feedback_docs)
-                    expansion = expand(snap, snap.analyzer, query, first, self.expansion_weights)
+                    expansion = expand(
+                        snap,
+                        snap.analyzer,
+                        query,
+                        first,
+                        self.expansion_weights,
+                        deadline.expired,
+                    )
                     if expansion is not None:
                         extra = self._restricted(evaluator, expansion.query, docs)
                         ranked = with_expansion(ranked, extra)
@@ -481,6 +488,8 @@ class SearchService:
                 entities=self._state(snap).finder.find(text),
                 fingerprint=Fingerprint.of("", text),
             )
+            if deadline.expired():
+                raise self._related_timeout()
             return self._related(snap, source, size, date_from, date_to, deadline)
 
     def _related(
@@ -500,9 +509,7 @@ class SearchService:
                 snap, evaluator, snap.analyzer, source, size, self.related_weights, allowed
             )
         except OutOfTime:
-            raise SearchTimeout(
-                f"finding related events took more than {self.config.search_timeout:g} s; try again"
-            ) from None
+            raise self._related_timeout() from None
         unmarked = Highlighter({}, snap.analyzer)
         return RelatedPage(
             tuple(
@@ -512,6 +519,11 @@ class SearchService:
                 )
                 for hit in hits
             )
+        )
+
+    def _related_timeout(self) -> SearchTimeout:
+        return SearchTimeout(
+            f"finding related events took more than {self.config.search_timeout:g} s; try again"
         )
 
     # The search box

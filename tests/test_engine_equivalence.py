@@ -30,6 +30,9 @@ from tests.support.model import builtin_model
 QUERIES = [
     '"temple of bel"',
     '"united states"~2',
+    '"refugees hungary"~6',
+    '"islamic state syria"~12',
+    '"president election"~5000000',
     '"war in syria"',
     "",
     "syria",
