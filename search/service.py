@@ -538,7 +538,7 @@ class SearchService:
         the snapshot is served).  Writers save the suggestion table and the mention
         vocabulary beside the index at every commit, under the names the commit's
         record gives."""
-        suggester = Suggester.load(snap.sidecar(SUGGEST_FILE), snap.analyzer)
+        suggester = Suggester.load(snap.sidecar(SUGGEST_FILE))
         vocabulary = MentionVocabulary.load(snap.sidecar(MENTIONS_FILE))
         names: dict[tuple[str, ...], list[str]] = {}
         for value in snap.facet_values("entity"):

@@ -203,7 +203,7 @@ class Snapshot:
         return {s.key for s in self.segments}
 
     def sidecar(self, name: str) -> Path:
-        """The file holding sidecar table ``name`` (``suggest.json``) for this commit."""
+        """The file holding sidecar table ``name`` (``suggest.bin``) for this commit."""
         if self.record is None:
             raise ValueError("a snapshot of an unrecorded commit has no sidecar tables")
         return self.generation.path / self.record.sidecars[name]
