@@ -544,6 +544,7 @@ class SearchService:
         for value in snap.facet_values("entity"):
             names.setdefault(tuple(snap.analyzer.words(value)), []).append(value)
         speller = Speller(snap.analyzer, suggester.forms)
+        speller.warm(snap)
         warm_facets(snap)
         snap.extras = _CommitState(suggester, vocabulary.finder(), NameIndex(names), speller)
 

@@ -76,6 +76,10 @@ class Speller:
         self._written = forms
         self._names: frozenset[str] | None = None
 
+    def warm(self, snap: Snapshot) -> None:
+        """Build what corrections read of the snapshot, before it is served."""
+        self._name_words(snap)
+
     def _name_words(self, snap: Snapshot) -> frozenset[str]:
         """The folded words of the index's entity names, source names and domains."""
         if self._names is None:
