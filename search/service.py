@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from config import Config
+from search.datehint import parse_query, warm
 from search.deadline import Deadline
 from search.errors import BadRequest, EventNotFound, SearchTimeout
 from search.evaluate import Evaluator, Expansions, OutOfTime
@@ -125,6 +126,7 @@ class SearchService:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._states_by_key: dict[tuple[str, int, str], _CommitState] = {}
+        warm()  # the date parser's data, before the first query with a date
 
     def parser(self, snap: Snapshot) -> QueryParser:
         """The query parser of a snapshot's analysis (shared by the threads)."""
@@ -159,7 +161,7 @@ class SearchService:
         snap = self.live.snapshot()
         # From here: opening a new generation is not the search's own time.
         deadline = Deadline(self.config.search_timeout)
-        query = self.parser(snap).parse(request.q, request.match)
+        query, dates = parse_query(self.parser(snap), request.q, request.match)
         sort = request.sort or ("relevance" if request.q.strip() else "newest")
         evaluator = self._evaluator(snap, deadline)
         matches, complete = self._matching(evaluator, query, self._filters(request, snap))
@@ -204,7 +206,8 @@ class SearchService:
             request.date_from,
             request.date_to,
         )
-        did_you_mean, corrected = self._did_you_mean(snap, request.q, deadline)
+        keep = dates.spans if dates else ()
+        did_you_mean, corrected = self._did_you_mean(snap, request.q, deadline, keep)
         complete = complete and corrected
         return SearchPage(
             total=len(matches.docs),
@@ -217,6 +220,7 @@ class SearchService:
             facets=facets,
             did_you_mean=did_you_mean,
             expanded=expanded,
+            date_hint=dates.hint if dates else None,
         )
 
     def _restricted(self, evaluator: Evaluator, query: Query, docs: np.ndarray) -> Matches:
@@ -225,22 +229,21 @@ class SearchService:
         return found.select(np.isin(found.docs, docs, assume_unique=True))
 
     def _did_you_mean(
-        self, snap: Snapshot, text: str, deadline: Deadline
+        self, snap: Snapshot, text: str, deadline: Deadline, keep: tuple[tuple[int, int], ...]
     ) -> tuple[str | None, bool]:
         """The corrected query (None: nothing to correct), and whether the words were
-        all checked before the deadline (if not, no correction is offered)."""
+        all checked before the deadline (if not, no correction is offered); the spans
+        ``keep`` (the query's dates) are left as typed."""
         if not text.strip():
             return None, True
         speller = self._state(snap).speller(snap.analyzer)
         try:
             corrected = speller.correct(
                 snap,
-                lambda stem: (
-                    snap.doc_frequency("body", stem.encode())
-                    + snap.doc_frequency("title", stem.encode())
-                ),
+                lambda stem: sum(snap.doc_frequency(f, stem.encode()) for f in TEXT_FIELDS),
                 text,
                 deadline.expired,
+                keep,
             )
         except OutOfTime:
             return None, False

@@ -1,0 +1,202 @@
+"""Dates written in a query, proposed as a date filter.
+
+A reader who types ``refugees Sept. 2015`` means events of September 2015, and no
+event says "Sept.": the query's dates are found, their words only add to the score
+(they need not match), and the search answers a ``DateHint`` (from, to, the words
+as typed) that the page offers as a filter to apply.  Nothing is filtered unasked.
+
+What is a date (English, any case; a month may be abbreviated, with or without a
+period, and a comma may follow the month or the day):
+
+- a day: ``9 March 2016``, ``9th of March 2016``, ``March 9, 2016``,
+  ``2016-03-09``: that day;
+- a month: ``March 2016``, ``Sept. 2015``, ``2016-03``: its first to its last day;
+- a bare year, a four-digit number from 1900 to 2099 standing alone (``2015``,
+  not ``2015-16``, ``1,500`` or ``covid19``): its first to its last day.  A bare
+  number is often not a year ("2000 migrants"), but the hint is only offered and
+  the word still counts in the ranking, so a wrong guess costs a chip, not results.
+
+A month or a day without a year (``March``, ``May 9``) is no date: month names are
+words too ("the march on Washington", "May" the name) and the year would be a guess.
+Numeric dates other than ISO (``9/11``, ``12/09/2015``) are not dates either: their
+order of day and month is ambiguous.  A date inside a quoted phrase, named to a field
+(``title:2015``), next to an operator (``NOT 2015``) or under query syntax (``2015*``)
+is left to the query syntax.  Several dates give one hint, from the earliest to the
+latest.
+
+Spans are found with a regular expression of the shapes above (a query without a
+month name or four digits costs one regular-expression search); the words of each
+span are read by dateparser, which knows the names, abbreviations and ordinals and
+refuses dates that do not exist (``31 Feb 2015``).  Its first parse loads its data
+(about a second): ``warm`` does it ahead, in a thread.  Parses are cached by span.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from search.dates import parse_bound
+from search.parse import QueryParser
+from search.query import AndMaybe, Every, Nothing, Query
+from search.results import DateHint
+
+if TYPE_CHECKING:
+    from dateparser.date import DateDataParser
+
+__all__ = ["QueryDates", "find_dates", "parse_query", "warm", "with_optional"]
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![^\W\d_])\.?"
+)
+_DAY = r"(?:[0-3]?[0-9])(?:st|nd|rd|th)?"
+_YEAR = r"(?:1[0-9]{3}|2[0-9]{3})"
+#: Each shape names its period: d(ay), m(onth) or y(ear).
+_DATE = re.compile(
+    rf"""(?<![\w.,/:+*~^-])(?:
+        (?P<d>{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}
+            | {_MONTH}\s+{_DAY},?\s+{_YEAR}
+            | {_YEAR}-[0-9]{{1,2}}-[0-9]{{1,2}})
+        | (?P<m>{_MONTH},?\s+(?:of\s+)?{_YEAR} | {_YEAR}-[0-9]{{1,2}})
+        | (?P<y>(?:19|20)[0-9]{{2}})
+    )(?![\w/:*~^-]|[.,]\w)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+#: What a query holds when it may have a date: a month's first three letters, or
+#: four digits.  Most queries hold neither and cost only this search.
+_MAYBE = re.compile(rf"(?<![^\W\d_]){_MONTH}|[0-9]{{4}}", re.IGNORECASE)
+_OPERATOR = re.compile(r"(?:AND|OR|NOT|ANDNOT|ANDMAYBE)")
+_ISO_FORMAT = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+_PERIOD = {"d": "day", "m": "month", "y": "year"}
+_SETTINGS = {"PREFER_DAY_OF_MONTH": "first", "RETURN_AS_TIMEZONE_AWARE": False}
+
+
+@dataclass(frozen=True)
+class QueryDates:
+    """The dates found in a query: the hint to answer, the spans they take in the
+    query (start, end: character offsets), the query without them (``rest``), and
+    their words (``words``, to be made optional)."""
+
+    hint: DateHint
+    spans: tuple[tuple[int, int], ...]
+    rest: str
+    words: str
+
+
+class _Reader:
+    """dateparser's parser, built once per process; parses are serialised (its caches
+    are shared) and cached by span."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._parser: DateDataParser | None = None
+
+    def _get(self) -> DateDataParser:
+        if self._parser is None:
+            from dateparser.date import DateDataParser  # about 0.3 s: on first use
+
+            self._parser = DateDataParser(languages=["en"], settings=_SETTINGS)
+        return self._parser
+
+    def ready(self) -> bool:
+        return self._parser is not None
+
+    def read(self, span: str) -> tuple[dt.date, str] | None:
+        """The date ``span`` names and its period (day, month or year), or None."""
+        with self._lock:
+            data = self._get().get_date_data(span)
+        if data.date_obj is None or data.period not in _ISO_FORMAT:
+            return None
+        return data.date_obj.date(), str(data.period)
+
+
+_READER = _Reader()
+
+
+def warm() -> None:
+    """Load dateparser's data in a thread (once per process), so that the first
+    query with a date does not wait about a second for it."""
+    if not _READER.ready():
+        threading.Thread(target=_read, args=("March 2016",), daemon=True).start()
+
+
+@functools.lru_cache(maxsize=4096)
+def _read(span: str) -> tuple[dt.date, dt.date] | None:
+    """First and last day of the date ``span`` names (one of the shapes above, its
+    white space made single), or None when it names none."""
+    match = _DATE.fullmatch(span)
+    if match is None:
+        return None
+    period = _PERIOD[next(k for k, v in match.groupdict().items() if v)]
+    found = _READER.read(span)
+    if found is None or found[1] != period:  # "2015-13" is a day to dateparser: no date
+        return None
+    written = found[0].strftime(_ISO_FORMAT[period])
+    return parse_bound(written, end=False), parse_bound(written, end=True)
+
+
+def _syntax_around(text: str, start: int, end: int) -> bool:
+    """Whether the span is inside a quoted phrase or next to an operator word."""
+    if text.count('"', 0, start) % 2:
+        return True
+    before = text[:start].split()
+    after = text[end:].split()
+    return bool(
+        (before and _OPERATOR.fullmatch(before[-1])) or (after and _OPERATOR.fullmatch(after[0]))
+    )
+
+
+def find_dates(text: str) -> QueryDates | None:
+    """The dates written in a query (see the module docstring), or None."""
+    if not _MAYBE.search(text):
+        return None
+    spans: list[tuple[int, int]] = []
+    bounds: list[tuple[dt.date, dt.date]] = []
+    for match in _DATE.finditer(text):
+        start, end = match.span()
+        if _syntax_around(text, start, end):
+            continue
+        read = _read(" ".join(match.group().split()))
+        if read is not None:
+            spans.append((start, end))
+            bounds.append(read)
+    if not spans:
+        return None
+    typed = [text[a:b] for a, b in spans]
+    rest, last = [], 0
+    for a, b in spans:
+        rest.append(text[last:a])
+        last = b
+    rest.append(text[last:])
+    hint = DateHint(
+        min(first for first, _ in bounds),
+        max(last for _, last in bounds),
+        " \u2013 ".join(" ".join(t.split()) for t in typed),  # an en dash
+    )
+    return QueryDates(hint, tuple(spans), " ".join("".join(rest).split()), " ".join(typed))
+
+
+def with_optional(required: Query, optional: Query) -> Query:
+    """``required``, with ``optional``'s words adding to the score of what it matches
+    (the date words of a query: they need not match).  A query of only dates matches
+    every event."""
+    if isinstance(required, Every) or isinstance(optional, (Every, Nothing)):
+        return required
+    if isinstance(required, Nothing) and not isinstance(optional, Nothing):
+        return Every()  # the rest was only symbols: as if only dates were typed
+    return AndMaybe(required, optional)
+
+
+def parse_query(parser: QueryParser, text: str, match: str) -> tuple[Query, QueryDates | None]:
+    """The query tree of ``text`` with its dates' words optional, and its dates (None
+    when it has none).  A query too long for ``parser`` is refused by it, as without
+    dates."""
+    dates = find_dates(text) if len(text) <= parser.limits.max_query_length else None
+    if dates is None:
+        return parser.parse(text, match), None
+    return with_optional(parser.parse(dates.rest, match), parser.parse(dates.words, "any")), dates
