@@ -10,7 +10,7 @@ from typing import Any
 import falcon.testing
 import pytest
 
-from search.datehint import find_dates
+from search.datehint import MOST_DATES, find_dates
 from search.suggest import match_key
 from tests.support.indexes import client_for
 from tests.truth import all_events, between
@@ -196,6 +196,23 @@ def test_date_words_need_not_match(client: falcon.testing.TestClient) -> None:
         SEPTEMBER[0].isoformat() <= r["date"] <= SEPTEMBER[1].isoformat()
         for r in narrowed["results"]
     )
+
+
+def test_only_the_first_dates_of_a_query_are_read(client: falcon.testing.TestClient) -> None:
+    """A query of many dates (each new to the parser) is answered, its hint from the
+    first ``MOST_DATES`` of them; the others are words."""
+    months = [f"{m} {y}" for y in range(1990, 2000) for m in ("January", "June")]
+    assert MOST_DATES == 4
+    body = search(client, q=" ".join(months), size=1)
+    assert body["date_hint"]["from"] == "1990-01-01"
+    assert body["date_hint"]["to"] == "1991-06-30"  # June 1991: the fourth
+
+
+def test_a_query_with_dates_has_the_same_limits(client: falcon.testing.TestClient) -> None:
+    words = " ".join(f"w{i}x" for i in range(61))
+    assert search(client, q=f"{words} Sept. 2015", size=1)["date_hint"] is not None
+    result = client.simulate_get("/api/search", params={"q": f"{words} 9 Sept. 2015 2016"})
+    assert result.status_code == 400 and result.json["error"]["code"] == "too_many_terms"
 
 
 def test_find_dates_spans_and_rest() -> None:
