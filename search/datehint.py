@@ -1,8 +1,8 @@
 """Dates written in a query, proposed as a date filter.
 
 A reader who types ``refugees Sept. 2015`` means events of September 2015, and no
-event says "Sept.": the query's dates are found, their words only add to the score
-(they need not match), and the search answers a ``DateHint`` (from, to, the words
+event says "Sept.": the query's dates are found, their words need not match (see
+``parse_query``), and the search answers a ``DateHint`` (from, to, the words
 as typed) that the page offers as a filter to apply.  Nothing is filtered unasked.
 
 What is a date (English, any case; a month may be abbreviated, with or without a
@@ -49,7 +49,7 @@ from search.results import DateHint
 if TYPE_CHECKING:
     from dateparser.date import DateDataParser
 
-__all__ = ["MOST_DATES", "QueryDates", "find_dates", "parse_query", "warm", "with_optional"]
+__all__ = ["MOST_DATES", "QueryDates", "find_dates", "parse_query", "warm"]
 
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -68,8 +68,8 @@ _DATE = re.compile(
     )(?![\w/:*~^-]|[.,]\w)""",
     re.IGNORECASE | re.VERBOSE,
 )
-#: What a query holds when it may have a date: a month's first three letters, or
-#: four digits.  Most queries hold neither and cost only this search.
+#: What a query holds when it may have a date: a month's name or abbreviation, or
+#: four digits.  Most queries hold neither and cost only this search (about 10 us).
 _MAYBE = re.compile(rf"(?<![^\W\d_]){_MONTH}|[0-9]{{4}}", re.IGNORECASE)
 _OPERATOR = re.compile(r"(?:AND|OR|NOT|ANDNOT|ANDMAYBE)")
 _ISO_FORMAT = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
@@ -186,23 +186,25 @@ def find_dates(text: str) -> QueryDates | None:
     return QueryDates(hint, tuple(spans), " ".join("".join(rest).split()), " ".join(typed))
 
 
-def with_optional(required: Query, optional: Query) -> Query:
-    """``required``, with ``optional``'s words adding to the score of what it matches
-    (the date words of a query: they need not match).  A query of only dates matches
-    every event."""
-    if isinstance(required, Every) or isinstance(optional, (Every, Nothing)):
-        return required
-    if isinstance(required, Nothing) and not isinstance(optional, Nothing):
-        return Every()  # the rest was only symbols: as if only dates were typed
-    return AndMaybe(required, optional)
-
-
 def parse_query(parser: QueryParser, text: str, match: str) -> tuple[Query, QueryDates | None]:
-    """The query tree of ``text`` with its dates' words optional, and its dates (None
-    when it has none).  A query ``parser`` refuses (too long, too many words) is
-    refused as without dates: BadRequest."""
+    """The query tree of ``text`` with its dates' words need not match, and its dates
+    (None when it has none).  A query ``parser`` refuses (too long, too many words) is
+    refused as without dates: BadRequest.
+
+    - Only dates (and symbols): every event (``Sept. 2015`` alone matches nothing
+      else that a reader means; the hint narrows it).
+    - ``match=any``: the query as typed, where no word has to match already; the
+      date words keep their place in coordination and expansion, as any word.
+    - ``match=all``: the other words must match, the date words only add to the score.
+    """
     whole = parser.parse(text, match)
     dates = find_dates(text)
     if dates is None:
         return whole, None
-    return with_optional(parser.parse(dates.rest, match), parser.parse(dates.words, "any")), dates
+    rest = parser.parse(dates.rest, match)
+    if isinstance(rest, (Every, Nothing)):
+        return Every(), dates
+    if match == "any":
+        return whole, dates
+    optional = parser.parse(dates.words, "any")
+    return (rest if isinstance(optional, (Every, Nothing)) else AndMaybe(rest, optional)), dates

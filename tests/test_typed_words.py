@@ -146,6 +146,12 @@ def test_a_date_in_the_query_is_offered_as_a_filter(
     assert body["did_you_mean"] is None  # "Sept." is not "Set."
 
 
+def test_did_you_mean_corrects_the_words_beside_a_date(client: falcon.testing.TestClient) -> None:
+    body = search(client, q="refugess Sept. 2015", size=1)
+    assert body["did_you_mean"] == "refugees Sept. 2015"
+    assert body["date_hint"] == {"from": "2015-09-01", "to": "2015-09-30", "text": "Sept. 2015"}
+
+
 @pytest.mark.parametrize(
     "typed",
     [
@@ -171,8 +177,9 @@ def test_what_is_not_a_date_gives_no_hint(client: falcon.testing.TestClient, typ
 
 
 def test_date_words_need_not_match(client: falcon.testing.TestClient) -> None:
-    """ "Sept." is in no event: the query's other words decide what matches, the date
-    words only add to the score; the hint applied gives September's events."""
+    """No event says "Sept.": the query's other words decide what matches (with
+    ``match=all`` too), and a query of only a date matches every event; the hint
+    applied gives September's events."""
     september = [e for e in all_events() if between(*SEPTEMBER)(e)]
     refugees = [e for e in september if re.search(r"\brefugees?\b", f"{e.title} {e.body}", re.I)]
     assert refugees
