@@ -28,8 +28,10 @@ cannot hold a worker (a date not seen before costs dateparser 1 to 20 ms).
 Spans are found with a regular expression of the shapes above (a query without a
 month name or four digits costs one regular-expression search); the words of each
 span are read by dateparser, which knows the names, abbreviations and ordinals and
-refuses dates that do not exist (``31 Feb 2015``).  Its first parse loads its data
-(about a second): ``warm`` does it ahead, in a thread.  Parses are cached by span.
+refuses dates that do not exist (``31 Feb 2015``).  Loading it takes about a second
+(its language data): ``warm`` does it in a thread when the service is made, and until
+it is done queries are answered without hints, never waiting for it.  Parses are
+cached by span.
 """
 
 from __future__ import annotations
@@ -49,7 +51,17 @@ from search.results import DateHint
 if TYPE_CHECKING:
     from dateparser.date import DateDataParser
 
-__all__ = ["MOST_DATES", "QueryDates", "find_dates", "parse_query", "warm"]
+__all__ = [
+    "MOST_DATES",
+    "READER",
+    "WAIT",
+    "DateReader",
+    "NotReady",
+    "QueryDates",
+    "find_dates",
+    "parse_query",
+    "warm",
+]
 
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -91,41 +103,61 @@ class QueryDates:
     words: str
 
 
-class _Reader:
-    """dateparser's parser, built once per process; parses are serialised (its caches
-    are shared) and cached by span."""
+class NotReady(Exception):
+    """dateparser is still loading, or busy past ``WAIT`` seconds: the span is not read
+    this time (the query is answered without its hint)."""
+
+
+#: The longest a search waits for another thread's parse, in seconds.
+WAIT = 0.05
+
+
+class DateReader:
+    """dateparser's parser, loaded once per process by ``load`` (about a second: its
+    language data), never inside a search; parses are serialised (its caches are
+    shared)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._parser: DateDataParser | None = None
 
-    def _get(self) -> DateDataParser:
-        if self._parser is None:
-            from dateparser.date import DateDataParser  # about 0.3 s: on first use
+    def load(self) -> None:
+        """Import dateparser and load its English data (blocks until done)."""
+        with self._lock:
+            if self._parser is None:
+                from dateparser.date import DateDataParser  # about 0.3 s
 
-            self._parser = DateDataParser(languages=["en"], settings=_SETTINGS)
-        return self._parser
+                parser = DateDataParser(languages=["en"], settings=_SETTINGS)
+                parser.get_date_data("March 2016")  # loads the data: about 1 s
+                self._parser = parser
 
     def ready(self) -> bool:
         return self._parser is not None
 
     def read(self, span: str) -> tuple[dt.date, str] | None:
-        """The date ``span`` names and its period (day, month or year), or None."""
-        with self._lock:
-            data = self._get().get_date_data(span)
+        """The date ``span`` names and its period (day, month or year), or None.
+        NotReady before ``load`` is done, or when another parse holds it past WAIT."""
+        parser = self._parser
+        if parser is None or not self._lock.acquire(timeout=WAIT):
+            raise NotReady
+        try:
+            data = parser.get_date_data(span)
+        finally:
+            self._lock.release()
         if data.date_obj is None or data.period not in _ISO_FORMAT:
             return None
         return data.date_obj.date(), str(data.period)
 
 
-_READER = _Reader()
+READER = DateReader()
+_started = threading.Lock()
 
 
 def warm() -> None:
-    """Load dateparser's data in a thread (once per process), so that the first
-    query with a date does not wait about a second for it."""
-    if not _READER.ready():
-        threading.Thread(target=_read, args=("March 2016",), daemon=True).start()
+    """Load dateparser in a thread, once per process (``SearchService`` calls it when
+    made).  Until it is loaded, queries are answered without date hints."""
+    if not READER.ready() and _started.acquire(blocking=False):
+        threading.Thread(target=READER.load, name="dateparser-load", daemon=True).start()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -136,7 +168,7 @@ def _read(span: str) -> tuple[dt.date, dt.date] | None:
     if match is None:
         return None
     period = _PERIOD[next(k for k, v in match.groupdict().items() if v)]
-    found = _READER.read(span)
+    found = READER.read(span)  # NotReady is not cached: the span is read next time
     if found is None or found[1] != period:  # "2015-13" is a day to dateparser: no date
         return None
     written = found[0].strftime(_ISO_FORMAT[period])
@@ -166,7 +198,11 @@ def find_dates(text: str) -> QueryDates | None:
         start, end = match.span()
         if _syntax_around(text, start, end):
             continue
-        read = _read(" ".join(match.group().split()))
+        try:
+            read = _read(" ".join(match.group().split()))
+        except NotReady:
+            warm()
+            continue
         if read is not None:
             spans.append((start, end))
             bounds.append(read)

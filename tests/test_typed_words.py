@@ -10,10 +10,17 @@ from typing import Any
 import falcon.testing
 import pytest
 
-from search.datehint import MOST_DATES, find_dates
+from search.datehint import MOST_DATES, READER, DateReader, NotReady, find_dates
 from search.suggest import match_key
 from tests.support.indexes import client_for
 from tests.truth import all_events, between
+
+
+@pytest.fixture(scope="module", autouse=True)
+def dates_loaded() -> None:
+    """dateparser loaded, as it is once the service has warmed it (a search never
+    waits for it: until then queries have no hint)."""
+    READER.load()
 
 
 def suggest(client: falcon.testing.TestClient, q: str, size: int = 20) -> list[str]:
@@ -220,6 +227,16 @@ def test_a_query_with_dates_has_the_same_limits(client: falcon.testing.TestClien
     assert search(client, q=f"{words} Sept. 2015", size=1)["date_hint"] is not None
     result = client.simulate_get("/api/search", params={"q": f"{words} 9 Sept. 2015 2016"})
     assert result.status_code == 400 and result.json["error"]["code"] == "too_many_terms"
+
+
+def test_a_reader_not_loaded_reads_nothing_until_it_is() -> None:
+    reader = DateReader()
+    assert not reader.ready()
+    with pytest.raises(NotReady):
+        reader.read("March 2016")
+    reader.load()
+    assert reader.read("March 2016") == (dt.date(2016, 3, 1), "month")
+    assert reader.read("31 Feb 2015") is None
 
 
 def test_find_dates_spans_and_rest() -> None:
