@@ -237,10 +237,12 @@ def parse_query(parser: QueryParser, text: str, match: str) -> tuple[Query, Quer
     dates = find_dates(text)
     if dates is None:
         return whole, None
-    rest = parser.parse(dates.rest, match)
-    if isinstance(rest, (Every, Nothing)):
+    if not any(c.isalnum() for c in dates.rest):
         return Every(), dates
     if match == "any":
         return whole, dates
+    rest = parser.parse(dates.rest, match)
+    if isinstance(rest, (Every, Nothing)):
+        return Every(), dates
     optional = parser.parse(dates.words, "any")
     return (rest if isinstance(optional, (Every, Nothing)) else AndMaybe(rest, optional)), dates
