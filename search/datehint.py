@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -148,6 +149,10 @@ class DateReader:
             return None
         return data.date_obj.date(), str(data.period)
 
+    def after_fork(self) -> None:
+        """In a forked child: locks held by the parent's threads are not held here."""
+        self._lock = threading.Lock()
+
 
 READER = DateReader()
 _started = threading.Lock()
@@ -158,6 +163,16 @@ def warm() -> None:
     made).  Until it is loaded, queries are answered without date hints."""
     if not READER.ready() and _started.acquire(blocking=False):
         threading.Thread(target=READER.load, name="dateparser-load", daemon=True).start()
+
+
+def _after_fork() -> None:
+    """A child forked while the loading thread ran (gunicorn's preload) loads anew."""
+    global _started
+    READER.after_fork()
+    _started = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -223,8 +238,8 @@ def find_dates(text: str) -> QueryDates | None:
 
 
 def parse_query(parser: QueryParser, text: str, match: str) -> tuple[Query, QueryDates | None]:
-    """The query tree of ``text`` with its dates' words need not match, and its dates
-    (None when it has none).  A query ``parser`` refuses (too long, too many words) is
+    """The query tree of ``text``, in which its dates' words need not match, and its
+    dates (None when it has none).  A query ``parser`` refuses (too long, too many words) is
     refused as without dates: BadRequest.
 
     - Only dates (and symbols): every event (``Sept. 2015`` alone matches nothing
