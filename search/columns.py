@@ -167,5 +167,7 @@ def load(path: Path) -> SegmentColumns:
                 days=data["days"].astype(np.int64),
                 facets=facets,
             )
-    except (OSError, KeyError, ValueError) as exc:
-        raise IndexDamaged(f"the columns file {path} cannot be read: {exc}") from None
+    except OSError as exc:
+        raise IndexDamaged(f"columns/{path.name} cannot be read ({exc.strerror})") from None
+    except (KeyError, ValueError):  # its text may quote the file: named, not shown
+        raise IndexDamaged(f"columns/{path.name} does not hold a segment's columns") from None

@@ -290,10 +290,12 @@ class SegmentPostings:
                 for name in _ARRAYS
             }
             meta = json.loads((directory / "fields.json").read_text())
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
             raise IndexDamaged(
-                f"the postings arrays in {directory} cannot be read: {exc}"
+                f"postings/{directory.name} cannot be read ({exc.strerror})"
             ) from None
+        except ValueError:  # its text may quote the file: named, not shown
+            raise IndexDamaged(f"postings/{directory.name} does not hold postings arrays") from None
         self.lexicon = arrays["lexicon"]
         self.offsets = arrays["lexicon_offsets"]
         self.starts = arrays["starts"]

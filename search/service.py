@@ -16,6 +16,9 @@ import cachetools
 import numpy as np
 
 from config import Config
+from search.datehint import QueryDates, parse_query
+from search.datehint import ready as dates_ready
+from search.datehint import warm as warm_dates
 from search.deadline import Deadline
 from search.errors import BadRequest, EventNotFound, SearchTimeout
 from search.evaluate import Evaluator, Expansions, OutOfTime
@@ -131,9 +134,10 @@ class SearchService:
         # Parsed queries by (stemmer, text, match): a search box sends the same ones
         # again and again.  A parse depends on nothing else (no commit: prefixes and
         # fuzzy words are expanded when evaluated), and the trees are immutable.
-        self._parsed: cachetools.LRUCache[tuple[str, str, str], Query] = cachetools.LRUCache(
-            _PARSED_KEPT
+        self._parsed: cachetools.LRUCache[tuple[str, str, str], tuple[Query, QueryDates | None]] = (
+            cachetools.LRUCache(_PARSED_KEPT)
         )
+        warm_dates()  # the date parser's data, before the first query with a date
 
     def start(self) -> None:
         """Open and warm the live commit now, and keep it current from a refresher
@@ -193,22 +197,24 @@ class SearchService:
         with self._turn(deadline), self.live.acquire() as snap:
             return self._search(snap, request, started, deadline)
 
-    def parse(self, snap: Snapshot, text: str, match: str) -> Query:
-        """The query tree of ``text`` as the snapshot's analysis reads it (kept for
-        repeated queries); BadRequest as ``QueryParser.parse``."""
+    def parse(self, snap: Snapshot, text: str, match: str) -> tuple[Query, QueryDates | None]:
+        """The query tree of ``text`` as the snapshot's analysis reads it, and its dates
+        (``datehint.parse_query``), kept for repeated queries once dates can be read;
+        BadRequest as ``QueryParser.parse``."""
         key = (snap.analyzer.stemmer, text, match)
         with self._lock:
             found = self._parsed.get(key)
         if found is None:
-            found = self.parser(snap).parse(text, match)
-            with self._lock:
-                self._parsed[key] = found
+            found = parse_query(self.parser(snap), text, match)
+            if dates_ready():  # else a date was not read this time: not kept
+                with self._lock:
+                    self._parsed[key] = found
         return found
 
     def _search(
         self, snap: Snapshot, request: SearchRequest, started: float, deadline: Deadline
     ) -> SearchPage:
-        query = self.parse(snap, request.q, request.match)
+        query, dates = self.parse(snap, request.q, request.match)
         sort = request.sort or ("relevance" if request.q.strip() else "newest")
         evaluator = self._evaluator(snap, deadline)
         matches, complete = self._matching(evaluator, query, self._filters(request, snap))
@@ -263,7 +269,8 @@ class SearchService:
             request.date_from,
             request.date_to,
         )
-        did_you_mean, corrected = self._did_you_mean(snap, request.q, deadline)
+        keep = dates.spans if dates else ()
+        did_you_mean, corrected = self._did_you_mean(snap, request.q, deadline, keep)
         complete = complete and corrected
         return SearchPage(
             total=len(matches.docs),
@@ -276,6 +283,7 @@ class SearchService:
             facets=facets,
             did_you_mean=did_you_mean,
             expanded=expanded,
+            date_hint=dates.hint if dates else None,
         )
 
     def _restricted(self, evaluator: Evaluator, query: Query, docs: np.ndarray) -> Matches:
@@ -284,22 +292,21 @@ class SearchService:
         return found.select(np.isin(found.docs, docs, assume_unique=True))
 
     def _did_you_mean(
-        self, snap: Snapshot, text: str, deadline: Deadline
+        self, snap: Snapshot, text: str, deadline: Deadline, keep: tuple[tuple[int, int], ...]
     ) -> tuple[str | None, bool]:
         """The corrected query (None: nothing to correct), and whether the words were
-        all checked before the deadline (if not, no correction is offered)."""
+        all checked before the deadline (if not, no correction is offered); the spans
+        ``keep`` (the query's dates) are left as typed."""
         if not text.strip():
             return None, True
         speller = self._state(snap).speller
         try:
             corrected = speller.correct(
                 snap,
-                lambda stem: (
-                    snap.doc_frequency("body", stem.encode())
-                    + snap.doc_frequency("title", stem.encode())
-                ),
+                lambda stem: sum(snap.doc_frequency(f, stem.encode()) for f in TEXT_FIELDS),
                 text,
                 deadline.expired,
+                keep,
             )
         except OutOfTime:
             return None, False

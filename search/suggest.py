@@ -12,7 +12,8 @@
 
 Matching is case- and accent-insensitive and works on several words: every typed
 word but the last must be a whole word of the suggestion, the last a prefix of
-the next word, starting at any word (``vladimir pu`` and ``putin`` both find
+the next word (a whole word too when white space follows it: the next word then
+begins), starting at any word (``vladimir pu`` and ``putin`` both find
 "Vladimir Putin").  Punctuation inside names and phrases (hyphens, apostrophes
 straight or typographic, periods, slashes, ampersands, any other) separates
 words, in what is typed as in the table, so a name is found as far as it is
@@ -240,10 +241,15 @@ class Suggester:
         return cls(ranked_entries, [k for k, _ in keyed], [t for _, t in keyed], ahead, forms)
 
     def suggest(self, typed: str, size: int) -> list[Suggestion]:
-        """The ``size`` most frequent suggestions for what was typed."""
+        """The ``size`` most frequent suggestions for what was typed.  White space
+        after the last word ends it: what follows is the next word (``russia `` offers
+        "Russia Ukraine", not "Russian ..."), so only suggestions that go on after
+        that word, whole, are offered."""
         prefix = match_key(typed)
         if not prefix:
             return []
+        if typed[-1:].isspace():
+            prefix += " "
         if len(prefix) <= _PRECOMPUTED_PREFIX and size <= _KEEP:
             best = self.ahead.get(prefix, [])[:size]
         else:

@@ -47,7 +47,9 @@ def test_response_shape(client: falcon.testing.TestClient) -> None:
         "facets",
         "expanded",
         "did_you_mean",
+        "date_hint",
     }
+    assert body["date_hint"] is None  # "putin" holds no date
     assert body["page"] == 1 and body["size"] == 10 and body["sort"] == "relevance"
     assert set(body["facets"]) == {"date", "entity", "source"}
     item = body["results"][0]

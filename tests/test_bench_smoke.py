@@ -161,3 +161,12 @@ def test_highlight_benchmark_at_a_tiny_size(tmp_path: Path) -> None:
     assert all(r["size"] >= 5_000 for r in snippets)  # bodies of the size asked for, or more
     assert [r["query"] for r in searches] == ["harbour", '"rail link"']
     assert all(r["took_ms"] > 0 for r in searches)
+
+
+def test_dates_benchmark_runs(tmp_path: Path) -> None:
+    """bench dates prints its three parts (no figure is asserted)."""
+    done = bench(tmp_path, "dates", "--corpus", str(corpus_file()), "--runs", "10")
+    assert done.returncode == 0, done.stderr
+    assert "dateparser load" in done.stdout
+    for case in ("no date", "date, cached", "date, first seen", "refugees Sept. 2015"):
+        assert case in done.stdout, done.stdout
