@@ -169,7 +169,7 @@ def create_app(
     related = related_params()
     suggest = suggest_params()
     body = RelatedBody(max_text=config.max_related_text, fields=tuple(related))
-    reader = BodyReader(config.max_body_bytes, config.body_timeout, in_flight)
+    reader = BodyReader(config.max_body_bytes, config.body_timeout)
     middleware: list[Any] = [RequestMiddleware(metrics, log, in_flight=in_flight)]
     if config.metrics_port is not None:
         middleware.append(OwnListener(config.metrics_port))

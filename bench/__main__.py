@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bench import generate, highlight, http_bench, index_bench, peers, profile, suite
+from bench import generate, highlight, http_bench, index_bench, peers, profile, slow_clients, suite
 from bench.relevance import suite as relevance
 
 
@@ -21,6 +21,7 @@ for command in (
     peers.main,
     profile.main,
     relevance.main,
+    slow_clients.main,
     suite.main,
 ):
     cli.add_command(command)
