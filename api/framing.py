@@ -132,9 +132,9 @@ class _Chunks:
                 self.size = None
 
     def _size_line(self, buf: bytearray) -> bool:
-        idx = buf.find(b"\r\n", self.pos)
-        line = bytes(buf[self.pos : idx if idx >= 0 else len(buf)])
-        if idx < 0 and len(line) > self.line_limit:
+        idx = buf.find(b"\r\n", self.pos, self.pos + self.line_limit + 2)
+        line = bytes(buf[self.pos : idx if idx >= 0 else self.pos + self.line_limit + 1])
+        if len(line) > self.line_limit:
             raise _chunk_refusal(f"a chunk-size line over {self.line_limit} bytes")
         size, semicolon, extension = line.partition(b";")
         if semicolon:

@@ -21,11 +21,12 @@ from pathlib import Path
 
 import click
 
+from api.worker import raise_open_files_limit
 from bench.stats import percentile
 from tests.corpus import DEMO_DIR
 from tests.support.gunicorn import Gunicorn
 from tests.support.indexes import run_indexer
-from tests.support.slow_clients import SlowClients, raise_open_files_limit
+from tests.support.slow_clients import SlowClients
 
 __all__ = ["main", "measure"]
 

@@ -4,22 +4,10 @@ and the benchmark of slow clients (``python -m bench slow-clients``)."""
 from __future__ import annotations
 
 import contextlib
-import resource
 import socket
 import threading
 
-__all__ = ["SlowClients", "raise_open_files_limit"]
-
-
-def raise_open_files_limit(needed: int) -> int:
-    """Raise this process's soft limit of open files (RLIMIT_NOFILE) to ``needed``, as
-    far as the hard limit allows; the soft limit now in force."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-        soft = wanted
-    return soft
+__all__ = ["SlowClients"]
 
 
 class SlowClients:
