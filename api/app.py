@@ -134,12 +134,16 @@ def suggest_params() -> list[Param]:
 
 
 class App(falcon.App[falcon.Request, falcon.Response]):
-    """The Falcon app, and the table of the requests it is serving, which the gunicorn
-    worker reads for its time limits (``api/worker.py``)."""
+    """The Falcon app, with what the gunicorn worker (``api/worker.py``) uses: the table
+    of the requests it is serving, for the time limits, and ``refused``, which logs and
+    counts a request the worker answered itself and gives its request id."""
 
-    def __init__(self, in_flight: RequestsInFlight, middleware: list[Any]) -> None:
-        super().__init__(middleware=middleware)
+    def __init__(
+        self, in_flight: RequestsInFlight, requests: RequestMiddleware, middleware: list[Any]
+    ) -> None:
+        super().__init__(middleware=[requests, *middleware])
         self.in_flight = in_flight
+        self.refused = requests.refused
 
 
 class _CORS(falcon.CORSMiddleware[Any, Any]):
@@ -170,7 +174,8 @@ def create_app(
     suggest = suggest_params()
     body = RelatedBody(max_text=config.max_related_text, fields=tuple(related))
     reader = BodyReader(config.max_body_bytes, config.body_timeout)
-    middleware: list[Any] = [RequestMiddleware(metrics, log, in_flight=in_flight)]
+    requests = RequestMiddleware(metrics, log, in_flight=in_flight)
+    middleware: list[Any] = []
     if config.metrics_port is not None:
         middleware.append(OwnListener(config.metrics_port))
     if config.cors_origins:
@@ -180,7 +185,7 @@ def create_app(
                 expose_headers=["X-Request-ID"],
             )
         )
-    app = App(in_flight, middleware)
+    app = App(in_flight, requests, middleware)
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.media_handlers = json_handlers()
     app.resp_options.media_handlers = json_handlers()

@@ -206,6 +206,12 @@ class RequestFramer:
         self.expects_continue = False
 
     @property
+    def method_and_path(self) -> tuple[str | None, str | None]:
+        """The method and path of the request whose body is arriving, or Nones."""
+        request = self.head_request
+        return (request.method, request.path) if request is not None else (None, None)
+
+    @property
     def idle(self) -> bool:
         """Nothing of a next request has arrived."""
         return self.head is None and not self.buf
@@ -254,6 +260,7 @@ class RequestFramer:
                 "unsupported_transfer_coding",
                 f"Transfer-Encoding {', '.join(codings)!r}: only chunked is supported",
             )
+        self.head_request = request  # named in the log if it is refused
         reader = request.body.reader
         length = reader.length if isinstance(reader, LengthReader) else 0
         if length > self.max_body_bytes:
@@ -264,7 +271,7 @@ class RequestFramer:
         if not chunked and length == 0:
             self._reset()
             return Ready(request)
-        self.head, self.head_request, self.length = head, request, length
+        self.head, self.length = head, length
         if chunked:
             self.chunks = _Chunks(0, self.max_body_bytes, self.field_limit, self.trailer_limit)
         self.expects_continue = request.version >= (1, 1) and any(

@@ -106,7 +106,7 @@ def raise_open_files_limit(needed: int) -> int:
     return soft
 
 
-def _response(status: int, body: bytes) -> bytes:
+def _response(status: int, body: bytes, request_id: str) -> bytes:
     """A whole HTTP/1.1 answer carrying a JSON ``body``, closing the connection."""
     phrase = HTTPStatus(status).phrase
     head = (
@@ -114,7 +114,7 @@ def _response(status: int, body: bytes) -> bytes:
         f"Date: {email.utils.formatdate(usegmt=True)}\r\n"
         "Content-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n"
-        f"X-Request-ID: {uuid.uuid4().hex}\r\n"
+        f"X-Request-ID: {request_id}\r\n"
         "Connection: close\r\n\r\n"
     )
     return head.encode("ascii") + body
@@ -250,8 +250,11 @@ class ThreadWorker(_GthreadWorker):  # type: ignore[misc]
     def _refuse(self, reading: _Reading, refusal: Refusal) -> None:
         """Answer a request that will not be served, then close its connection."""
         status = status_of(refusal.code)
-        self.log.info("refused a request from %s: %s %s", reading.conn.client, status, refusal)
-        _send(reading.conn.sock, _response(status, error_json(refusal.code, refusal.message)))
+        method, path = reading.framer.method_and_path
+        record = getattr(self.application, "refused", None)
+        request_id = record(status, refusal.code, method, path) if record else uuid.uuid4().hex
+        body = error_json(refusal.code, refusal.message)
+        _send(reading.conn.sock, _response(status, body, request_id))
         self._linger(reading)
 
     def _linger(self, reading: _Reading) -> None:
@@ -335,7 +338,7 @@ class ThreadWorker(_GthreadWorker):  # type: ignore[misc]
         self.log.exception("Error handling request %s", getattr(req, "uri", ""))
         message = "the server failed to answer; the error was logged"
         with contextlib.suppress(OSError):
-            client.sendall(_response(500, error_json("internal_error", message)))
+            client.sendall(_response(500, error_json("internal_error", message), uuid.uuid4().hex))
 
     def finish_request(self, conn: TConn, fs: Any) -> None:
         """Back in the loop once a thread has answered: read the connection's next

@@ -127,8 +127,17 @@ def _assert_error(answer: tuple[int, dict[str, str], Any], status: int, code: st
 def test_the_http_layer_answers_in_the_json_error_shape(
     server: Gunicorn, wire: bytes, status: int, code: str
 ) -> None:
-    _assert_error(_exchange(server, wire), status, code)
+    answer = _exchange(server, wire)
+    _assert_error(answer, status, code)
+    # Logged as one JSON line under the id it was answered with, as the app logs.
+    request_id = answer[1]["x-request-id"]
+    logged = [r for r in _records(server) if r["request_id"] == request_id]
+    assert [(r["status"], r["error"]) for r in logged] == [(status, code)]
     assert server.get("/healthz")[0] == 200
+
+
+def _records(server: Gunicorn) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in server.output().splitlines() if x.startswith("{")]
 
 
 CHUNKED = (
