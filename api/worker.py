@@ -229,6 +229,11 @@ class ThreadWorker(_GthreadWorker):  # type: ignore[misc]
             except Refusal as refusal:
                 self._refuse(reading, refusal)
                 return
+            except Exception:  # one request must not end the loop that reads them all
+                self.log.exception("failed to read a request from %s", reading.conn.client)
+                message = "the server failed to read the request; the error was logged"
+                self._refuse(reading, Refusal("internal_error", message))
+                return
             if outcome is None:
                 return
             if isinstance(outcome, BodyStarts):
