@@ -350,17 +350,23 @@ class ThreadWorker(_GthreadWorker):  # type: ignore[misc]
         request, or close it."""
         reading: _Reading = conn.reading
         keep = bool(fs.result()) if not fs.cancelled() else False  # handle() never raises
-        conn.sock.setblocking(False)
-        if keep and self.alive:
-            reading.kept_alive = True
-            self._read_next(reading, time.monotonic() + self.cfg.keepalive)
-        elif keep:
-            reading.kept_alive = True
-            self._read_next(reading, time.monotonic() + STOP_KEEPALIVE_LINGER)
-        else:
-            self.reading[conn.sock.fileno()] = reading
-            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._readable, reading))
-            self._linger(reading)
+        if conn.sock.fileno() < 0:  # the thread closed it (an answer cut short)
+            self.nr_conns -= 1
+            return
+        try:
+            conn.sock.setblocking(False)
+            if keep:
+                reading.kept_alive = True
+                idle = self.cfg.keepalive if self.alive else STOP_KEEPALIVE_LINGER
+                self._read_next(reading, time.monotonic() + idle)
+            else:
+                self.reading[conn.sock.fileno()] = reading
+                self.poller.register(
+                    conn.sock, selectors.EVENT_READ, partial(self._readable, reading)
+                )
+                self._linger(reading)
+        except OSError:  # the connection failed meanwhile
+            self._drop(reading)
 
     # -- the heartbeat: time limits of requests --------------------------------------
 
