@@ -199,7 +199,11 @@ def _head_with_expect(length: int) -> bytes:
 def test_100_continue_is_never_sent_before_a_413(server: Gunicorn) -> None:
     with _connect(server) as sock:
         sock.sendall(_head_with_expect(MAX_BODY + 1))
-        status, _, body = _read(sock)  # a 100 first would be read as the status here
+        stream = _Stream(sock)
+        # Read by hand: http.client skips a 100 Continue before the final answer.
+        first = stream.file.peek(64)[:32]
+        assert first.startswith(b"HTTP/1.1 413 "), first
+        status, _, body = _read(stream)
     assert status == 413
     assert body["error"] == {
         "code": "body_too_large",
@@ -212,12 +216,13 @@ def test_100_continue_is_sent_once_for_a_body_that_is_accepted(server: Gunicorn)
     body = b'{"text": "refugees reach Munich", "size": 1}'
     with _connect(server) as sock:
         sock.sendall(_head_with_expect(len(body)))
-        interim = b""
-        while not interim.endswith(b"\r\n\r\n"):
-            interim += sock.recv(1)
-        assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+        stream = _Stream(sock)
+        assert stream.file.readline() == b"HTTP/1.1 100 Continue\r\n"
+        assert stream.file.readline() == b"\r\n"
         sock.sendall(body)
-        status, _, answer = _read(sock)
+        # No second 100 (which http.client would skip unseen): the answer itself.
+        assert stream.file.peek(64).startswith(b"HTTP/1.1 200 ")
+        status, _, answer = _read(stream)
     assert status == 200
     assert len(answer["results"]) == 1
 
