@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import signal
 import socket
 import time
 from pathlib import Path
@@ -85,6 +86,25 @@ def test_a_late_head_is_answered_408_and_a_silent_connection_closed(demo_index: 
             for sock in (silent, late, kept):
                 sock.close()
         assert server.get("/healthz")[0] == 200
+
+
+def test_sigterm_with_slow_clients_held_stops_within_the_graceful_timeout(
+    demo_index: Path,
+) -> None:
+    # Connections still sending their heads are not waited for past the graceful
+    # timeout (3 s here, against heads allowed 60 s): the workers exit and gunicorn
+    # with them, cleanly.
+    with Gunicorn(
+        demo_index, workers=2, header_timeout="60", body_timeout="20", graceful_timeout="3"
+    ) as server:
+        clients = SlowClients(server.port, idle=20, headers=20, bodies=10)
+        try:
+            time.sleep(1.0)
+            assert server.get("/healthz")[0] == 200
+            server.process.send_signal(signal.SIGTERM)
+            assert server.process.wait(timeout=20) == 0
+        finally:
+            clients.close()
 
 
 def _post_head(port: int, length: int) -> socket.socket:
