@@ -7,9 +7,10 @@ accepts connections and reads every request, head and body, as its bytes arrive
 (``EVENTSEARCH_THREADS``) that run the application and write its answer.  A client
 that sends nothing, or sends its request a byte at a time, costs a socket and a
 buffer, not a thread, so the threads stay free for searches however many such
-clients there are, up to ``worker_connections`` per worker (``EVENTSEARCH_WORKER_
-CONNECTIONS``; more wait in the listen queue).  Searching is CPU-bound and the
-engine gives each thread its own searcher (``search/reader.py``).
+clients there are, up to ``worker_connections`` per worker
+(``EVENTSEARCH_WORKER_CONNECTIONS``; more wait in the listen queue).  The worker
+raises its open-files limit to fit them.  Searching is CPU-bound and the engine
+gives each thread its own searcher (``search/reader.py``).
 
 Time limits, enforced by the loop about twice a second:
 
@@ -21,9 +22,9 @@ Time limits, enforced by the loop about twice a second:
   to the application cut (``BODY_CUT`` in its environ), which answers 408
   ``body_timeout`` and logs and counts it under its route;
 - a request the HTTP layer cannot serve is answered by the loop in the one error
-  shape (``api/errors.py``) and its connection closed: 400, 413, 414, 417, 431, 501
-  (``api/framing.py`` says which); ``100 Continue`` is sent by the loop only for a
-  body it will accept;
+  shape (``api/errors.py``), logged and counted by the app (``App.refused``), and
+  its connection closed: 400, 413, 414, 417, 431, 501 (``api/framing.py`` says
+  which); ``100 Continue`` is sent by the loop only for a body it will accept;
 - when a request has run longer than ``EVENTSEARCH_TIMEOUT``, the worker is aborted
   as gunicorn aborts a sync worker: every request it is serving is logged and counted
   as a 500 ``worker_timeout`` and answered so, then the process ends and gunicorn
