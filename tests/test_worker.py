@@ -25,3 +25,13 @@ def test_a_worker_raises_its_open_files_limit_as_far_as_the_hard_limit() -> None
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=ROOT
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_importing_the_worker_does_not_load_prometheus_client() -> None:
+    # gunicorn imports the worker class in its master, before the metrics directory
+    # exists; prometheus-client decides on its mode when first imported.
+    script = "import sys, api.worker\nassert 'prometheus_client' not in sys.modules\n"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
