@@ -134,14 +134,20 @@ def suggest_params() -> list[Param]:
 
 
 class App(falcon.App[falcon.Request, falcon.Response]):
-    """The Falcon app, and the table of the requests it is serving, which the gunicorn
-    worker reads for its time limits (``api/worker.py``)."""
+    """The Falcon app, with what the gunicorn worker (``api/worker.py``) uses: the table
+    of the requests it is serving, for the time limits, and ``refused``, which logs and
+    counts a request the worker answered itself and gives its request id."""
 
     def __init__(
-        self, in_flight: RequestsInFlight, middleware: list[Any], service: SearchService
+        self,
+        in_flight: RequestsInFlight,
+        requests: RequestMiddleware,
+        middleware: list[Any],
+        service: SearchService,
     ) -> None:
-        super().__init__(middleware=middleware)
+        super().__init__(middleware=[requests, *middleware])
         self.in_flight = in_flight
+        self.refused = requests.refused
         self.service = service
 
     def start(self) -> None:
@@ -179,8 +185,9 @@ def create_app(
     related = related_params()
     suggest = suggest_params()
     body = RelatedBody(max_text=config.max_related_text, fields=tuple(related))
-    reader = BodyReader(config.max_body_bytes, config.body_timeout, in_flight)
-    middleware: list[Any] = [RequestMiddleware(metrics, log, in_flight=in_flight)]
+    reader = BodyReader(config.max_body_bytes, config.body_timeout)
+    requests = RequestMiddleware(metrics, log, in_flight=in_flight)
+    middleware: list[Any] = []
     if config.metrics_port is not None:
         middleware.append(OwnListener(config.metrics_port))
     if config.cors_origins:
@@ -190,7 +197,7 @@ def create_app(
                 expose_headers=["X-Request-ID"],
             )
         )
-    app = App(in_flight, middleware, service)
+    app = App(in_flight, requests, middleware, service)
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.media_handlers = json_handlers()
     app.resp_options.media_handlers = json_handlers()

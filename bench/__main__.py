@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import click
 
-from bench import dates_bench, generate, highlight, http_bench, index_bench, peers, profile, suite
+from bench import (
+    dates_bench,
+    generate,
+    highlight,
+    http_bench,
+    index_bench,
+    peers,
+    profile,
+    slow_clients,
+    suite,
+)
 from bench.relevance import suite as relevance
 
 
@@ -22,6 +32,7 @@ for command in (
     peers.main,
     profile.main,
     relevance.main,
+    slow_clients.main,
     suite.main,
 ):
     cli.add_command(command)

@@ -231,6 +231,15 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_float,
     ),
     Setting(
+        "header_timeout",
+        "10",
+        "Seconds a client has to send a whole request head (request line and header "
+        "fields), from the connection's opening or, on a kept-alive connection, from its "
+        "first byte (slower: 408 `header_timeout`). The worker's event loop reads heads "
+        "and bodies, so a slow client holds no thread meanwhile.",
+        _positive_float,
+    ),
+    Setting(
         "cors_origins",
         "",
         "Origins whose pages may call the API (comma-separated, `*` for any; empty: CORS off).",
@@ -246,9 +255,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "threads",
         "64",
-        "Threads per worker. A thread serves one connection while it reads a request and "
-        "answers it; a kept-alive connection between requests holds none. Each client still "
-        "sending its request holds one, so this bounds the slow clients a worker outlasts.",
+        "Threads per worker: how many whole requests one worker runs at once. The worker's "
+        "event loop reads each request (head and body) before a thread takes it, so "
+        "clients still sending, idle or kept-alive connections hold no thread.",
+        _positive_int,
+    ),
+    Setting(
+        "worker_connections",
+        "1000",
+        "Connections one worker holds at once: being read, served or kept alive (more "
+        "wait in the listen queue). Each takes a file descriptor; the worker raises its "
+        "open-files limit to this plus 256 where the hard limit allows.",
         _positive_int,
     ),
     Setting(
@@ -323,10 +340,12 @@ class Config:
     search_timeout: float
     search_concurrency: int
     body_timeout: float
+    header_timeout: float
     cors_origins: tuple[str, ...]
     bind: str
     workers: int
     threads: int
+    worker_connections: int
     keepalive: int
     timeout: int
     graceful_timeout: int
