@@ -289,34 +289,41 @@ class Evaluator:
 
     def holds(self, leaf: Leaf, docs: IntArray) -> npt.NDArray[np.bool_]:
         """Which of ``docs`` (sorted global docnums of live documents, a page of
-        results) ``leaf`` matches, looked up for those documents only: a term in their
-        postings, a prefix or fuzzy word by the terms it expanded to in the search
-        (none when it could not be expanded), a phrase by the remembered places."""
+        results) ``leaf`` matches, looked up for those documents only: a term or exact
+        value in their postings, a prefix or fuzzy word by the terms it expanded to in
+        the search (none when it could not be expanded), a phrase by the remembered
+        places, a date range by their days.  A page's worth of look-ups: the time is
+        not checked (the page is shown even when the search ran out of time)."""
         found = np.zeros(len(docs), dtype=bool)
         match leaf:
-            case Term() | Prefix() | Fuzzy():
-                if isinstance(leaf, Term):
-                    terms = [leaf.term]
+            case Term() | Prefix() | Fuzzy() | Values():
+                if isinstance(leaf, Values):
+                    pairs = [(leaf.field, value) for value in leaf.values]
+                elif isinstance(leaf, Term):
+                    pairs = [(fieldname, leaf.term) for fieldname in leaf.fields]
                 else:
                     try:
                         terms = self.expansions.terms(self.snap, leaf, self.expired)
                     except (TooManyTerms, OutOfTime):
                         return found
+                    pairs = [(fieldname, term) for fieldname in leaf.fields for term in terms]
                 at = 0
                 for index, local in self.snap.split(docs):
                     postings = self.snap.segments[index].postings
-                    for fieldname in leaf.fields:
-                        for term in terms:
-                            ids, _ = postings.get(fieldname, term.encode("utf-8"))
-                            found[at : at + len(local)] |= np.isin(local, ids)
+                    for fieldname, term in pairs:
+                        ids, _ = postings.get(fieldname, term.encode("utf-8"))
+                        found[at : at + len(local)] |= np.isin(local, ids)
                     at += len(local)
             case Phrase():
                 at = 0
                 for index, local in self.snap.split(docs):
                     found[at : at + len(local)] = np.isin(local, self._phrase_hits(index, leaf))
                     at += len(local)
-            case _:
-                found = np.isin(docs, self.run(leaf).docs)
+            case DateRange(first, last):
+                days = self.snap.days(docs)
+                return (days >= first) & (days <= last)
+            case Every():
+                found[:] = True
         return found
 
     @staticmethod

@@ -17,7 +17,9 @@ of Lucene's postings and unified highlighters, without offsets in the index):
    format characters, ligatures) folded character by character.
 2. **Verification.**  The analyzer's own tokens (with character offsets) are
    computed around each candidate only, up to the next whitespace: a match is
-   a token whose index term is a query term.
+   a token whose index term is a query term.  A phrase's word is a match only
+   where the whole phrase stands, checked on the tokens of the few
+   whitespace-separated words around it (as many as the phrase can reach).
 3. **The best window.**  A sliding window over the matches keeps the passage
    with the most distinct query words (then the earliest); the scan stops as
    soon as a window holds all of them, after ``MAX_CANDIDATES`` verified
@@ -25,6 +27,12 @@ of Lucene's postings and unified highlighters, without offsets in the index):
    deadline has passed (the best passage found so far is shown).
 4. **The snippet.**  Only the chosen passage (at most ``width`` characters) is
    analysed again to place the ``<mark>`` tags.
+
+What a search's snippets mark (``hit_highlighters``): for each event of the page
+shown, the words of the query's clauses that matched that event
+(search.query.matched_leaves), each leaf looked up for the page's events only
+(search.evaluate.Evaluator.holds); nothing of a clause that did not match it, nor
+of an excluded one.
 
 Figures: BENCHMARKS.md, "Highlighting" (``python -m bench highlight``).
 """

@@ -1,12 +1,19 @@
 """Turning what people type, and the filters they pick, into the engine's query tree.
 
-whoosh's query parser reads the syntax: words, ``AND``/``OR``/``NOT``,
-``"phrases"`` (``~n`` for sloppy ones), groups, ``field:value`` for title, body,
-entity and source, ``prefix*`` and ``word~n``.  Its query objects are translated
-once, here, into search/query.py's tree; nothing past this module sees a whoosh
-class.  Plugins that let a query do unbounded work (ranges, regular expressions,
-boosts, leading or inner wildcards) are not loaded or are refused.  Filters are
-built as query nodes from exact values, never pasted into query text.
+whoosh's query parser reads the syntax (the README's "Query syntax" table lists
+every form): words, ``AND``/``OR``/``NOT`` in capitals, ``-clause`` (excluded) and
+``+clause`` (required), ``"phrases"`` (``~n`` for sloppy ones), groups,
+``field:value`` for title, body, entity and source in any case, ``prefix*`` and
+``word~n``.  The parts whoosh reads otherwise are this module's: an operator with
+nothing on one side is the lower-case word; any other ``name:`` is the plain word;
+the signs are resolved in each group before whoosh merges nested groups; a ``~``
+suffix is checked on the text as typed (BadRequest quoting it); a prefix or fuzzy
+word joined by hyphens is looked for joined, as the index also holds it.  Its
+query objects are translated once, here, into search/query.py's tree; nothing past
+this module sees a whoosh class.  Plugins that let a query do unbounded work
+(ranges, regular expressions, boosts, leading or inner wildcards) are not loaded
+or are refused.  Filters are built as query nodes from exact values, never pasted
+into query text.
 
 Words not named to a field are looked for in title, body and entity names at
 once (``Term`` over TEXT_FIELDS, scored by BM25F).  With ``match=any`` a query's
