@@ -207,6 +207,9 @@ class PhraseMark:
 
 #: Characters looked at per word of context, at most, when checking a phrase around a word.
 _CONTEXT_CHARS = 64
+#: The most words each way a phrase is looked for around one of its words: the words of
+#: a sloppier phrase that stand farther apart are not marked.
+_MAX_REACH = 64
 _WORD_RUN = re.compile(r"\S+")
 
 
@@ -234,7 +237,7 @@ class Highlighter:
         self.analyzer = analyzer
         self.phrases = tuple(phrases)
         self._phrase_terms = frozenset(t for p in self.phrases for t in p.terms)
-        self._reach = max((p.reach for p in self.phrases), default=0) + 2
+        self._reach = min(max((p.reach for p in self.phrases), default=0), _MAX_REACH) + 2
         prefixes = {_prefix(_folded(term)) for term in (*self.groups, *self._phrase_terms)}
         # An acronym's term is its letters ("us"), written with full stops ("U.S.").
         prefixes |= {".".join(p) for p in prefixes if len(p) > 1 and p.isalpha()}

@@ -257,9 +257,6 @@ class Limits:
     max_query_terms: int = 64
     max_expansions: int = 512
     max_edits: int = 2
-    #: The most words allowed between a phrase's words (``"a b"~N``): each one more
-    #: widens the phrase matcher's work.
-    max_slop: int = 20
 
 
 class _Unsupported(Exception):
@@ -403,12 +400,6 @@ def _check_tildes(text: str, limits: Limits) -> None:
                     "invalid_parameter",
                     f"{typed}: a phrase may end in ~N, N the number of words allowed "
                     "between its words",
-                    "q",
-                )
-            if slop and int(slop) > limits.max_slop:
-                raise BadRequest(
-                    "invalid_parameter",
-                    f"{typed}: a phrase's ~N is at most {limits.max_slop}",
                     "q",
                 )
             continue
