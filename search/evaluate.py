@@ -138,6 +138,16 @@ def phrase_docs(
     return np.unique(first >> 32)
 
 
+def _among(docs: IntArray, ids: IntArray) -> npt.NDArray[np.bool_]:
+    """Which of a few ``docs`` are in the sorted array ``ids`` (binary search: the
+    work grows with the few, not with ``ids``)."""
+    if not len(ids):
+        return np.zeros(len(docs), dtype=bool)
+    at = np.searchsorted(ids, docs)
+    found: npt.NDArray[np.bool_] = (at < len(ids)) & (ids[np.minimum(at, len(ids) - 1)] == docs)
+    return found
+
+
 class Evaluator:
     """Evaluates query trees on one snapshot, over all its segments or some of them
     (so that a search out of time can answer with the segments it finished).
@@ -310,14 +320,16 @@ class Evaluator:
                 at = 0
                 for index, local in self.snap.split(docs):
                     postings = self.snap.segments[index].postings
+                    part = found[at : at + len(local)]
                     for fieldname, term in pairs:
-                        ids, _ = postings.get(fieldname, term.encode("utf-8"))
-                        found[at : at + len(local)] |= np.isin(local, ids)
+                        part |= _among(local, postings.get(fieldname, term.encode("utf-8"))[0])
+                        if part.all():
+                            break
                     at += len(local)
             case Phrase():
                 at = 0
                 for index, local in self.snap.split(docs):
-                    found[at : at + len(local)] = np.isin(local, self._phrase_hits(index, leaf))
+                    found[at : at + len(local)] = _among(local, self._phrase_hits(index, leaf))
                     at += len(local)
             case DateRange(first, last):
                 days = self.snap.days(docs)

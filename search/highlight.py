@@ -207,6 +207,8 @@ class PhraseMark:
 
 #: Characters looked at per word of context, at most, when checking a phrase around a word.
 _CONTEXT_CHARS = 64
+#: A text at most this long is searched for the phrases once, whole.
+_WHOLE_TEXT = 4096
 #: The most words each way a phrase is looked for around one of its words: the words of
 #: a sloppier phrase that stand farther apart are not marked.
 _MAX_REACH = 64
@@ -238,6 +240,7 @@ class Highlighter:
         self.phrases = tuple(phrases)
         self._phrase_terms = frozenset(t for p in self.phrases for t in p.terms)
         self._reach = min(max((p.reach for p in self.phrases), default=0), _MAX_REACH) + 2
+        self._whole: tuple[str, dict[tuple[int, int], int]] | None = None
         prefixes = {_prefix(_folded(term)) for term in (*self.groups, *self._phrase_terms)}
         # An acronym's term is its letters ("us"), written with full stops ("U.S.").
         prefixes |= {".".join(p) for p in prefixes if len(p) > 1 and p.isalpha()}
@@ -305,6 +308,9 @@ class Highlighter:
         cut = space is None and end < len(text)
         begin = _stretch_start(text, position, max(done, position - reach))
         cut_begin = begin > 0 and not text[begin - 1].isspace()
+        if self.phrases and len(text) <= _WHOLE_TEXT:  # phrases found once for the text
+            matches = self._tokens(text, begin, end, cut_start=cut_begin, cut_end=cut)
+            return matches, end
         # The same words come back many times in a long text: each is analysed once
         # (with the words around it when a phrase may reach them).
         low, high = self._context(text, begin, end) if self.phrases else (begin, end)
@@ -333,9 +339,21 @@ class Highlighter:
         return low, _stretch_end(text, high, min(len(text), high + _CONTEXT_CHARS))
 
     def _phrase_spans(self, text: str, start: int, end: int) -> dict[tuple[int, int], int]:
-        """(start, end) -> phrase group of every token of text[start:end] that is part
-        of one of the phrases where it stands, judged on the words around it."""
+        """(start, end) -> phrase group of the tokens of text[start:end] (and maybe of
+        others) that are part of one of the phrases where it stands: in a text of at
+        most _WHOLE_TEXT characters, found once over the whole text; in a longer one,
+        judged on the words around text[start:end]."""
+        if len(text) <= _WHOLE_TEXT:
+            if self._whole is None or self._whole[0] is not text:
+                self._whole = (text, self._spans(text, 0, len(text), 0, len(text)))
+            return self._whole[1]
         low, high = self._context(text, start, end)
+        return self._spans(text, low, high, start, end)
+
+    def _spans(
+        self, text: str, low: int, high: int, start: int, end: int
+    ) -> dict[tuple[int, int], int]:
+        """The phrases' tokens in text[start:end], found among the tokens of text[low:high]."""
         by_term: dict[str, list[tuple[int, int, int]]] = {}
         for token in self.analyzer.tokens(text[low:high]):
             if token.term in self._phrase_terms:
@@ -687,9 +705,13 @@ def hit_highlighters(
             return []
 
     found: dict[int, Highlighter] = {}
+    built: dict[tuple[Leaf, ...], Highlighter] = {}  # events that matched alike share one
     for at, docnum in enumerate(shown.tolist()):
-        matched = matched_leaves(query, functools.partial(_held_at, held, at))
-        found[docnum] = _leaf_marks(matched, expanded, analyzer)
+        matched = tuple(matched_leaves(query, functools.partial(_held_at, held, at)))
+        marks = built.get(matched)
+        if marks is None:
+            marks = built[matched] = _leaf_marks(matched, expanded, analyzer)
+        found[docnum] = marks
     return found
 
 
