@@ -325,7 +325,7 @@ class QueryParser:
             parsed = _signs(parser.parse(text, normalize=False)).normalize()
             if parsed is wq.NullQuery and words:
                 raise _Unsupported("nothing parsed")
-            query = _translate(parsed, text, self.limits, match, self.analyzer)
+            query = _translate(parsed, text, match, self.analyzer)
             function |= self._function_terms(" ".join(parser.loose))
         except BadRequest:
             raise
@@ -403,7 +403,7 @@ def _check_tildes(text: str, limits: Limits) -> None:
                     "q",
                 )
             continue
-        if not word:  # a phrase without ``~``, or a ``~`` of its own (a symbol, not searched)
+        if not word or not any(c.isalnum() for c in word):  # a phrase without ~, or symbols
             continue
         if tail and (not tail.isdigit() or not tail.isascii()):
             raise BadRequest(
@@ -476,11 +476,11 @@ def _signs(q: Any) -> Any:
     return wq.AndNot(positive, drop) if positive is not None else wq.Not(drop)
 
 
-def _translate(q: Any, text: str, limits: Limits, match: str, analyzer: Analyzer) -> Query:
+def _translate(q: Any, text: str, match: str, analyzer: Analyzer) -> Query:
     """The engine's tree for a whoosh query."""
 
     def sub(part: Any) -> Query:
-        return _translate(part, text, limits, match, analyzer)
+        return _translate(part, text, match, analyzer)
 
     def typed(word: str, fieldname: str | None, boost: float) -> Query:
         # The word as if typed without its ``*`` or ``~0``.
