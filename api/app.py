@@ -50,8 +50,9 @@ def search_params(config: Config) -> list[Param]:
     return [
         QueryParam(
             "q",
-            'The query: words, AND/OR/NOT, "phrases", field:value (title, body, entity, '
-            "source) and prefix*. Empty matches every event.",
+            'The query (README, "Query syntax"): words, AND/OR/NOT, -excluded, +required, '
+            '"phrases", field:value (title, body, entity, source), prefix* and word~N. '
+            "Empty matches every event.",
             default="",
             max_length=config.max_query_length,
         ),

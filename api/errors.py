@@ -80,7 +80,10 @@ ERRORS: tuple[ErrorCode, ...] = (
         "A `prefix*` or `word~` that matches more words than `EVENTSEARCH_MAX_EXPANSIONS`.",
     ),
     ErrorCode(
-        "too_many_edits", 400, "A fuzzy term allows more edits than `EVENTSEARCH_MAX_EDITS`."
+        "too_many_edits",
+        400,
+        "A fuzzy term allows more edits than `EVENTSEARCH_MAX_EDITS`, or not fewer than its "
+        "word has characters.",
     ),
     ErrorCode(
         "result_window_too_large",

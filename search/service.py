@@ -25,13 +25,13 @@ from search.evaluate import Evaluator, Expansions, OutOfTime
 from search.event import Event, Source
 from search.expansion import expand
 from search.facets import count_facets, warm_facets
-from search.highlight import Highlighter
+from search.highlight import Highlighter, hit_highlighters
 from search.lexicon import TooManyTerms
 from search.live import LiveIndex
 from search.matches import Matches
 from search.mentions import MENTIONS_FILE, MentionFinder, MentionVocabulary
 from search.parse import Limits, QueryParser, date_filter, values_filter
-from search.query import And, Every, Fuzzy, Phrase, Prefix, Query, Term, leaves, word_count
+from search.query import And, Every, Nothing, Query, word_count
 from search.rank import NameIndex, Ranking, rank, with_expansion
 from search.related import Fingerprint, RelatedQuery, find_related
 from search.results import (
@@ -254,9 +254,11 @@ class SearchService:
                 f"the search found nothing within {self.config.search_timeout:g} s; try again "
                 "or narrow it"
             )
-        terms = self._highlight_terms(evaluator, query) if request.highlight else {}
-        marks = Highlighter(terms, snap.analyzer)
-        results = tuple(self._hit(snap, docnum, score, marks, deadline) for docnum, score in hits)
+        marked = query if request.highlight else Nothing()
+        marks = hit_highlighters(evaluator, marked, [d for d, _ in hits], snap.analyzer)
+        results = tuple(
+            self._hit(snap, docnum, score, marks[docnum], deadline) for docnum, score in hits
+        )
         # Past the deadline, facets are left out (what is ready is returned, timed out).
         counted = () if deadline.expired() else request.facets
         complete = complete and len(counted) == len(request.facets)
@@ -378,25 +380,6 @@ class SearchService:
         kept = np.argpartition(keys, last)[:last] if last < len(keys) else np.arange(len(keys))
         order = kept[np.argsort(keys[kept])]
         return [(int(docs[i]), None) for i in order[first:last]]
-
-    def _highlight_terms(self, evaluator: Evaluator, query: Query) -> dict[str, int]:
-        """The index terms a snippet marks, each with the query word it stands for: the
-        query's words in text fields (each word of a phrase too), and what its prefixes
-        and fuzzy words expanded to."""
-        found: dict[str, int] = {}
-        for leaf in leaves(query):
-            match leaf:
-                case Term(term=term, fields=fields) if set(fields) & set(TEXT_FIELDS):
-                    found.setdefault(term, len(found))
-                case Phrase(terms=terms):
-                    for term in terms:
-                        found.setdefault(term, len(found))
-                case Prefix() | Fuzzy():
-                    word = len(found)
-                    with contextlib.suppress(TooManyTerms, OutOfTime):
-                        for term in evaluator.expansions.terms(evaluator.snap, leaf, _never):
-                            found.setdefault(term, word)
-        return found
 
     def _hit(
         self,
