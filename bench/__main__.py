@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bench import generate, highlight, http_bench, index_bench, peers, profile, suite
+from bench import compare, generate, highlight, http_bench, index_bench, peers, profile, suite
 from bench.relevance import suite as relevance
 
 
@@ -14,6 +14,7 @@ def cli() -> None:
 
 
 for command in (
+    compare.main,
     generate.main,
     highlight.main,
     index_bench.main,
