@@ -24,6 +24,7 @@ documents, with that config file: what an operator of that revision ran.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import re
@@ -181,6 +182,23 @@ def dependencies(source: Path) -> tuple[str, ...]:
     return tuple(sorted(str(d).strip() for d in _pyproject(source).get("dependencies", [])))
 
 
+def _name(requirement: str) -> str:
+    """The normalized project name of a requirement (``Foo_Bar==1`` -> ``foo-bar``)."""
+    return re.sub(r"[-_.]+", "-", re.split(r"[\s<>=!~;\[@]", requirement, maxsplit=1)[0]).lower()
+
+
+def _constraints(wanted: tuple[str, ...]) -> list[str]:
+    """``name==version`` of every package of this environment that ``wanted`` does not
+    name: the packages both need but only this tree pins come in the same versions."""
+    named = {_name(r) for r in wanted}
+    found = {
+        _name(d.metadata["Name"]): d.version
+        for d in importlib.metadata.distributions()
+        if d.metadata["Name"] and _name(d.metadata["Name"]) not in named
+    }
+    return sorted(f"{name}=={version}" for name, version in found.items() if name != "eventsearch")
+
+
 def _environment(wanted: tuple[str, ...], cache: Path) -> Path:
     """An interpreter whose environment holds exactly ``wanted``: this one when this
     tree pins the same, else a virtual environment made for it once under
@@ -188,7 +206,8 @@ def _environment(wanted: tuple[str, ...], cache: Path) -> Path:
     if wanted == dependencies(ROOT):
         return Path(sys.executable)
     python_version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    key = json.dumps({"python": python_version, "dependencies": wanted})
+    constraints = _constraints(wanted)
+    key = json.dumps({"python": python_version, "dependencies": wanted, "constraints": constraints})
     venv = cache / "venvs" / hashlib.sha256(key.encode()).hexdigest()[:16]
     marker = venv / ".bench-dependencies.json"
     python = venv / "bin" / "python"
@@ -196,9 +215,12 @@ def _environment(wanted: tuple[str, ...], cache: Path) -> Path:
         return python
     shutil.rmtree(venv, ignore_errors=True)
     venv.parent.mkdir(parents=True, exist_ok=True)
+    constraints_file = cache / "venvs" / f"{venv.name}.constraints.txt"
+    constraints_file.write_text("".join(line + "\n" for line in constraints))
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     for command in (
         [sys.executable, "-m", "venv", str(venv)],
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *wanted],
+        [*pip, "--constraint", str(constraints_file), *wanted],
     ):
         done = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
         if done.returncode != 0:
