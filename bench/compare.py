@@ -244,7 +244,7 @@ def run_compare(
     the figures of FIGURES summarized by ``summarize``.  Sources and environments are
     cached under ``results`` (default: ``bench.results.results_dir()``)/compare/;
     RevisionError when a revision cannot be prepared."""
-    results = results or results_dir()
+    results = (results or results_dir()).resolve()
     cache = results / "compare"
     cache.mkdir(parents=True, exist_ok=True)
     log = build_log(corpus.model(), corpus.count, corpus.seed)

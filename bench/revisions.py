@@ -297,6 +297,7 @@ def prepare(names: Sequence[str], cache: Path, workdir: Path) -> list[Revision]:
     """The revisions ``names`` (git revisions, or ``WORKTREE``) ready to run: copies and
     environments under ``cache`` (the working tree's copy under ``workdir``, which the
     caller removes); RevisionError naming the first that cannot be prepared."""
+    cache, workdir = cache.resolve(), workdir.resolve()  # the processes run elsewhere
     revisions: list[Revision] = []
     for name, label in zip(names, _labels(names), strict=True):
         if name == WORKTREE:
