@@ -257,7 +257,10 @@ def run_compare(
                 progress(f"run {number + 1}/{runs}: {revision.label}")
                 workdir = Path(tmp) / f"run-{number}-{len(measured)}"
                 workdir.mkdir()
-                run = _measure(revision, corpus.path, log, requests, seconds, workdir)
+                try:
+                    run = _measure(revision, corpus.path, log, requests, seconds, workdir)
+                except (RuntimeError, TimeoutError, OSError) as exc:
+                    raise RevisionError(f"{revision.label}, run {number + 1}: {exc}") from exc
                 run["run"] = number + 1
                 measured.append(run)
                 if run["workers_replaced"]:
@@ -303,9 +306,7 @@ def print_compare(result: dict[str, Any]) -> None:
         )
     commits = ", ".join(f"{r['label']} = {r['commit'][:10]}" for r in result["revisions"])
     runs = len(result["runs"]) // max(1, len(labels))
-    others = [
-        p["others_cpu_share"] for r in result["runs"] for p in r["phases"].values() if p is not None
-    ]
+    others = [p["others_cpu_share"] for r in result["runs"] for p in _ran(r)]
     print_table(
         f"compare, {result['corpus']['count']} events, {result['workers']} workers, medians of "
         f"{runs} interleaved run(s) ({commits}; others' CPU up to "
@@ -313,6 +314,21 @@ def print_compare(result: dict[str, Any]) -> None:
         ["figure", "unit", *labels, *(f"{label} / {first}" for label in labels[1:])],
         rows,
     )
+    failed = {
+        label: (
+            sum(p["errors"] for r in result["runs"] if r["revision"] == label for p in _ran(r)),
+            sum(p["timed_out"] for r in result["runs"] if r["revision"] == label for p in _ran(r)),
+        )
+        for label in labels
+    }
+    click.echo(
+        "errors / partial answers: "
+        + ", ".join(f"{label} {e} / {t}" for label, (e, t) in failed.items())
+    )
+
+
+def _ran(run: dict[str, Any]) -> list[dict[str, Any]]:
+    return [p for p in run["phases"].values() if p is not None]
 
 
 @click.command("compare")
@@ -328,7 +344,7 @@ def print_compare(result: dict[str, Any]) -> None:
 @click.option(
     "--runs",
     type=click.IntRange(min=1),
-    default=1,
+    default=3,
     show_default=True,
     help="Runs of each revision, interleaved.",
 )
