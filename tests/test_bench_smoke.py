@@ -203,10 +203,19 @@ def test_compare_builds_a_commit_and_the_working_tree_and_measures_both(tmp_path
             assert phase["requests"] > 0 and phase["errors"] == 0
     assert set(result["figures"]) == COMPARE_FIGURES
     for key, figure in result["figures"].items():
-        assert all(figure["median"][label] > 0 for label in ("HEAD", "WORKTREE")), key
+        head, worktree = figure["median"]["HEAD"], figure["median"]["WORKTREE"]
+        assert head > 0 and worktree > 0, key
         assert figure["ratio"]["HEAD"] == 1.0, key
-        assert figure["ratio"]["WORKTREE"] > 0, key
+        assert figure["ratio"]["WORKTREE"] == pytest.approx(worktree / head, abs=1e-3), key
         assert figure["name"] in run.stdout
+    # One run each: a median is that run's figure.
+    for measured in result["runs"]:
+        figures = {k: f["median"][measured["revision"]] for k, f in result["figures"].items()}
+        search = measured["phases"]["search_c8"]
+        assert figures["searches_per_s_c8"] == search["rps"]
+        assert figures["worker_cpu_ms_per_search_c8"] == search["worker_cpu_ms_per_request"]
+        assert figures["search_p99_ms_c1"] == measured["phases"]["search_c1"]["all"]["p99_ms"]
+        assert figures["rebuild_peak_rss_mb"] == measured["rebuild"]["peak_rss_mb"]
     assert "WORKTREE / HEAD" in run.stdout
 
 
