@@ -50,6 +50,8 @@ from tests.support.gunicorn import Gunicorn
 __all__ = ["FIGURES", "Figure", "main", "run_compare"]
 
 WORKERS = 2
+#: How long gunicorn may take to answer /readyz with every worker running.
+READY_SECONDS = 600.0
 #: Requests per phase unless ``--requests`` says: searches, two passes of the log's.
 DEFAULT_REQUESTS = {"suggest": 300, "healthz": 2000}
 
@@ -158,7 +160,7 @@ def _measure(
     environ = {**revision.environ(), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
     indexed = rebuild(corpus, index_dir, indexer=revision.indexer, environ=environ)
     indexed["cpu_ms_per_event"] = round(indexed["cpu_s"] * 1000 / max(1, indexed["events"]), 3)
-    with Gunicorn(
+    server = Gunicorn(
         index_dir,
         WORKERS,
         log_path=workdir / "gunicorn.log",
@@ -166,7 +168,13 @@ def _measure(
         gunicorn=revision.gunicorn,
         app=revision.app,
         environ=environ,
-    ) as server:
+    )
+    try:  # a busy machine may take longer than the usual minute to start it
+        server.wait_ready(READY_SECONDS)
+    except BaseException:
+        server.stop(timeout=5.0)
+        raise
+    with server:
         host, port = server.host, server.port
         searches = [(q.kind, q.search_path()) for q in log if q.kind in SEARCH_KINDS]
         first, _ = load(host, port, searches[:1], 1, 1, 60.0, 60.0)
