@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from bench import (
+    compare,
     dates_bench,
     generate,
     highlight,
@@ -25,6 +26,7 @@ def cli() -> None:
 
 for command in (
     dates_bench.main,
+    compare.main,
     generate.main,
     highlight.main,
     index_bench.main,

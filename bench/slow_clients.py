@@ -14,6 +14,7 @@ the server had closed by the end (its deadlines for heads and bodies).
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 import urllib.error
@@ -80,7 +81,8 @@ def main(connections: int, seconds: float, limit: float, workers: int, settings:
         built = run_indexer("rebuild", str(DEMO_DIR), "--index-dir", str(index_dir))
         if built.returncode != 0:
             raise click.ClickException(built.stderr)
-        with Gunicorn(index_dir, workers, (), None, **env) as server:
+        environ = {**os.environ, **{f"EVENTSEARCH_{k.upper()}": v for k, v in env.items()}}
+        with Gunicorn(index_dir, workers, (), None, environ=environ) as server:
             quiet = measure(server, 2.0, limit)
             third = connections // 3
             clients = SlowClients(
