@@ -80,6 +80,12 @@ ERRORS: tuple[ErrorCode, ...] = (
         "A `prefix*` or `word~` that matches more words than `EVENTSEARCH_MAX_EXPANSIONS`.",
     ),
     ErrorCode(
+        "slop_too_large",
+        400,
+        'A sloppy phrase (`"a b"~N`) allows more words between its words than '
+        "`EVENTSEARCH_MAX_SLOP`.",
+    ),
+    ErrorCode(
         "too_many_edits",
         400,
         "A fuzzy term allows more edits than `EVENTSEARCH_MAX_EDITS`, or not fewer than its "

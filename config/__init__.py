@@ -185,6 +185,13 @@ SETTINGS: tuple[Setting, ...] = (
         _non_negative_int,
     ),
     Setting(
+        "max_slop",
+        "1000",
+        'Most words a sloppy phrase (`"a b"~N`) may allow between its words (more: 400 '
+        "`slop_too_large`).",
+        _positive_int,
+    ),
+    Setting(
         "max_result_window",
         "10000",
         "Largest `page * size` accepted (deeper: 400 `result_window_too_large`).",
@@ -333,6 +340,7 @@ class Config:
     max_query_terms: int
     max_expansions: int
     max_edits: int
+    max_slop: int
     max_result_window: int
     max_facet_size: int
     max_related_text: int

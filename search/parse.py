@@ -257,6 +257,7 @@ class Limits:
     max_query_terms: int = 64
     max_expansions: int = 512
     max_edits: int = 2
+    max_slop: int = 1000
 
 
 class _Unsupported(Exception):
@@ -400,6 +401,13 @@ def _check_tildes(text: str, limits: Limits) -> None:
                     "invalid_parameter",
                     f"{typed}: a phrase may end in ~N, N the number of words allowed "
                     "between its words",
+                    "q",
+                )
+            if slop and int(slop) > limits.max_slop:
+                raise BadRequest(
+                    "slop_too_large",
+                    f"{typed}: a phrase may allow at most {limits.max_slop} words between "
+                    "its words",
                     "q",
                 )
             continue

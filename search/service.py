@@ -128,6 +128,7 @@ class SearchService:
             config.max_query_terms,
             config.max_expansions,
             config.max_edits,
+            config.max_slop,
         )
         self._parsers: dict[str, QueryParser] = {}
         self._lock = threading.Lock()

@@ -32,7 +32,7 @@ QUERIES = [
     '"united states"~2',
     '"refugees hungary"~6',
     '"islamic state syria"~12',
-    '"president election"~5000000',
+    '"president election"~1000',
     '"war in syria"',
     "",
     "syria",
