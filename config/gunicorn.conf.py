@@ -54,8 +54,11 @@ def on_exit(server: object) -> None:
 
 def post_worker_init(worker: object) -> None:
     """Open and warm the index in each worker before it serves, and start the worker's
-    refresher thread (search/live.py): no request pays for opening a commit."""
-    worker.wsgi.start()  # type: ignore[attr-defined]
+    refresher thread (search/live.py): no request pays for opening a commit.  The
+    service's worker (api/worker.py) keeps the app as ``application``; gunicorn's own
+    workers as ``wsgi``."""
+    app = getattr(worker, "application", None) or worker.wsgi  # type: ignore[attr-defined]
+    app.start()
 
 
 def child_exit(server: object, worker: object) -> None:
