@@ -651,13 +651,12 @@ def _analyse(chunk: str, stem: _StemFunction) -> _Analysis:
     if chunk.isascii() and (chunk.isalpha() or chunk.isdigit()):  # the commonest chunk
         word = chunk.lower()
         term = stem(word)
-        entry = (word if term == word else term, word, 0, 0, len(chunk), False)
+        term = word if term == word else term
         if len(chunk) > 1 and chunk.isupper():  # an acronym: WHO, US, VW
+            plain = (term, word, 0, 0, len(chunk), False)
             capitals = (chunk, word, 0, 0, len(chunk), False)
-            return _Analysis((entry, capitals), (entry,), (word,), 1, ((entry[0], chunk),))
-        if word in FUNCTION_WORDS:
-            entry = (*entry[:5], True)
-        entries = (entry,)
+            return _Analysis((plain, capitals), (plain,), (word,), 1, ((term, chunk),))
+        entries = ((term, word, 0, 0, len(chunk), word in FUNCTION_WORDS),)
         return _Analysis(entries, entries, (word,), 1)
     folded, starts, ends = _fold_chunk(chunk)
 
@@ -687,10 +686,10 @@ def _analyse(chunk: str, stem: _StemFunction) -> _Analysis:
             index += [entry(extra, position + k) for extra, at in unit.extras if at == k]
             if len(unit.parts) == 1 and _capitals(chunk[made_entry[3] : made_entry[4]]):
                 # An acronym (WHO, U.S.): its capitals are a term too.
-                capitals = part[1].upper()
-                if capitals != part[1]:
-                    index.append((capitals, part[1], *made_entry[2:5], False))
-                    marks.append((made_entry[0], capitals))
+                upper = part[1].upper()
+                if upper != part[1]:
+                    index.append((upper, part[1], *made_entry[2:5], False))
+                    marks.append((made_entry[0], upper))
         query += [entry(part, position + at) for part, at in unit.query]
         words += unit.words
         marks += unit.marks
