@@ -46,7 +46,22 @@ dropped: stop words, single letters and single digits are all tokens.
 - ``AT&T``, ``P&G``: the parts and the joined term ``at&t``.
   ``C++``, ``C#``, ``F#``: the word and the term ``c++``.
   Words that UAX #29 keeps whole across ``.``, ``'``, ``:`` or ``_``
-  (``bbc.com``, ``o'brien``, ``l'état``): the parts and the joined term.
+  (``bbc.com``, ``o'brien``, ``l'état``): the parts, the joined term, and the
+  parts written together (``nodejs`` for ``node.js``, ``obrien``); a host
+  ``www.x.org`` also gives ``x.org``.
+- A web address (a scheme, ``www.``, or a host and a path) or an e-mail address
+  written as a whole chunk: its words as above, and the address itself at the
+  first position, folded, without scheme, ``www.`` and closing ``/``
+  (``unhcr.org/news/refugees.html``, ``press@unhcr.org``); in query mode the
+  address alone (Lucene's UAX29URLEmailTokenizer keeps it whole too).
+- A number with thousands separators (``120,000``, ``1,200,000.5``) is the number
+  without them (``120000``); ``1,2`` and ``10,20`` are not digit groups.
+- Marked forms, index mode only, at their word's position: a number against a
+  currency symbol (Unicode Sc) before or after it, or a percent sign after it
+  (``$250``, ``250€`` -> ``€250``, ``10%``); a word of one part written in
+  capitals (two letters or more) or a dotted acronym, its folded word in
+  capitals (``WHO``, ``US`` for ``U.S.``).  Query mode keeps the plain term;
+  ``Analyzer.marks`` tells which typed words were marked (search/aliases.py).
 - Hyphen-joined words (``COVID-19``, ``Saint-Germain``, ``e-mail``): the parts,
   and their concatenation (``covid19``, ``email``) unless all are numbers
   (``5-4`` is 5 then 4; ``54`` is another number).  Words joined by ``/`` or a
@@ -62,8 +77,9 @@ dropped: stop words, single letters and single digits are all tokens.
 - A possessive ``'s`` ends no Latin word: ``kenya's`` and ``kenya’s`` are ``kenya``.
 
 Terms are the folded words, stemmed when they are English-like (ASCII letters
-only after folding): Porter2 (``"porter2"``) or Harman's S-stemmer, plural
-``s`` only (``"minimal"``).  Numbers, symbols,
+only after folding), in their American spelling (breame's table of British
+spellings: ``organisation`` is ``organization``): Porter2 (``"porter2"``) or
+Harman's S-stemmer, plural ``s`` only (``"minimal"``).  Numbers, symbols,
 words with digits and other scripts are never stemmed.
 
 Positions (the contract the phrase matcher relies on)
@@ -74,7 +90,7 @@ Positions (the contract the phrase matcher relies on)
   a CJK cluster and the bigram it starts; ``c`` and ``c++``; ``at`` and ``at&t``
   (the part ``t`` is at p+1); ``covid``, ``covid19`` (``19`` at p+1).
 - Query mode (``query_tokens``) gives what a typed word or phrase means: one
-  token per word; for words joined by ``&``, ``+``, ``#`` or kept whole across
+  token per word; an address alone; for words joined by ``&``, ``+``, ``#`` or kept whole across
   ``.``, ``'``, ``:``, ``_``, the joined term alone, at the first part's
   position, the next word coming after all the parts (``AT&T wireless`` is
   at&t at 0 and wireless at 2); the parts of a hyphen-joined word (``COVID-19``
@@ -824,8 +840,8 @@ class Analyzer:
         for token in self._tokens(text, query=False):
             if token.function or (len(token.term) < 2 and token.term.isascii()):
                 continue
-            if token.term != token.word.lower():  # an acronym's capitals: its word counts
-                continue
+            if token.term != token.term.lower():
+                continue  # an acronym's capitals (WHO): its word counts
             counts[token.term] += 1
             written.setdefault(token.term, token.word)
         return counts, written

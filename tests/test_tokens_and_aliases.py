@@ -226,3 +226,9 @@ def test_british_and_american_spellings(client: falcon.testing.TestClient) -> No
         ("defence", "defense"),
     ]:
         assert A.query_tokens(british)[0].term == A.query_tokens(american)[0].term
+
+
+def test_content_terms_count_an_acronym_once() -> None:
+    counts, written = A.content_terms("WHO says injuries rise; the WHO and $250")
+    assert counts["who"] == 2 and "WHO" not in counts  # its capitals are not a second term
+    assert counts["injury"] == 1 and written["injury"] == "injuries"
