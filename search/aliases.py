@@ -314,11 +314,10 @@ def _word(term: Term, marks: Mapping[str, str], aliases: Aliases | None) -> Quer
     return Alternatives((term, *dict.fromkeys(others)))
 
 
-def _span(
-    parts: Sequence[Query], i: int, aliases: Aliases, group: type[And] | type[Or]
-) -> tuple[Query, int] | None:
+def _span(parts: Sequence[Query], i: int, aliases: Aliases) -> tuple[Query, int] | None:
     """The longest run of plain words from ``parts[i]`` that a synonym names, as one
-    word of the synonym's forms, and its length; None when there is none."""
+    word: the phrase of them or one of the synonym's forms; and its length; None
+    when there is none."""
     for size in range(min(aliases.longest, len(parts) - i), 1, -1):
         span = parts[i : i + size]
         terms = [p for p in span if isinstance(p, Term)]
@@ -326,8 +325,10 @@ def _span(
             continue
         others = aliases.synonyms.get(tuple(t.term for t in terms))
         if others:
+            typed = tuple(t.term for t in terms)
+            phrase = _node((typed, tuple(range(size))), terms[0].fields, terms[0].boost)
             nodes = [_node(f, terms[0].fields, terms[0].boost) for f in others]
-            return Alternatives((group(tuple(terms)), *nodes)), size
+            return Alternatives((phrase, *nodes)), size
     return None
 
 
@@ -349,7 +350,7 @@ def _expand(query: Query, marks: Mapping[str, str], aliases: Aliases | None) -> 
             expanded: list[Query] = []
             i = 0
             while i < len(parts):
-                span = _span(parts, i, aliases, group) if aliases and aliases.longest > 1 else None
+                span = _span(parts, i, aliases) if aliases and aliases.longest > 1 else None
                 if span is not None:
                     expanded.append(span[0])
                     i += span[1]

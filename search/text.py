@@ -339,7 +339,7 @@ _SYMBOL_AFTER = regex.compile(r"^(?:\p{Sc}+|[%\u2030])")
 _ADDRESS = regex.compile(
     r"(?:(?P<scheme>[a-z][a-z0-9+.-]*://)|(?=www\.)|(?=[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/))"
     r"(?P<www>www\.)?(?P<rest>[\w-]+(?:\.[\w-]+)*\.[\w-]{2,}(?::[0-9]+)?(?:/\S*)?)"
-    r"|(?P<mail>[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,})"
+    r"|(?:mailto:)?(?P<mail>[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,})"
 )
 _HYPHENS = frozenset("-\u2010")
 

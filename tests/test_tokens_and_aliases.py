@@ -76,6 +76,7 @@ def test_address_rule_for_any_address() -> None:
         ("www.bbc.co.uk/news", "bbc.co.uk/news"),
         ("bbc.co.uk/news/world", "bbc.co.uk/news/world"),
         ("Jane.Doe+x@Example.org", "jane.doe+x@example.org"),
+        ("mailto:press@unhcr.org", "press@unhcr.org"),
     ]:
         assert [t.term for t in A.query_tokens(text)] == [whole], text
         assert whole in {t.term for t in A.tokens(f"see {text} now")}, text
