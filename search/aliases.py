@@ -15,9 +15,12 @@ acronym at the next commit, needs no rebuild of the index.
   (WHO)", "Volkswagen (VW)"), found by the algorithm of A. Schwartz and M. Hearst,
   "A simple algorithm for identifying abbreviation definitions in biomedical
   text", PSB 2003; and the initials of an event's multi-word entity when its text
-  uses them in capitals ("United States" and "U.S.").  An acronym applies when
-  typed in capitals, or in lower case unless it is a function word (``who``,
-  ``us`` and ``it`` stay words).
+  uses them in capitals ("United States" and "U.S."); and an acronym in capitals
+  whose letters abbreviate an entity of the same event ("VW", "Volkswagen"),
+  kept only for acronyms without the first two kinds of evidence.  An acronym
+  applies when typed in capitals, or in lower case unless it is a function word
+  (``who``, ``us`` and ``it`` stay words) or the index writes it in lower case
+  more often than in capitals.
 - **Synonyms** (``Synonyms``, the file ``EVENTSEARCH_SYNONYMS`` names), in
   Solr's synonyms.txt format: ``a, b, c`` (each means all of them) and ``a, b =>
   c, d`` (``a`` and ``b`` mean ``c`` or ``d`` instead); ``#`` starts a comment
@@ -31,11 +34,12 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from search.event import Event
 from search.query import Alternatives, And, AndMaybe, AndNot, Not, Or, Phrase, Query, Term
+from search.schema import TEXT_FIELDS
 from search.text import FUNCTION_WORDS, Analyzer
 
 __all__ = [
@@ -262,12 +266,26 @@ class Aliases:
         learned: Mapping[str, Sequence[str]],
         synonyms: Synonyms,
         analyzer: Analyzer,
+        frequency: Callable[[str, bytes], int] | None = None,
     ) -> None:
         self.acronyms: dict[str, tuple[_Form, ...]] = {}
+        # Acronyms that mean the same typed in lower case: not function words, and
+        # (given ``frequency``, documents per field and term) written in capitals in
+        # at least half the events that write the word (vw yes; aid, for an "AID",
+        # no: the word is mostly the word).
+        self.lowercase: set[str] = set()
         for short, longs in learned.items():
             forms = tuple(f for f in (_form(analyzer, long) for long in longs) if f)
-            if forms:
-                self.acronyms[short] = forms
+            if not forms:
+                continue
+            self.acronyms[short] = forms
+            plain = analyzer.term(short.lower())
+            if plain is None or plain in FUNCTION_WORDS:
+                continue
+            if frequency is None or 2 * _documents(frequency, short) >= _documents(
+                frequency, plain
+            ):
+                self.lowercase.add(short)
         self.synonyms: dict[_Words, tuple[_Form, ...]] = {}
         for left, right in synonyms.rules:
             meant = [f for f in (_form(analyzer, e) for e in right) if f]
@@ -290,9 +308,14 @@ class Aliases:
             term = terms[0]
             if marked is not None and marked.isupper():
                 found += self.acronyms.get(marked, ())
-            elif term.isalpha() and term not in FUNCTION_WORDS:
-                found += self.acronyms.get(term.upper(), ())
+            elif term.upper() in self.lowercase:
+                found += self.acronyms[term.upper()]
         return found
+
+
+def _documents(frequency: Callable[[str, bytes], int], term: str) -> int:
+    """The most documents any text field holds ``term`` in."""
+    return max(frequency(field, term.encode("utf-8")) for field in TEXT_FIELDS)
 
 
 def _node(form: _Form, fields: tuple[str, ...], boost: float) -> Query:

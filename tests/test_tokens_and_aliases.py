@@ -233,3 +233,21 @@ def test_content_terms_count_an_acronym_once() -> None:
     counts, written = A.content_terms("WHO says injuries rise; the WHO and $250")
     assert counts["who"] == 2 and "WHO" not in counts  # its capitals are not a second term
     assert counts["injury"] == 1 and written["injury"] == "injuries"
+
+
+def test_a_lower_case_word_is_an_acronym_only_where_the_events_write_it_so(
+    tmp_path: Path,
+) -> None:
+    client = client_for(
+        tmp_path,
+        records(
+            ("agency", "The Agency for International Development (AID) opens an office"),
+            ("named", "The Agency for International Development meets donors"),
+            ("food", "Food aid arrives in Aleppo"),
+            ("convoy", "An aid convoy is attacked"),
+            ("more", "More aid is promised"),
+        ),
+    )
+    assert set(ids(client, "aid")) == {"agency", "food", "convoy", "more"}  # the word
+    found = ids(client, "AID")
+    assert found[0] == "agency" and set(found) == {"agency", "named", "food", "convoy", "more"}
