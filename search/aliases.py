@@ -23,7 +23,8 @@ acronym at the next commit, needs no rebuild of the index.
   more often than in capitals.
 - **Synonyms** (``Synonyms``, the file ``EVENTSEARCH_SYNONYMS`` names), in
   Solr's synonyms.txt format: ``a, b, c`` (each means all of them) and ``a, b =>
-  c, d`` (``a`` and ``b`` mean ``c`` or ``d`` instead); ``#`` starts a comment
+  c, d`` (``a`` and ``b`` also mean ``c`` or ``d``; not the other way: the typed
+  word itself is always kept, where Solr would replace it); ``#`` starts a comment
   line; ``\\,`` is a comma inside an entry; entries of several words are phrases.
 
 Phrases keep their words as typed: ``"WHO chief"`` is the phrase of who and chief.
@@ -40,6 +41,7 @@ from pathlib import Path
 from search.event import Event
 from search.query import Alternatives, And, AndMaybe, AndNot, Not, Or, Phrase, Query, Term
 from search.schema import TEXT_FIELDS
+from search.store import write_atomic
 from search.text import FUNCTION_WORDS, Analyzer
 
 __all__ = [
@@ -182,11 +184,12 @@ class AliasLearner:
         }
 
     def save(self, path: Path) -> None:
+        """Write the table to ``path`` (JSON, replaced atomically)."""
         data = {
             short: [dict(strong.most_common()), dict(weak.most_common())]
             for short, (strong, weak) in sorted(self.counts.items())
         }
-        path.write_bytes(json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
 
     @classmethod
     def load(cls, path: Path) -> AliasLearner:
