@@ -2,9 +2,11 @@
 and the operator's synonyms, applied to a query when it is parsed.
 
 Three sources, one rule: a plain query word that has alternatives becomes
-``Alternatives`` of it and them (search/query.py: one query word, matched by any
-of them, scored by all that match), so that adding a synonym, or learning an
-acronym at the next commit, needs no rebuild of the index.
+``Alternatives`` of it and them (search/query.py: one query word, matched by
+any of them, scored by all that match), so that adding a synonym, or learning an
+acronym at the next commit, needs no rebuild of the index.  It is done after
+parsing (``Aliases.expand``): a parsed tree is kept per typed text, the aliases
+are the commit's.
 
 - **Marked forms** (``Analyzer.marks``): an acronym typed in capitals also looks
   for its capitals (``WHO`` ranks "the WHO" above "who said"), a number typed
@@ -271,6 +273,7 @@ class Aliases:
         analyzer: Analyzer,
         frequency: Callable[[str, bytes], int] | None = None,
     ) -> None:
+        self.analyzer = analyzer
         self.acronyms: dict[str, tuple[_Form, ...]] = {}
         # Acronyms that mean the same typed in lower case: not function words, and
         # (given ``frequency``, documents per field and term) written in capitals in
@@ -301,6 +304,11 @@ class Aliases:
                     old = self.synonyms.get(key[0], ())
                     self.synonyms[key[0]] = old + tuple(f for f in found if f not in old)
         self.longest = max((len(k) for k in self.synonyms), default=0)
+
+    def expand(self, query: Query, typed: str) -> Query:
+        """``query``, parsed from the ``typed`` text, with each plain word's other
+        forms (the module's ``expand``, with ``Analyzer.marks`` of the typed text)."""
+        return expand(query, self.analyzer.marks(typed), self)
 
     def alternatives(self, terms: _Words, marked: str | None) -> tuple[_Form, ...]:
         """The other forms of a typed word or span: synonyms, then long forms of an

@@ -16,10 +16,10 @@ import cachetools
 import numpy as np
 
 from config import Config
+from search.aliases import ALIASES_FILE, Aliases, AliasLearner, Synonyms
 from search.datehint import QueryDates, parse_query
 from search.datehint import ready as dates_ready
 from search.datehint import warm as warm_dates
-from search.aliases import ALIASES_FILE, Aliases, AliasLearner, Synonyms
 from search.deadline import Deadline
 from search.errors import BadRequest, EventNotFound, SearchTimeout
 from search.evaluate import Evaluator, Expansions, OutOfTime
