@@ -34,6 +34,7 @@ Phrases keep their words as typed: ``"WHO chief"`` is the phrase of who and chie
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import Counter
@@ -59,6 +60,8 @@ __all__ = [
 ALIASES_FILE = "aliases.json"
 #: Long forms kept per acronym, most often seen first.
 _LONG_FORMS_KEPT = 3
+#: How far before a parenthesised acronym its long form is looked for, in characters.
+_LONG_FORM_REACH = 300
 #: Longest synonym entry, in words.
 _MAX_SYNONYM_WORDS = 8
 
@@ -66,7 +69,7 @@ _MAX_SYNONYM_WORDS = 8
 # at least (WHO, VW, U.S., MSF).
 _PARENTHESISED = re.compile(r"\(([A-Z][A-Za-z0-9&.\-]{1,9})\)")
 # A word in capitals, possibly dotted (WHO, U.S., UNHCR).
-_CAPITALS = re.compile(r"(?<![\w.])(?:[A-Z]\.){2,}|(?<![\w.])[A-Z]{2,}(?![\w])")
+_CAPITALS = re.compile(r"\b[A-Z](?:\.[A-Z])+\b|\b[A-Z][A-Z]+\b")
 # Where a long form cannot reach back past.
 _CLAUSE_END = re.compile(r"[.;:!?()\[\]\"“”]|,\s")
 
@@ -104,6 +107,7 @@ def _long_form(short: str, before: str) -> str | None:
     return found
 
 
+@functools.lru_cache(maxsize=65_536)
 def _initials(name: str) -> str:
     """The initials of a multi-word name whose words but function words are
     capitalised: "United States" -> "US", "Bank of England" -> "BE"; "" otherwise."""
@@ -152,7 +156,8 @@ class AliasLearner:
         weak: dict[str, str] = {}
         if "(" in text:
             for match in _PARENTHESISED.finditer(text):
-                before = _CLAUSE_END.split(text[: match.start()])[-1]
+                window = text[max(0, match.start() - _LONG_FORM_REACH) : match.start()]
+                before = _CLAUSE_END.split(window)[-1]
                 long = _long_form(match.group(1), before)
                 if long is not None:
                     strong[match.group(1).replace(".", "")] = long
