@@ -205,7 +205,7 @@ def matched_leaves(query: Query, holds: Callable[[Leaf], bool]) -> list[Leaf]:
                 return False
             case And(parts):
                 return all(matched(p) for p in parts)
-            case Or(parts):
+            case Or(parts) | Alternatives(parts):
                 return any([matched(p) for p in parts])
             case Not(part):
                 return not matched(part)
@@ -220,7 +220,7 @@ def matched_leaves(query: Query, holds: Callable[[Leaf], bool]) -> list[Leaf]:
 
     def collect(node: Query) -> None:
         match node:
-            case And(parts) | Or(parts):
+            case And(parts) | Or(parts) | Alternatives(parts):
                 for part in parts:
                     if matched(part):
                         collect(part)
