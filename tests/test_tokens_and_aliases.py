@@ -254,3 +254,22 @@ def test_a_lower_case_word_is_an_acronym_only_where_the_events_write_it_so(
     assert set(ids(client, "aid")) == {"agency", "food", "convoy", "more"}  # the word
     found = ids(client, "AID")
     assert found[0] == "agency" and set(found) == {"agency", "named", "food", "convoy", "more"}
+
+
+def test_snippets_mark_every_form_that_matched(tmp_path: Path) -> None:
+    client = client_for(
+        tmp_path,
+        records(
+            ("acronym", "The World Health Organization (WHO) warns"),
+            ("name", "The World Health Organization meets"),
+            ("pronoun", "People who wait"),
+        ),
+    )
+    result = client.simulate_get(
+        "/api/search", params={"q": "WHO", "facets": "", "highlight": "true"}
+    )
+    snippets = {r["id"]: r["snippet"] for r in result.json["results"]}
+    assert list(snippets) == ["acronym", "name", "pronoun"]
+    assert "(<mark>WHO</mark>)" in snippets["acronym"]
+    assert "<mark>Organization</mark> meets" in snippets["name"]
+    assert snippets["pronoun"] == "People <mark>who</mark> wait"
