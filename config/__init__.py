@@ -61,6 +61,10 @@ def _metrics_bind(value: str) -> str:
     return value
 
 
+def _optional_path(value: str) -> Path | None:
+    return Path(value) if value.strip() else None
+
+
 def _positive_float(value: str) -> float:
     number = float(value)
     if not number > 0:
@@ -159,6 +163,14 @@ SETTINGS: tuple[Setting, ...] = (
         "64",
         "Memory each worker may keep term postings and phrase matches in, in MB.",
         _non_negative_int,
+    ),
+    Setting(
+        "synonyms",
+        "",
+        "A synonyms file in Solr's synonyms.txt format (`a, b, c` or `a, b => c`, one rule "
+        "a line), applied to queries as they are parsed: a change needs a restart, not a "
+        "rebuild (empty: none).",
+        _optional_path,
     ),
     Setting(
         "max_query_length",
@@ -336,6 +348,7 @@ class Config:
     max_value_length: int
     refresh_interval: float
     postings_cache_mb: int
+    synonyms: Path | None
     max_query_length: int
     max_query_terms: int
     max_expansions: int

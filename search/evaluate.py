@@ -11,6 +11,7 @@ through whoosh's public API.
   sum of the scores of the terms they expand to, one query word;
 - ``Phrase``: where its words stand at their places in one of its fields (each
   within ``slop`` places of its own), scored as the sum of its words, one query word;
+- ``Alternatives``: the sum of its parts' scores, one query word;
 - ``And`` and ``Or`` add their parts' scores and words; ``AndMaybe`` adds the
   optional part's score; ``AndNot`` and ``Not`` score as their positive part and 0;
 - ``DateRange`` scores 0; inside an ``And`` it filters what the other parts match.
@@ -29,6 +30,7 @@ from search.matches import Matches, and_maybe, and_not, concat, intersect, union
 from search.memo import SegmentMemo
 from search.postings import LENGTH_FIELDS, SegmentPostings
 from search.query import (
+    Alternatives,
     And,
     AndMaybe,
     AndNot,
@@ -408,4 +410,7 @@ class Evaluator:
                 return result
             case Or(parts):
                 return union([self.run(p) for p in parts])
+            case Alternatives(parts):
+                found = union([self.run(p) for p in parts])
+                return Matches(found.docs, found.scores, np.ones(len(found.docs), dtype=np.int64))
         raise TypeError(f"not a query: {query!r}")

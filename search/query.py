@@ -18,11 +18,14 @@ Leaves:
 - ``Every`` and ``Nothing``.
 
 Branches: ``And``, ``Or``, ``Not``, ``AndNot`` (``positive`` without
-``negative``) and ``AndMaybe`` (``required``, scored up where ``optional``
-matches too).
+``negative``), ``AndMaybe`` (``required``, scored up where ``optional``
+matches too) and ``Alternatives`` (the ways of writing one query word: matches
+where any part does, scores the sum of those that match, counts one word;
+search/aliases.py).
 
 Every text leaf that matches a document counts one *query word* for it; AND and
-OR add them up; the optional part of ``AndMaybe`` adds score but no words.  The
+OR add them up; the optional part of ``AndMaybe`` adds score but no words;
+``Alternatives`` count one.  The
 ranking's coordination reads that count (search/scoring.py).
 """
 
@@ -32,6 +35,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 __all__ = [
+    "Alternatives",
     "And",
     "AndMaybe",
     "AndNot",
@@ -135,6 +139,11 @@ class AndMaybe:
     optional: Query
 
 
+@dataclass(frozen=True)
+class Alternatives:
+    parts: tuple[Query, ...]
+
+
 Query = (
     Term
     | Phrase
@@ -149,6 +158,7 @@ Query = (
     | Not
     | AndNot
     | AndMaybe
+    | Alternatives
 )
 Leaf = Term | Phrase | Prefix | Fuzzy | Values | DateRange | Every | Nothing
 
@@ -157,7 +167,7 @@ def leaves(query: Query, negated: bool = False) -> Iterator[Leaf]:
     """Every leaf of the tree, left to right; with ``negated`` false, not the leaves
     under NOT (what a search looks for, as highlighting wants)."""
     match query:
-        case And(parts) | Or(parts):
+        case And(parts) | Or(parts) | Alternatives(parts):
             for part in parts:
                 yield from leaves(part, negated)
         case Not(part):
@@ -195,7 +205,7 @@ def matched_leaves(query: Query, holds: Callable[[Leaf], bool]) -> list[Leaf]:
                 return False
             case And(parts):
                 return all(matched(p) for p in parts)
-            case Or(parts):
+            case Or(parts) | Alternatives(parts):
                 return any([matched(p) for p in parts])
             case Not(part):
                 return not matched(part)
@@ -210,7 +220,7 @@ def matched_leaves(query: Query, holds: Callable[[Leaf], bool]) -> list[Leaf]:
 
     def collect(node: Query) -> None:
         match node:
-            case And(parts) | Or(parts):
+            case And(parts) | Or(parts) | Alternatives(parts):
                 for part in parts:
                     if matched(part):
                         collect(part)
@@ -241,5 +251,7 @@ def word_count(query: Query) -> int:
             return word_count(positive)
         case AndMaybe(required, _):
             return word_count(required)
+        case Alternatives():
+            return 1
         case _:
             return 0

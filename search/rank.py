@@ -24,7 +24,18 @@ import numpy.typing as npt
 
 from search.evaluate import Evaluator
 from search.matches import Matches, and_maybe, union
-from search.query import And, AndMaybe, AndNot, Or, Phrase, Query, Term, Values, word_count
+from search.query import (
+    Alternatives,
+    And,
+    AndMaybe,
+    AndNot,
+    Or,
+    Phrase,
+    Query,
+    Term,
+    Values,
+    word_count,
+)
 from search.schema import TEXT_FIELDS
 from search.scoring import Similarity, entity_idf
 
@@ -76,7 +87,10 @@ def plain_terms(query: Query) -> list[Term]:
         case Term(fields=fields) if fields == TEXT_FIELDS:
             return [query]
         case And(parts) | Or(parts):
-            return [t for p in parts for t in plain_terms(p) if isinstance(p, Term)]
+            words = (p for p in parts if isinstance(p, (Term, Alternatives)))
+            return [t for p in words for t in plain_terms(p)]
+        case Alternatives(parts):  # a word as typed, and its other forms
+            return plain_terms(parts[0])
         case AndMaybe(required, _) | AndNot(required, _):
             return plain_terms(required)
     return []

@@ -16,6 +16,7 @@ import cachetools
 import numpy as np
 
 from config import Config
+from search.aliases import ALIASES_FILE, Aliases, AliasLearner, Synonyms
 from search.datehint import QueryDates, parse_query
 from search.datehint import ready as dates_ready
 from search.datehint import warm as warm_dates
@@ -90,6 +91,7 @@ class _CommitState:
     finder: MentionFinder
     names: NameIndex
     speller: Speller
+    aliases: Aliases
 
 
 def _never() -> bool:
@@ -131,6 +133,7 @@ class SearchService:
             config.max_slop,
         )
         self._parsers: dict[str, QueryParser] = {}
+        self.synonyms = Synonyms.load(config.synonyms) if config.synonyms else Synonyms()
         self._lock = threading.Lock()
         # Parsed queries by (stemmer, text, match): a search box sends the same ones
         # again and again.  A parse depends on nothing else (no commit: prefixes and
@@ -216,10 +219,11 @@ class SearchService:
         self, snap: Snapshot, request: SearchRequest, started: float, deadline: Deadline
     ) -> SearchPage:
         query, dates = self.parse(snap, request.q, request.match)
+        extras = self._state(snap)
+        query = extras.aliases.expand(query, request.q)  # the commit's: after the cache
         sort = request.sort or ("relevance" if request.q.strip() else "newest")
         evaluator = self._evaluator(snap, deadline)
         matches, complete = self._matching(evaluator, query, self._filters(request, snap))
-        extras = self._state(snap)
         ranked = None
         expanded = None
         if sort == "relevance" and not isinstance(query, Every) and len(matches.docs):
@@ -537,7 +541,11 @@ class SearchService:
         speller = Speller(snap.analyzer, suggester.forms)
         speller.warm(snap)
         warm_facets(snap)
-        snap.extras = _CommitState(suggester, vocabulary.finder(), NameIndex(names), speller)
+        learned = AliasLearner.load(snap.sidecar(ALIASES_FILE)).table()
+        aliases = Aliases(learned, self.synonyms, snap.analyzer, snap.doc_frequency)
+        snap.extras = _CommitState(
+            suggester, vocabulary.finder(), NameIndex(names), speller, aliases
+        )
 
     def _state(self, snap: Snapshot) -> _CommitState:
         """The extras of the snapshot's commit (built when it was warmed)."""

@@ -57,7 +57,7 @@ __all__ = [
 #: The version of what a generation holds: the whoosh schema and its analysis, the
 #: postings arrays, the stored events, the columns, and the record of every file's
 #: checksum.  A generation of another format is not served.
-INDEX_FORMAT = 5
+INDEX_FORMAT = 6
 
 _GEN = re.compile(r"gen-(\d{6,})")
 _TEMP = re.compile(r"\..+\.\d+\.tmp")

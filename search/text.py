@@ -46,7 +46,22 @@ dropped: stop words, single letters and single digits are all tokens.
 - ``AT&T``, ``P&G``: the parts and the joined term ``at&t``.
   ``C++``, ``C#``, ``F#``: the word and the term ``c++``.
   Words that UAX #29 keeps whole across ``.``, ``'``, ``:`` or ``_``
-  (``bbc.com``, ``o'brien``, ``l'état``): the parts and the joined term.
+  (``bbc.com``, ``o'brien``, ``l'état``): the parts, the joined term, and the
+  parts written together (``nodejs`` for ``node.js``, ``obrien``); a host
+  ``www.x.org`` also gives ``x.org``.
+- A web address (a scheme, ``www.``, or a host and a path) or an e-mail address
+  written as a whole chunk: its words as above, and the address itself at the
+  first position, folded, without scheme, ``www.`` and closing ``/``
+  (``unhcr.org/news/refugees.html``, ``press@unhcr.org``); in query mode the
+  address alone (Lucene's UAX29URLEmailTokenizer keeps it whole too).
+- A number with thousands separators (``120,000``, ``1,200,000.5``) is the number
+  without them (``120000``); ``1,2`` and ``10,20`` are not digit groups.
+- Marked forms, index mode only, at their word's position: a number against a
+  currency symbol (Unicode Sc) before or after it, or a percent sign after it
+  (``$250``, ``250€`` -> ``€250``, ``10%``); a word of one part written in
+  capitals (two letters or more) or a dotted acronym, its folded word in
+  capitals (``WHO``, ``US`` for ``U.S.``).  Query mode keeps the plain term;
+  ``Analyzer.marks`` tells which typed words were marked (search/aliases.py).
 - Hyphen-joined words (``COVID-19``, ``Saint-Germain``, ``e-mail``): the parts,
   and their concatenation (``covid19``, ``email``) unless all are numbers
   (``5-4`` is 5 then 4; ``54`` is another number).  Words joined by ``/`` or a
@@ -62,8 +77,9 @@ dropped: stop words, single letters and single digits are all tokens.
 - A possessive ``'s`` ends no Latin word: ``kenya's`` and ``kenya’s`` are ``kenya``.
 
 Terms are the folded words, stemmed when they are English-like (ASCII letters
-only after folding): Porter2 (``"porter2"``) or Harman's S-stemmer, plural
-``s`` only (``"minimal"``).  Numbers, symbols,
+only after folding), in their American spelling (breame's table of British
+spellings: ``organisation`` is ``organization``): Porter2 (``"porter2"``) or
+Harman's S-stemmer, plural ``s`` only (``"minimal"``).  Numbers, symbols,
 words with digits and other scripts are never stemmed.
 
 Positions (the contract the phrase matcher relies on)
@@ -74,7 +90,7 @@ Positions (the contract the phrase matcher relies on)
   a CJK cluster and the bigram it starts; ``c`` and ``c++``; ``at`` and ``at&t``
   (the part ``t`` is at p+1); ``covid``, ``covid19`` (``19`` at p+1).
 - Query mode (``query_tokens``) gives what a typed word or phrase means: one
-  token per word; for words joined by ``&``, ``+``, ``#`` or kept whole across
+  token per word; an address alone; for words joined by ``&``, ``+``, ``#`` or kept whole across
   ``.``, ``'``, ``:``, ``_``, the joined term alone, at the first part's
   position, the next word coming after all the parts (``AT&T wireless`` is
   at&t at 0 and wireless at 2); the parts of a hyphen-joined word (``COVID-19``
@@ -108,6 +124,7 @@ from dataclasses import dataclass
 from typing import Final, NamedTuple
 
 import regex
+from breame.spelling import BRITISH_ENGLISH_SPELLINGS
 from whoosh.lang.porter2 import stem as _porter2
 
 __all__ = [
@@ -120,6 +137,7 @@ __all__ = [
     "fold",
     "parts_stand_apart",
     "query_text",
+    "quote_addresses",
     "straighten_quotes",
 ]
 
@@ -309,6 +327,20 @@ _POSSESSIVE = re.compile(r"([a-z]+)'s")
 _PIECES = regex.compile(r"[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}]|(?<=\p{Hebrew})['\"](?=\p{Hebrew}))*")
 _ENGLISH = re.compile(r"[a-z]+")
 _SYMBOL_SUFFIX = re.compile(r"\++|#")
+# A number written with thousands separators: 1,000, 120,000, 1,200,000.5.
+_DIGIT_GROUPS = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+# A currency symbol (Unicode Sc) ending a separator before a number, or a currency
+# symbol or percent sign starting one after it.
+_SYMBOL_BEFORE = regex.compile(r"\p{Sc}+$")
+_SYMBOL_AFTER = regex.compile(r"^(?:\p{Sc}+|[%\u2030])")
+# A web address (a scheme, ``www.`` or a host with a path) or an e-mail address, as
+# a whole folded chunk; what a scheme and ``www.`` add, and a closing ``/``, are not
+# part of its term.
+_ADDRESS = regex.compile(
+    r"(?:(?P<scheme>[a-z][a-z0-9+.-]*://)|(?=www\.)|(?=[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/))"
+    r"(?P<www>www\.)?(?P<rest>[\w-]+(?:\.[\w-]+)*\.[\w-]{2,}(?::[0-9]+)?(?:/\S*)?)"
+    r"|(?:mailto:)?(?P<mail>[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,})"
+)
 _HYPHENS = frozenset("-\u2010")
 
 _SEP, _WORD, _EMOJI_KIND, _RUN = range(4)
@@ -329,17 +361,26 @@ def _minimal_stem(word: str) -> str:
     return word[:-1]
 
 
+#: British spellings and their American forms, inflections included (the ``breame``
+#: package's table, from Wikipedia's list of American and British English spelling
+#: differences): ``organisation`` -> ``organization``, ``colour`` -> ``color``,
+#: ``travelled`` -> ``traveled``.  An English-like word is read in its American form
+#: before it is stemmed, so that both spellings are one term.
+_AMERICAN: Final[dict[str, str]] = BRITISH_ENGLISH_SPELLINGS
+
+
 @functools.lru_cache(maxsize=100_000)
 def _porter2_term(word: str) -> str:
-    """The Porter2 stem of an English-like word (ASCII letters); other words as they
-    are.  Cached apart from the chunks (``Syria,`` and ``(Syria`` share a stem):
-    stemming is most of what a new chunk costs."""
-    return str(_porter2(word)) if _ENGLISH.fullmatch(word) else word
+    """The Porter2 stem of an English-like word (ASCII letters) in its American
+    spelling; other words as they are.  Cached apart from the chunks (``Syria,`` and
+    ``(Syria`` share a stem): stemming is most of what a new chunk costs."""
+    return str(_porter2(_AMERICAN.get(word, word))) if _ENGLISH.fullmatch(word) else word
 
 
 def _minimal_term(word: str) -> str:
-    """The minimal stem of an English-like word (ASCII letters); other words as they are."""
-    return _minimal_stem(word) if _ENGLISH.fullmatch(word) else word
+    """The minimal stem of an English-like word (ASCII letters) in its American
+    spelling; other words as they are."""
+    return _minimal_stem(_AMERICAN.get(word, word)) if _ENGLISH.fullmatch(word) else word
 
 
 _StemFunction = Callable[[str], str]
@@ -355,13 +396,21 @@ class _Unit:
     """What one written word gives: its parts (one position each), index-only
     extra tokens and query tokens (each at a part's index), and its words."""
 
-    __slots__ = ("extras", "parts", "query", "words")
+    __slots__ = ("extras", "marks", "parts", "query", "words")
 
     def __init__(self, parts: list[_Part]) -> None:
         self.parts = parts
         self.extras: list[tuple[_Part, int]] = []
         self.query: list[tuple[_Part, int]] = [(part, i) for i, part in enumerate(parts)]
         self.words = [part[1] for part in parts]
+        self.marks: tuple[tuple[str, str], ...] = ()
+
+    def marked(self, term: str, start: int, end: int) -> None:
+        """Add a marked term (a form written with a symbol, ``$250``) beside the
+        first part, in index mode only; the query marks it as what the part's term
+        written that way means (``Analyzer.marks``)."""
+        self.extras.append(((term, term, start, end), 0))
+        self.marks += ((self.parts[0][0], term),)
 
     def joined(self, part: _Part, *, query: bool) -> None:
         """Add a term for the whole unit at its first position; in query mode it
@@ -477,9 +526,29 @@ def _units(folded: str, stem: _StemFunction) -> list[_Unit]:
             units.append(unit)
             i = last + 1
         else:
-            units.append(_word(text, start, end, stem))
+            unit = _word(text, start, end, stem)
+            if not _LETTER.search(text):  # a number: with a currency symbol or unit?
+                _currency(unit, items, i)
+            units.append(unit)
             i += 1
     return units
+
+
+def _currency(unit: _Unit, items: list[tuple[int, str, int, int]], i: int) -> None:
+    """Mark a number written against a currency symbol (``$250``, ``250€``, both
+    ``$250``/``€250``) or a percent sign (``10%``)."""
+    number, _, start, end = unit.parts[0]
+    if i > 0 and items[i - 1][0] == _SEP:
+        before = _SYMBOL_BEFORE.search(items[i - 1][1])
+        if before is not None:
+            unit.marked(before.group() + number, items[i - 1][2] + before.start(), end)
+            return
+    if i + 1 < len(items) and items[i + 1][0] == _SEP:
+        after = _SYMBOL_AFTER.match(items[i + 1][1])
+        if after is not None:
+            symbol = after.group()
+            term = number + symbol if symbol in "%\u2030" else symbol + number
+            unit.marked(term, start, items[i + 1][2] + after.end())
 
 
 def _merge(members: list[_Unit]) -> _Unit:
@@ -520,6 +589,8 @@ def _word(text: str, start: int, end: int, stem: _StemFunction) -> _Unit:
         letters = text.replace(".", "")
         return _Unit([(stem(letters), letters, start, end)])
     if not _LETTER.search(text):  # a number: 7, 1,000, 3.14
+        if "," in text and _DIGIT_GROUPS.fullmatch(text):  # 120,000 is 120000
+            text = text.replace(",", "")
         return _Unit([(text, text, start, end)])
     possessive = _POSSESSIVE.fullmatch(text)
     if possessive is not None:
@@ -534,6 +605,13 @@ def _word(text: str, start: int, end: int, stem: _StemFunction) -> _Unit:
     unit = _Unit([(stem(piece), piece, first, last) for piece, first, last in pieces])
     joined = _unquoted(text)
     unit.joined((joined, joined, start, end), query=True)
+    # Written together, as a typed word may be: node.js is nodejs, o'brien obrien;
+    # a host is found without its www.
+    together = "".join(piece for piece, _, _ in pieces)
+    unit.extras.append(((stem(together), together, start, end), 0))
+    if joined.startswith("www.") and len(pieces) > 2:
+        host = joined[4:]
+        unit.extras.append(((host, host, start, end), 0))
     return unit
 
 
@@ -562,12 +640,26 @@ def _capitals(written: str) -> bool:
 
 
 class _Analysis(NamedTuple):
-    """A chunk's tokens relative to it, its words, and how many positions it takes."""
+    """A chunk's tokens relative to it, its words, how many positions it takes, and
+    its marks: (term, marked term) for each word written in a marked form."""
 
     indexed: tuple[_Entry, ...]
     queried: tuple[_Entry, ...]
     words: tuple[str, ...]
     width: int
+    marks: tuple[tuple[str, str], ...] = ()
+
+
+def _address(folded: str) -> str | None:
+    """The term of a web or e-mail address written as a whole chunk (folded): without
+    its scheme, ``www.`` and closing ``/`` (``unhcr.org/news/refugees.html``,
+    ``press@unhcr.org``); None for other chunks."""
+    if "/" not in folded and "@" not in folded and "www." not in folded:
+        return None
+    found = _ADDRESS.fullmatch(folded)
+    if found is None:
+        return None
+    return found.group("mail") or found.group("rest").rstrip("/")
 
 
 def _analyse(chunk: str, stem: _StemFunction) -> _Analysis:
@@ -575,8 +667,12 @@ def _analyse(chunk: str, stem: _StemFunction) -> _Analysis:
     if chunk.isascii() and (chunk.isalpha() or chunk.isdigit()):  # the commonest chunk
         word = chunk.lower()
         term = stem(word)
-        function = word in FUNCTION_WORDS and not _capitals(chunk)
-        entries = ((word if term == word else term, word, 0, 0, len(chunk), function),)
+        term = word if term == word else term
+        if len(chunk) > 1 and chunk.isupper():  # an acronym: WHO, US, VW
+            plain = (term, word, 0, 0, len(chunk), False)
+            capitals = (chunk, word, 0, 0, len(chunk), False)
+            return _Analysis((plain, capitals), (plain,), (word,), 1, ((term, chunk),))
+        entries = ((term, word, 0, 0, len(chunk), word in FUNCTION_WORDS),)
         return _Analysis(entries, entries, (word,), 1)
     folded, starts, ends = _fold_chunk(chunk)
 
@@ -597,23 +693,38 @@ def _analyse(chunk: str, stem: _StemFunction) -> _Analysis:
     index: list[_Entry] = []
     query: list[_Entry] = []
     words: list[str] = []
+    marks: list[tuple[str, str]] = []
     position = 0
     for unit in _units(folded, stem):
         for k, part in enumerate(unit.parts):
-            index.append(entry(part, position + k))
+            made_entry = entry(part, position + k)
+            index.append(made_entry)
             index += [entry(extra, position + k) for extra, at in unit.extras if at == k]
+            if len(unit.parts) == 1 and _capitals(chunk[made_entry[3] : made_entry[4]]):
+                # An acronym (WHO, U.S.): its capitals are a term too.
+                upper = part[1].upper()
+                if upper != part[1]:
+                    index.append((upper, part[1], *made_entry[2:5], False))
+                    marks.append((made_entry[0], upper))
         query += [entry(part, position + at) for part, at in unit.query]
         words += unit.words
+        marks += unit.marks
         position += len(unit.parts)
+    address = _address(folded)
+    if address is not None:  # a web or e-mail address: whole, and by its parts
+        whole = entry((address, address, 0, len(folded)), 0)
+        if not any(e[0] == address and e[2] == 0 for e in index):
+            index.insert(1, whole)
+        query, words = [whole], [address]
     indexed = tuple(index)
     queried = indexed if query == index else tuple(query)
-    return _Analysis(indexed, queried, tuple(words), position)
+    return _Analysis(indexed, queried, tuple(words), position, tuple(marks))
 
 
 #: Punctuation at a chunk's ends that takes no part in its words (UAX #29 keeps it
 #: out of them there; a Hebrew word's final geresh it keeps is dropped by folding).
 _EDGES = "\"'()[]{},.;:!?"
-_NOTHING = _Analysis((), (), (), 0)
+_NOTHING = _Analysis((), (), (), 0, ())
 _CHUNK_CACHE_LIMIT = 100_000
 _CACHED_CHUNK_LENGTH = 48
 
@@ -698,6 +809,18 @@ class Analyzer:
         a CJK run), which then form a phrase."""
         return self._tokens(text, query=True)
 
+    def marks(self, text: str) -> dict[str, str]:
+        """The words of a typed ``text`` written in a marked form, as ``{term: marked
+        term}``: an acronym in capitals (``WHO`` -> ``{"who": "WHO"}``, ``U.S.`` ->
+        ``{"us": "US"}``) and a number against a currency symbol or percent sign
+        (``$250`` -> ``{"250": "$250"}``).  Query mode keeps the plain term; a query
+        may rank the marked form first (search/aliases.py).  Empty for most text."""
+        found: dict[str, str] = {}
+        for chunk in text.split():
+            for term, marked in self._analysis(chunk)[0].marks:
+                found.setdefault(term, marked)
+        return found
+
     def fold(self, text: str) -> str:
         """``fold(text)``: the matching form of an exact value."""
         return fold(text)
@@ -717,6 +840,8 @@ class Analyzer:
         for token in self._tokens(text, query=False):
             if token.function or (len(token.term) < 2 and token.term.isascii()):
                 continue
+            if token.term != token.term.lower():
+                continue  # an acronym's capitals (WHO): its word counts
             counts[token.term] += 1
             written.setdefault(token.term, token.word)
         return counts, written
@@ -771,8 +896,25 @@ def drop_sentence_punctuation(text: str) -> str:
     return _SENTENCE_START.sub("", _SENTENCE_END.sub("", text))
 
 
+def quote_addresses(text: str) -> str:
+    """Web and e-mail addresses outside quotes put in quotes, so that the query
+    parser reads their ``:``, ``?`` and ``*`` as part of them:
+    ``see https://x.org/a?b=1`` -> ``see "https://x.org/a?b=1"``."""
+    if "/" not in text and "@" not in text and "www." not in text:
+        return text
+    pieces = text.split('"')
+    for i in range(0, len(pieces), 2):  # outside quotes
+        pieces[i] = " ".join(
+            f'"{chunk}"' if _address(fold(chunk.strip(_EDGES))) is not None else chunk
+            for chunk in pieces[i].split(" ")
+        )
+    return '"'.join(pieces)
+
+
 def query_text(text: str) -> str:
     """What a person typed, ready for the query parser: NFKC (full-width
     ``？``, ``＂`` and ``＊`` become ASCII), straight quotes, no sentence
-    punctuation.  ``“What happened in Palmyra?”`` -> ``"What happened in Palmyra"``."""
-    return drop_sentence_punctuation(straighten_quotes(unicodedata.normalize("NFKC", text)))
+    punctuation, addresses quoted.  ``“What happened in Palmyra?”`` -> ``"What
+    happened in Palmyra"``."""
+    text = drop_sentence_punctuation(straighten_quotes(unicodedata.normalize("NFKC", text)))
+    return quote_addresses(text)

@@ -29,6 +29,7 @@ from typing import Any
 
 from whoosh.index import clean_files
 
+from search.aliases import ALIASES_FILE, AliasLearner
 from search.checksums import Checksum, Verifier, checksum, summary
 from search.columns import COLUMNS_DIR, path_of
 from search.errors import BuildFailed, IndexDamaged
@@ -113,7 +114,7 @@ def _remove_unrecorded_sidecars(generation: Generation, *records: Record) -> Non
     """Remove the sidecar tables of earlier commits that none of ``records`` names
     (readers of the record before the newest one may still be loading its tables)."""
     kept = {name for record in records for name in record.sidecars.values()}
-    for name in (PHRASES_FILE, MENTIONS_FILE, SUGGEST_FILE):
+    for name in (PHRASES_FILE, MENTIONS_FILE, SUGGEST_FILE, ALIASES_FILE):
         stem, _, suffix = name.rpartition(".")
         for path in generation.path.glob(f"{stem}.*.{suffix}"):
             if path.name not in kept and path.name[len(stem) + 1 : -len(suffix) - 1].isdigit():
@@ -136,6 +137,7 @@ class _Sidecar:
         self.vocabulary = vocabulary
         self.finder = vocabulary.finder()
         self.phrases = phrases
+        self.aliases = AliasLearner()
         self.events_with_mentions = 0
         self.mentions_added = 0
 
@@ -145,6 +147,7 @@ class _Sidecar:
             self.events_with_mentions += 1
             self.mentions_added += len(mentions)
         self.phrases.add(event.title)
+        self.aliases.add(event, mentions)
         return document(event, mentions)
 
     @property
@@ -162,7 +165,8 @@ class _Sidecar:
         segment_ids = _segment_ids(searcher)
         _check_segments(self.generation, segment_ids)
         sidecars = dict(previous.sidecars) if previous is not None else {}
-        for name, table in ((PHRASES_FILE, self.phrases), (MENTIONS_FILE, self.vocabulary)):
+        tables = (PHRASES_FILE, self.phrases), (MENTIONS_FILE, self.vocabulary)
+        for name, table in (*tables, (ALIASES_FILE, self.aliases)):
             sidecars[name] = versioned(name, commit)
             table.save(path / sidecars[name])
         known = previous
@@ -311,6 +315,7 @@ class LiveUpdater:
             PhraseCounter.load(path / self.record.sidecars[PHRASES_FILE]),
             self.record.stemmer,
         )
+        self._sidecar.aliases = AliasLearner.load(path / self.record.sidecars[ALIASES_FILE])
         self._ix = open_index(path)
         _remove_uncommitted(self._ix, path)  # what a killed or failed writer left
         try:

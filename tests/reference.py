@@ -14,6 +14,7 @@ import orjson
 
 from search.event import Event
 from search.query import (
+    Alternatives,
     And,
     AndMaybe,
     AndNot,
@@ -183,6 +184,12 @@ class Reference:
                 runs = [self.run(c) for c in parts]
                 common = set(runs[0]).intersection(*runs[1:]) if runs else set()
                 return {d: (sum(r[d][0] for r in runs), sum(r[d][1] for r in runs)) for d in common}
+            case Alternatives(parts):
+                either: Scores = {}
+                for scores in [self.run(c) for c in parts]:
+                    for d, (s, _) in scores.items():
+                        either[d] = (either.get(d, (0.0, 0))[0] + s, 1)
+                return either
             case Or(parts):
                 merged: Scores = {}
                 for scores in [self.run(c) for c in parts]:

@@ -172,7 +172,7 @@ def test_a_run_of_cjk_is_cut_to_the_width(tmp_path: Path) -> None:
 
 
 def test_one_huge_token_does_not_hide_the_match(tmp_path: Path) -> None:
-    body = "Harbour news: " + "a" * 3000 + " then the harbour closed after the storm."
+    body = "Harbor news: " + "a" * 3000 + " then the harbor closed after the storm."
     client = client_for(
         tmp_path, [{"id": "big", "date": "2020-01-01", "title": "Storm", "body": body}]
     )
@@ -187,24 +187,24 @@ def test_one_huge_token_does_not_hide_the_match(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "e\u0301" * 400 + " harbour " + "o\u0308" * 400,  # combining marks
-        "👨\u200d👩\u200d👧" * 200 + " harbour " + "🇫🇷🇩🇪" * 100,  # ZWJ emoji, flags
-        "🚀" * 500 + "harbour",  # no space before the word
+        "e\u0301" * 400 + " harbor " + "o\u0308" * 400,  # combining marks
+        "👨\u200d👩\u200d👧" * 200 + " harbor " + "🇫🇷🇩🇪" * 100,  # ZWJ emoji, flags
+        "🚀" * 500 + "harbor",  # no space before the word
         "x" * 5000,  # one huge token, no match
-        "ภาษาไทยง่ายนิดเดียว" * 40 + " harbour",  # Thai: no spaces
-        "\u0928\u092e\u0938\u094d\u0924\u0947" * 100 + " harbour " + "क्षि" * 100,  # Devanagari
-        " " * 500 + "harbour" + " " * 500,
-        "a\u200db" * 300 + " harbour",
-        "Harbour " * 1 + "\r\n" * 300 + "harbour",
+        "ภาษาไทยง่ายนิดเดียว" * 40 + " harbor",  # Thai: no spaces
+        "\u0928\u092e\u0938\u094d\u0924\u0947" * 100 + " harbor " + "क्षि" * 100,  # Devanagari
+        " " * 500 + "harbor" + " " * 500,
+        "a\u200db" * 300 + " harbor",
+        "Harbor " * 1 + "\r\n" * 300 + "harbor",
     ],
 )
 def test_the_width_holds_for_any_text(text: str) -> None:
-    check_snippet(text, {"harbour": 0})
+    check_snippet(text, {"harbor": 0})
 
 
 WORDS = [
-    "harbour",
-    "Harbour",
+    "harbor",
+    "Harbor",
     "HARBOUR",
     "rail",
     "link",
@@ -273,30 +273,30 @@ def test_the_best_passage_has_the_most_query_words() -> None:
 
 
 def test_a_long_text_is_searched_only_for_the_words_it_holds() -> None:
-    text = " ".join(["harbour"] * 10 + ["filler"] * 20_000)
+    text = " ".join(["harbor"] * 10 + ["filler"] * 20_000)
     asked: list[str] = []
 
     def holds(term: str) -> bool:
         asked.append(term)
-        return term == "harbour"
+        return term == "harbor"
 
-    out = Highlighter({"harbour": 0, "rail": 1}, ANALYZER).snippet(text, holds=holds)
-    assert sorted(asked) == ["harbour", "rail"] and "<mark>harbour</mark>" in out
+    out = Highlighter({"harbor": 0, "rail": 1}, ANALYZER).snippet(text, holds=holds)
+    assert sorted(asked) == ["harbor", "rail"] and "<mark>harbor</mark>" in out
 
 
 def test_an_expired_search_shows_the_beginning() -> None:
-    text = " ".join(["filler"] * 20_000 + ["harbour"])
-    out = Highlighter({"harbour": 0}, ANALYZER).snippet(text, expired=lambda: True)
+    text = " ".join(["filler"] * 20_000 + ["harbor"])
+    out = Highlighter({"harbor": 0}, ANALYZER).snippet(text, expired=lambda: True)
     assert out.startswith("filler") and "<mark>" not in out and len(plain(out)) <= WIDTH
 
 
 @pytest.mark.slow  # indexes and highlights a megabyte body
 def test_a_megabyte_body_through_the_api(tmp_path: Path) -> None:
     rng = random.Random(7)
-    vocabulary = sorted({w for e in all_events() for w in e.body.split()} - {"harbour"})
+    vocabulary = sorted({w for e in all_events() for w in e.body.split()} - {"harbor"})
     filler = " ".join(rng.choice(vocabulary) for _ in range(160_000))  # about 1.1 MB
     half = len(filler) // 2
-    body = f"{filler[:half]} the new rail link to the harbour {filler[half:]}"
+    body = f"{filler[:half]} the new rail link to the harbor {filler[half:]}"
     assert len(body) > 1_000_000
     client = client_for(
         tmp_path,
@@ -304,7 +304,7 @@ def test_a_megabyte_body_through_the_api(tmp_path: Path) -> None:
         max_event_body_bytes=2_000_000,  # over the default ingest limit (1 MiB)
     )
     for q, shown in [
-        ("harbour", "<mark>harbour</mark>"),
+        ("harbor", "<mark>harbor</mark>"),
         ('"rail link"', "<mark>rail</mark> <mark>link</mark>"),
     ]:
         result = client.simulate_get("/api/search", params={"q": q, "expand": "false"})
@@ -341,13 +341,13 @@ def test_every_written_form_of_a_term_is_found(stemmer: str) -> None:
 @pytest.mark.parametrize(
     ("text", "terms", "width"),
     [
-        ("harbour 0 _A ", {"a": 0}, 12),  # a word after an underscore
+        ("harbor 0 _A ", {"a": 0}, 12),  # a word after an underscore
         ("foo_bar and more words here", {"bar": 0}, 12),
         ("rail U.S. link", {"us": 0, "rail": 1}, 12),  # a dotted acronym
-        ("harbour-2🗺1-harbour-", {"🗺": 0}, 12),  # an emoji after a digit
-        ("München\u200bHarbour, Harbour", {"harbour": 0}, 40),  # joined by a ZWSP
+        ("harbor-2🗺1-harbor-", {"🗺": 0}, 12),  # an emoji after a digit
+        ("München\u200bHarbor, Harbor", {"harbor": 0}, 40),  # joined by a ZWSP
         ("the 1Malaysia fund and MH17", {"malaysia": 0, "17": 1}, 40),  # letters meet digits
-        ("harbour harbour A\u00bc ", {"4": 0}, 12),  # a cut inside a character's fold (1/4)
+        ("harbor harbor A\u00bc ", {"4": 0}, 12),  # a cut inside a character's fold (1/4)
     ],
 )
 def test_snippets_mark_every_kind_of_token_boundary(

@@ -406,7 +406,9 @@ def test_function_words_are_flagged_capitals_never() -> None:
         ("in", True), ("it", False), ("for", True), ("who", False), ("us", True),
         ("it", True), ("who", True),
     ]  # fmt: skip
-    assert [t.function for t in A.tokens("U.S. u.s. I A")] == [False, False, True, True]
+    assert [t.function for t in A.tokens("U.S. u.s. I A") if t.term.islower()] == [
+        False, False, True, True,
+    ]  # fmt: skip
     assert all(not t.function for t in A.tokens("東京の地震 🚀 C++ AT&T"))
 
 

@@ -100,8 +100,8 @@ def test_a_word_that_matches_is_never_replaced(
     ("typed", "offered"),
     [
         ("womam", "woman"),  # one edit from a word of six events
-        ("organisation", "organization"),  # the British spelling, in no event here
-        ("Organisation study", "Organization study"),
+        ("organizaton", "organization"),  # one edit from a word of six events
+        ("Organizaton study", "Organization study"),
         ("wombat womam", "wombat woman"),  # the matching word stays, the other is corrected
     ],
 )
@@ -119,7 +119,7 @@ def test_organisation_finds_the_organization_events_or_offers_them(
     body = search(client, q="organisation", size=1)
     written = [e for e in all_events() if "organisation" in f"{e.title} {e.body}".lower()]
     assert body["total"] >= len(written) >= 1
-    assert body["did_you_mean"] in (None, "organization")
+    assert body["did_you_mean"] is None  # one word with "organization" (breame's table)
 
 
 # Dates in the query: proposed as a filter, their words need not match.
