@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from search.event import Event
-from search.store import write_atomic
+from search.files import write_atomic
 from search.text import Analyzer, fold
 
 __all__ = ["MENTIONS_FILE", "MentionFinder", "MentionVocabulary"]

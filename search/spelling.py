@@ -18,13 +18,13 @@ domains (a name is spelt as it is, however rare its words are in the text).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from search.lexicon import TooManyTerms, edit_distance, within
 from search.snapshot import Snapshot
 from search.text import Analyzer, fold
 
-__all__ = ["Speller", "written_forms"]
+__all__ = ["Speller"]
 
 #: The most index terms one word's candidates are looked for among.
 _CANDIDATES = 2000
@@ -43,21 +43,6 @@ _LEFT_ALONE = re.compile(
 )
 
 
-def written_forms(
-    analyzer: Analyzer, written: Iterable[tuple[str, int]]
-) -> dict[str, dict[str, int]]:
-    """Stem -> written words (folded) -> how often, from texts with their counts."""
-    forms: dict[str, dict[str, int]] = {}
-    for text, count in written:
-        for word in fold(text).split(" "):
-            if word.isalpha():
-                stem = analyzer.term(word)
-                if stem is not None:
-                    found = forms.setdefault(stem, {})
-                    found[word] = found.get(word, 0) + count
-    return forms
-
-
 class Speller:
     """Corrects query words against one index snapshot."""
 
@@ -69,7 +54,7 @@ class Speller:
         ratio: float = 5.0,
     ) -> None:
         """``forms``: stem -> the words people write for it, with how often
-        (``written_forms``, kept in the suggestion table)."""
+        (search/suggest.py's ``written_forms``, kept in the suggestion table)."""
         self.analyzer = analyzer
         self.rare = rare
         self.ratio = ratio

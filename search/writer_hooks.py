@@ -36,13 +36,13 @@ import signal
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PerDocWriter
 from whoosh.multiproc import MpWriter, SubWriterTask
 
-from search.columns import SegmentColumns, facet_column, path_of, save
+from search.columns import FacetColumn, SegmentColumns, facet_column, path_of, save, value_column
 from search.errors import BuildFailed
 from search.postings import PostingsCollector, SegmentPostings
 from search.schema import FACET_FIELDS
@@ -59,11 +59,13 @@ def decode_gaps(value: bytes) -> list[int]:
 
 class _PerDocWriter(W3PerDocWriter):  # type: ignore[misc]
     """whoosh's per-document writer, which also keeps every document's day (its
-    ``date`` column value) for the segment's columns."""
+    ``date`` column value) and title phrases (its stored ``phrases``) for the
+    segment's columns."""
 
     def __init__(self, codec: EventCodec, storage: Any, segment: Any) -> None:
         super().__init__(codec, storage, segment)
         self._days: dict[int, int] = {}
+        self._phrases = _PhraseRows()
         self._current = -1
         self._count = 0
         self._event_codec = codec
@@ -77,10 +79,13 @@ class _PerDocWriter(W3PerDocWriter):  # type: ignore[misc]
         super().add_column_value(fieldname, column, value)
         if fieldname == "date":
             self._days[self._current] = int(value)
+        elif fieldname == STORED_FIELDS:  # new and merged documents alike
+            self._phrases.add(self._current, value.get("phrases") or ())
 
     def cancel_doc(self) -> None:
         super().cancel_doc()
         self._days.pop(self._current, None)
+        self._phrases.rows.pop(self._current, None)
         self._count -= 1
 
     def close(self) -> None:
@@ -88,7 +93,29 @@ class _PerDocWriter(W3PerDocWriter):  # type: ignore[misc]
         days = np.zeros(self._count, dtype=np.int64)
         for docnum, day in self._days.items():
             days[docnum] = day
-        self._event_codec.days[self._segment.segment_id()] = days
+        segment_id = self._segment.segment_id()
+        self._event_codec.days[segment_id] = days
+        self._event_codec.phrases[segment_id] = self._phrases.column(self._count)
+
+
+# The column whoosh's per-document writer keeps a document's stored fields in.
+STORED_FIELDS = "_stored"
+
+
+class _PhraseRows:
+    """Each document's title phrases as ordinals into the segment's phrases."""
+
+    def __init__(self) -> None:
+        self.ordinal: dict[str, int] = {}
+        self.rows: dict[int, list[int]] = {}
+
+    def add(self, docnum: int, phrases: Iterable[str]) -> None:
+        ordinal = self.ordinal
+        self.rows[docnum] = [ordinal.setdefault(p, len(ordinal)) for p in phrases]
+
+    def column(self, doc_count: int) -> FacetColumn:
+        rows = self.rows
+        return value_column(list(self.ordinal), [rows.get(d, []) for d in range(doc_count)])
 
 
 class _FieldWriter(W3FieldWriter):  # type: ignore[misc]
@@ -112,12 +139,14 @@ class _FieldWriter(W3FieldWriter):  # type: ignore[misc]
             directory = self._collector.save(Path(folder), segment_id)
             self._collector = None
             days = self._event_codec.days.pop(segment_id)
+            phrases = self._event_codec.phrases.pop(segment_id)
             postings = SegmentPostings(directory)
             facets = {
                 name: facet_column(postings, fieldname, len(days))
                 for name, fieldname in FACET_FIELDS.items()
             }
-            save(path_of(Path(folder), segment_id), SegmentColumns(len(days), days, facets))
+            columns = SegmentColumns(len(days), days, facets, phrases=phrases)
+            save(path_of(Path(folder), segment_id), columns)
 
 
 class EventCodec(W3Codec):  # type: ignore[misc]
@@ -130,6 +159,8 @@ class EventCodec(W3Codec):  # type: ignore[misc]
         #: Segment id -> every document's day, from the per-document writer to the
         #: field writer (whoosh closes the first before the second).
         self.days: dict[str, Any] = {}
+        #: Segment id -> every document's title phrases, likewise.
+        self.phrases: dict[str, FacetColumn] = {}
 
     def per_document_writer(self, storage: Any, segment: Any) -> W3PerDocWriter:
         return _PerDocWriter(self, storage, segment)
@@ -156,17 +187,49 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+class Documents(Protocol):
+    """What makes index documents of encoded events in a writer process."""
+
+    def document_of(self, line: bytes) -> dict[str, Any]:
+        """The index document of one encoded event."""
+
+    def report(self) -> Any:
+        """What the process made, for the rebuild (picklable)."""
+
+
+# A job file's entry: whoosh's own (0, fields), or ours (_ENCODED, an encoded event).
+_ENCODED = 1
+
+
 class _SubWriter(SubWriterTask):  # type: ignore[misc]
     """One writer process of a parallel rebuild; it never outlives the rebuild, and
-    an error it meets (a full disk) goes to the rebuild, not to the terminal."""
+    an error it meets (a full disk) goes to the rebuild, not to the terminal.  It
+    makes the documents of the encoded events it is given (``documents``), so that
+    the analysis of every event is done in the writer processes, in parallel."""
 
     parent = 0  # the rebuild's pid, set before the process starts
     errors: Any = None  # the rebuild's queue of writer processes' errors
+    reports: Any = None  # the rebuild's queue of what the processes made
+    documents: Documents | None = None
+
+    def _process_file(self, filename: str, doc_count: int) -> None:
+        writer = self.writer
+        storage = writer.temp_storage()
+        with storage.open_file(filename).raw_file() as fh:
+            for _ in range(doc_count):
+                code, args = pickle.load(fh)
+                if code == _ENCODED and self.documents is not None:
+                    writer.add_document(**self.documents.document_of(args))
+                else:
+                    writer.add_document(**args)
+        storage.delete_file(filename)
 
     def run(self) -> None:
         die_with_parent(self.parent)
         try:
             super().run()
+            if self.documents is not None:
+                self.reports.put(self.documents.report())
         except BaseException as exc:  # noqa: BLE001 - reported to the rebuild, which fails
             if isinstance(exc, OSError):
                 self.errors.put((exc.errno, exc.strerror, exc.filename))
@@ -204,6 +267,26 @@ class ParallelWriter(MpWriter):  # type: ignore[misc]
         self._jobs: Any = self.jobqueue  # what the writer processes take jobs from
         self.jobqueue = _WatchedQueue(self._jobs, self)
         self._errors: Any = multiprocessing.SimpleQueue()
+        self._reports: Any = multiprocessing.SimpleQueue()
+        #: Makes the documents of encoded events (``add_encoded``); set before the
+        #: first is added.
+        self.documents: Documents | None = None
+
+    def add_encoded(self, line: bytes) -> None:
+        """Add one encoded event; a writer process makes its document (``documents``)."""
+        if self.documents is None:
+            raise ValueError("add_encoded needs the writer's documents set")
+        self.docbuffer.append((_ENCODED, line))
+        if len(self.docbuffer) >= self.batchsize:
+            self._enqueue()
+        self._added_sub = True
+
+    def reports(self) -> list[Any]:
+        """What each writer process made (``Documents.report``), once committed."""
+        found = []
+        while not self._reports.empty():
+            found.append(self._reports.get())
+        return found
 
     def _new_task(self) -> _SubWriter:
         task = _SubWriter(
@@ -217,6 +300,8 @@ class ParallelWriter(MpWriter):  # type: ignore[misc]
         task.daemon = True
         task.parent = os.getpid()
         task.errors = self._errors
+        task.reports = self._reports
+        task.documents = self.documents
         self.tasks.append(task)
         task.start()
         return task
