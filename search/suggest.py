@@ -99,15 +99,16 @@ def title_phrases(title: str) -> set[str]:
         or (_AFTER_ABBREVIATION.fullmatch(gap) is not None and _abbreviation(words[j]))
         for j, gap in enumerate(title[spans[k][1] : spans[k + 1][0]] for k in range(len(spans) - 1))
     ]
+    # Each word folded once: whether it is a stop word, an initial or a number.
+    opens = [fold(word) not in _STOP and len(word) >= 2 for word in words]  # may open a phrase
+    closes = [ok and not word.isdigit() for ok, word in zip(opens, words, strict=True)]
     found = set()
     for size in (1, 2, 3):
         for i in range(len(words) - size + 1):
-            gram = words[i : i + size]
-            if fold(gram[0]) in _STOP or fold(gram[-1]) in _STOP or gram[-1].isdigit():
+            last = i + size - 1
+            if not opens[i] or not closes[last] or not all(joined[i:last]):
                 continue
-            if len(gram[0]) < 2 or len(gram[-1]) < 2 or not all(joined[i : i + size - 1]):
-                continue
-            found.add(title[spans[i][0] : spans[i + size - 1][1]])
+            found.add(title[spans[i][0] : spans[last][1]])
     return found
 
 

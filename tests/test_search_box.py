@@ -273,7 +273,7 @@ def _write(path: Path, records: list[dict[str, Any]]) -> Path:
 def test_suggestions_follow_deletes_and_replacements(tmp_path: Path) -> None:
     """Once a commit that deletes or replaces an event is served, its names and title
     phrases are suggested only as far as live events still carry them."""
-    records = [
+    records: list[dict[str, Any]] = [
         {"id": "z1", "date": "2020-01-01", "title": "Zorblax Consortium wins contract"},
         {"id": "z2", "date": "2020-01-02", "title": "Zorblax Consortium loses appeal"},
         {"id": "q1", "date": "2020-01-03", "title": "Harbour bridge reopens"},
