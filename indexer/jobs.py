@@ -44,12 +44,15 @@ class Progress:
     """Callbacks a job reports through (the command draws a bar or stays quiet).
 
     ``on_file(done, total, events)`` while input files are read, then
-    ``on_indexed(done, total)`` while the events read are written.
+    ``on_indexed(done, total)`` while the events read are analysed and written,
+    then ``on_stage(what)`` when a rebuild moves on to a step that shows no counts
+    (whoosh writing its segments, the tables kept beside them).
     """
 
     on_reject: Callable[[Reject], None] = lambda reject: None
     on_file: Callable[[int, int, int], None] = lambda done, total, events: None
     on_indexed: Callable[[int, int], None] = lambda done, total: None
+    on_stage: Callable[[str], None] = lambda what: None
 
 
 @dataclass
@@ -261,6 +264,7 @@ def rebuild(
             spool.remove()
             report.indexed = builder.added
             report.duplicates = spool.duplicates
+            progress.on_stage("writing the segments and the suggestion table")
             builder.finish({"rejected": report.rejected, "files": report.files})
             report.events_with_mentions, report.mentions_added = builder.mentions
             report.generation = builder.generation.name
