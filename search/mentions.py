@@ -25,7 +25,7 @@ from pathlib import Path
 
 from search.event import Event
 from search.files import write_atomic
-from search.text import Analyzer, fold
+from search.text import fold, shared_analyzer
 
 __all__ = ["MENTIONS_FILE", "MentionFinder", "MentionVocabulary"]
 
@@ -35,7 +35,7 @@ MENTIONS_FILE = "mentions.json"
 _SENTENCE_END = re.compile(r"[.!?:;]\s*$")
 _MAX_WORDS = 8
 #: Words as search/text.py cuts them (stemming plays no part in mentions).
-_WORDS = Analyzer()
+_WORDS = shared_analyzer()
 
 
 def _tokens(text: str) -> list[tuple[str, str, int, int]]:

@@ -67,7 +67,8 @@ def build_schema(stemmer: str) -> fields.Schema:
         related=fields.ID(analyzer=values),
         event=fields.STORED(),
         mentions=fields.STORED(),
-        # The title's phrases, for the segment's columns (search/writer_hooks.py).
+        # The title's phrases, for the segment's columns: the writer's per-document
+        # hook (search/writer_hooks.py) takes them out before whoosh stores the rest.
         phrases=fields.STORED(),
     )
 

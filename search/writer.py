@@ -43,7 +43,7 @@ from search.postings import POSTINGS_DIR, remove_unused
 from search.schema import create_index, document, latest_commit, open_index, toc_file
 from search.store import Generation, IndexStore, Record, versioned
 from search.suggest import SUGGEST_FILE, build_suggester
-from search.text import DEFAULT_STEMMER, Analyzer, fold
+from search.text import DEFAULT_STEMMER, fold, shared_analyzer
 from search.writer_hooks import EventCodec, ParallelWriter
 
 __all__ = ["GenerationBuilder", "LiveUpdater", "default_processes"]
@@ -78,7 +78,7 @@ def _suggestions(path: Path, segments: list[tuple[str, frozenset[int]]], stemmer
         phrases.append((load_phrases(path_of(path, segment_id)), live))
     # Entity names compare as facet values do (folded).
     named = shown_counts(entities, fold)
-    return build_suggester(named, value_counts(phrases).items(), Analyzer(stemmer))
+    return build_suggester(named, value_counts(phrases).items(), shared_analyzer(stemmer))
 
 
 def _check_segments(generation: Generation, segment_ids: list[str]) -> None:

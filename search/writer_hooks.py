@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+import orjson
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PerDocWriter
 from whoosh.multiproc import MpWriter, SubWriterTask
 
@@ -48,6 +49,7 @@ from search.columns import FacetColumn, SegmentColumns, facet_column, path_of, s
 from search.errors import BuildFailed
 from search.postings import PostingsCollector, SegmentPostings
 from search.schema import FACET_FIELDS
+from search.suggest import title_phrases
 
 __all__ = ["EventCodec", "ParallelWriter", "decode_gaps"]
 
@@ -78,11 +80,16 @@ class _PerDocWriter(W3PerDocWriter):  # type: ignore[misc]
         self._count += 1
 
     def add_column_value(self, fieldname: str, column: Any, value: Any) -> None:
+        if fieldname == STORED_FIELDS:
+            # Kept in the segment's columns, not stored again; a merged document
+            # has none, and gets its title's again.
+            phrases = value.pop("phrases", None)
+            if phrases is None and "event" in value:
+                phrases = title_phrases(orjson.loads(value["event"])["title"])
+            self._phrases.add(self._current, phrases or ())
         super().add_column_value(fieldname, column, value)
         if fieldname == "date":
             self._days[self._current] = int(value)
-        elif fieldname == STORED_FIELDS:  # new and merged documents alike
-            self._phrases.add(self._current, value.get("phrases") or ())
 
     def cancel_doc(self) -> None:
         super().cancel_doc()
