@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,7 +115,7 @@ def facet_column(postings: SegmentPostings, fieldname: str, doc_count: int) -> F
     return FacetColumn(values, offsets, ords)
 
 
-def value_column(values: list[str], rows: list[list[int]]) -> FacetColumn:
+def value_column(values: list[str], rows: Sequence[Sequence[int]]) -> FacetColumn:
     """A column from each document's value ordinals (``rows[d]``: ordinals into
     ``values``)."""
     offsets = np.zeros(len(rows) + 1, dtype=np.int64)

@@ -243,7 +243,9 @@ class GenerationBuilder:
                 multisegment=True,
                 subargs={
                     "codec": EventCodec(),
-                    "limitmb": _LIMIT_MB // processes,
+                    # Less for whoosh's pool, as each process also keeps its
+                    # documents' title phrases for the segment's columns.
+                    "limitmb": _LIMIT_MB * 5 // 8 // processes,
                     "compound": False,
                 },
                 codec=EventCodec(),

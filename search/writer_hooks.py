@@ -36,6 +36,7 @@ import pickle
 import queue
 import signal
 import sys
+from array import array
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
@@ -112,19 +113,21 @@ STORED_FIELDS = "_stored"
 
 
 class _PhraseRows:
-    """Each document's title phrases as ordinals into the segment's phrases."""
+    """Each document's title phrases as ordinals into the segment's phrases, each
+    phrase held once."""
 
     def __init__(self) -> None:
         self.ordinal: dict[str, int] = {}
-        self.rows: dict[int, list[int]] = {}
+        self.rows: dict[int, array[int]] = {}
 
     def add(self, docnum: int, phrases: Iterable[str]) -> None:
         ordinal = self.ordinal
-        self.rows[docnum] = [ordinal.setdefault(p, len(ordinal)) for p in phrases]
+        self.rows[docnum] = array("i", [ordinal.setdefault(p, len(ordinal)) for p in phrases])
 
     def column(self, doc_count: int) -> FacetColumn:
-        rows = self.rows
-        return value_column(list(self.ordinal), [rows.get(d, []) for d in range(doc_count)])
+        empty = array("i")
+        rows = [self.rows.get(d, empty) for d in range(doc_count)]
+        return value_column(list(self.ordinal), rows)
 
 
 class _FieldWriter(W3FieldWriter):  # type: ignore[misc]
