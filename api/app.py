@@ -50,8 +50,9 @@ def search_params(config: Config) -> list[Param]:
     return [
         QueryParam(
             "q",
-            'The query: words, AND/OR/NOT, "phrases", field:value (title, body, entity, '
-            "source) and prefix*. Empty matches every event.",
+            'The query (README, "Query syntax"): words, AND/OR/NOT, -excluded, +required, '
+            '"phrases", field:value (title, body, entity, source), prefix* and word~N. '
+            "Empty matches every event.",
             default="",
             max_length=config.max_query_length,
         ),
@@ -134,12 +135,27 @@ def suggest_params() -> list[Param]:
 
 
 class App(falcon.App[falcon.Request, falcon.Response]):
-    """The Falcon app, and the table of the requests it is serving, which the gunicorn
-    worker reads for its time limits (``api/worker.py``)."""
+    """The Falcon app, with what the gunicorn worker (``api/worker.py``) uses: the table
+    of the requests it is serving, for the time limits, and ``refused``, which logs and
+    counts a request the worker answered itself and gives its request id."""
 
-    def __init__(self, in_flight: RequestsInFlight, middleware: list[Any]) -> None:
-        super().__init__(middleware=middleware)
+    def __init__(
+        self,
+        in_flight: RequestsInFlight,
+        requests: RequestMiddleware,
+        middleware: list[Any],
+        service: SearchService,
+    ) -> None:
+        super().__init__(middleware=[requests, *middleware])
         self.in_flight = in_flight
+        self.refused = requests.refused
+        self.service = service
+
+    def start(self) -> None:
+        """Open and warm the index before the first request, and keep it current from
+        a refresher thread (gunicorn's ``post_worker_init`` calls this in each worker;
+        without it, the index is opened on first use and refreshed by requests)."""
+        self.service.start()
 
 
 class _CORS(falcon.CORSMiddleware[Any, Any]):
@@ -160,7 +176,8 @@ def create_app(
     log: Callable[[dict[str, Any]], None] = json_log,
 ) -> App:
     """The API application for ``config`` (read from the environment when None); the
-    index is opened on first use.  ``log`` receives one record per request."""
+    index is opened by ``App.start()`` or on first use.  ``log`` receives one record
+    per request."""
     config = config or Config.from_env()
     service = service or SearchService(config)
     metrics = Metrics()
@@ -169,8 +186,9 @@ def create_app(
     related = related_params()
     suggest = suggest_params()
     body = RelatedBody(max_text=config.max_related_text, fields=tuple(related))
-    reader = BodyReader(config.max_body_bytes, config.body_timeout, in_flight)
-    middleware: list[Any] = [RequestMiddleware(metrics, log, in_flight=in_flight)]
+    reader = BodyReader(config.max_body_bytes, config.body_timeout)
+    requests = RequestMiddleware(metrics, log, in_flight=in_flight)
+    middleware: list[Any] = []
     if config.metrics_port is not None:
         middleware.append(OwnListener(config.metrics_port))
     if config.cors_origins:
@@ -180,7 +198,7 @@ def create_app(
                 expose_headers=["X-Request-ID"],
             )
         )
-    app = App(in_flight, middleware)
+    app = App(in_flight, requests, middleware, service)
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.media_handlers = json_handlers()
     app.resp_options.media_handlers = json_handlers()

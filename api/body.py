@@ -4,14 +4,13 @@ field."""
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import falcon
 import orjson
 
-from api.inflight import RequestsInFlight
+from api.inflight import BODY_CUT
 from api.params import NOT_BLANK, IntParam, Param, has_text
 from search import BadRequest
 
@@ -32,13 +31,13 @@ def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class BodyReader:
-    """Reads a JSON request body: at most ``max_bytes`` bytes, within ``seconds`` of
-    starting to read it (the server cuts a body that is later, see ``RequestsInFlight``),
-    with a ``Content-Length`` or chunked."""
+    """Reads a JSON request body: at most ``max_bytes`` bytes, with a ``Content-Length``
+    or chunked.  The server reads it before the application runs and cuts a body later
+    than ``seconds`` (``EVENTSEARCH_BODY_TIMEOUT``), saying so with ``BODY_CUT`` in the
+    environ (``api/worker.py``)."""
 
     max_bytes: int
     seconds: float
-    in_flight: RequestsInFlight
 
     def read_json(self, req: falcon.Request) -> Any:
         """The body's JSON value; BadRequest with the reason (400, 408, 413 or 415)
@@ -69,8 +68,6 @@ class BodyReader:
         return value
 
     def _read(self, req: falcon.Request) -> bytes:
-        started = time.monotonic()
-        self.in_flight.reading_body(req, self.seconds)
         try:
             if req.content_length is not None:
                 data = req.bounded_stream.read(self.max_bytes + 1)
@@ -80,14 +77,12 @@ class BodyReader:
             else:
                 data = b""
             complete = req.content_length is None or len(data) >= req.content_length
-        except OSError:  # the connection ended, or its reading side was cut
+        except OSError:  # the connection ended before the body did
             data, complete = b"", False
-        finally:
-            self.in_flight.body_read(req)
+        if req.env.get(BODY_CUT):
+            raise BadRequest("body_timeout", f"the body did not arrive within {self.seconds:g} s")
         if complete:
             return bytes(data)
-        if time.monotonic() - started >= self.seconds:
-            raise BadRequest("body_timeout", f"the body did not arrive within {self.seconds:g} s")
         raise BadRequest("invalid_body", "the connection ended before the whole body arrived")
 
 

@@ -15,7 +15,10 @@ What raises them:
   ``index_damaged`` (CURRENT or a file of the live generation is not as written)
   and ``rebuild_needed`` (the live generation has another index format).
 - Falcon's own errors (no route, a wrong or unknown method, a malformed header) get
-  the registry's code for their status.
+  the registry's code for their status (an unknown method: 501).
+- The HTTP layer (``api/framing.py``, in the gunicorn worker's loop) answers what
+  never reaches the app in this shape too: 400 ``bad_request`` and ``invalid_chunk``,
+  408 ``header_timeout``, 413, 414, 417, 431 and 501.
 - Any other exception is logged and answered 500 ``internal_error``, without a
   traceback or a path.  A request that outlives ``EVENTSEARCH_TIMEOUT`` is answered
   500 ``worker_timeout`` by the gunicorn worker (``api/worker.py``).
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import falcon
+import orjson
 
 from search import (
     BadRequest,
@@ -38,7 +42,7 @@ from search import (
     SearchTimeout,
 )
 
-__all__ = ["ERRORS", "ApiError", "ErrorCode", "error_body", "install"]
+__all__ = ["ERRORS", "ApiError", "ErrorCode", "error_body", "error_json", "install", "status_of"]
 
 log = logging.getLogger("eventsearch.api")
 
@@ -76,7 +80,16 @@ ERRORS: tuple[ErrorCode, ...] = (
         "A `prefix*` or `word~` that matches more words than `EVENTSEARCH_MAX_EXPANSIONS`.",
     ),
     ErrorCode(
-        "too_many_edits", 400, "A fuzzy term allows more edits than `EVENTSEARCH_MAX_EDITS`."
+        "slop_too_large",
+        400,
+        'A sloppy phrase (`"a b"~N`) allows more words between its words than '
+        "`EVENTSEARCH_MAX_SLOP`.",
+    ),
+    ErrorCode(
+        "too_many_edits",
+        400,
+        "A fuzzy term allows more edits than `EVENTSEARCH_MAX_EDITS`, or not fewer than its "
+        "word has characters.",
     ),
     ErrorCode(
         "result_window_too_large",
@@ -89,21 +102,49 @@ ERRORS: tuple[ErrorCode, ...] = (
         "The date histogram would have too many buckets: narrow the dates or widen `interval`.",
     ),
     ErrorCode(
-        "bad_request", 400, "A request the HTTP layer refused: an unknown method, a bad header."
+        "bad_request",
+        400,
+        "A request the HTTP layer refused: a malformed request line, header or Content-Length.",
+    ),
+    ErrorCode(
+        "invalid_chunk",
+        400,
+        "A chunked body whose framing is malformed: a chunk size that is not hexadecimal "
+        "digits, a chunk not followed by CRLF, a bad extension or trailer.",
     ),
     ErrorCode("not_found", 404, "No event has the id, or no route or asset has the path."),
     ErrorCode("method_not_allowed", 405, "The route does not answer this method."),
+    ErrorCode(
+        "header_timeout",
+        408,
+        "The request head did not arrive within `EVENTSEARCH_HEADER_TIMEOUT` seconds.",
+    ),
     ErrorCode(
         "body_timeout", 408, "The body did not arrive within `EVENTSEARCH_BODY_TIMEOUT` seconds."
     ),
     ErrorCode("body_too_large", 413, "The body is over `EVENTSEARCH_MAX_BODY_BYTES` bytes."),
     ErrorCode("text_too_long", 413, "The text is over `EVENTSEARCH_MAX_RELATED_TEXT` characters."),
+    ErrorCode(
+        "uri_too_long", 414, "The request line is longer than 8190 bytes (the target, mostly)."
+    ),
     ErrorCode("unsupported_media_type", 415, "The body is not sent as application/json."),
+    ErrorCode("expectation_failed", 417, "An `Expect` other than `100-continue`."),
+    ErrorCode(
+        "headers_too_large",
+        431,
+        "More than 100 header fields, or one over 8190 bytes.",
+    ),
     ErrorCode("internal_error", 500, "The server failed; the error was logged."),
     ErrorCode(
         "worker_timeout",
         500,
         "A request ran over `EVENTSEARCH_TIMEOUT` seconds; its worker was restarted.",
+    ),
+    ErrorCode("method_not_implemented", 501, "A method the service does not know."),
+    ErrorCode(
+        "unsupported_transfer_coding",
+        501,
+        "A `Transfer-Encoding` other than `chunked` alone.",
     ),
     ErrorCode(
         "index_unavailable",
@@ -134,6 +175,16 @@ ERRORS: tuple[ErrorCode, ...] = (
 _BY_CODE = {error.code: error for error in ERRORS}
 # The code of an error Falcon raises itself, by its status.
 _FOR_STATUS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+
+
+def status_of(code: str) -> int:
+    """The HTTP status a registered code is answered with; KeyError for another."""
+    return _BY_CODE[code].status
+
+
+def error_json(code: str, message: str, parameter: str | None = None) -> bytes:
+    """``error_body`` as the bytes of a response body."""
+    return orjson.dumps(error_body(code, message, parameter))
 
 
 def error_body(code: str, message: str, parameter: str | None = None) -> dict[str, Any]:
@@ -168,7 +219,7 @@ def _from_falcon(req: falcon.Request, exc: falcon.HTTPError) -> ApiError:
             f"; allowed: {allowed}" if allowed else ""
         )
     elif status == 400 and exc.description == "Invalid HTTP method":
-        message = f"{req.method} is not an HTTP method"
+        code, message = "method_not_implemented", f"{req.method} is not a method this service knows"
     return ApiError(code, message)
 
 

@@ -1,15 +1,15 @@
-"""The requests one process is serving, kept for the time limits that only the server
-can enforce, because the code that is late cannot check the clock itself:
+"""The requests one process is serving, kept for the time limit that only the server
+can enforce, because the code that is late cannot check the clock itself: a request
+that runs too long.  A thread cannot be stopped, so the gunicorn worker
+(``api/worker.py``) is restarted, and every request it was serving is recorded as
+failed and answered 500 ``worker_timeout`` before it goes.
 
-- a **body** that arrives too slowly: a thread waits in ``recv()`` for as long as the
-  client likes.  Past its deadline the connection's reading side is shut, so the wait
-  ends and the request is answered 408 ``body_timeout``;
-- a **request** that runs too long: a thread cannot be stopped, so the gunicorn worker
-  (``api/worker.py``) is restarted, and every request it was serving is recorded as
-  failed and answered 500 ``worker_timeout`` before it goes.
+The gunicorn worker's main loop calls ``oldest_started()`` about once a second; the
+request middleware registers each request.
 
-The gunicorn worker's main loop calls ``cut_slow_bodies()`` and ``oldest_started()``
-about once a second; the request middleware registers each request.
+Slow heads and bodies never reach the application: the worker reads them in its loop.
+A body it cut at its deadline is handed over with ``BODY_CUT`` set in the request's
+WSGI environ (what had arrived is the body), which ``api/body.py`` answers 408.
 """
 
 from __future__ import annotations
@@ -22,7 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 
-__all__ = ["RequestsInFlight"]
+__all__ = ["BODY_CUT", "RequestsInFlight"]
+
+#: WSGI environ key: True when the server cut the body at its deadline.
+BODY_CUT = "eventsearch.body_cut"
 
 
 @dataclass
@@ -31,7 +34,6 @@ class _Serving:
     socket: socket.socket | None
     # Records the request as failed and gives the JSON body to answer it with.
     on_abort: Callable[[], bytes]
-    body_until: float | None = None
 
 
 def _shut(sock: socket.socket, how: int) -> None:
@@ -77,36 +79,6 @@ class RequestsInFlight:
     def __len__(self) -> int:
         with self._lock:
             return len(self._serving)
-
-    def reading_body(self, key: object, seconds: float) -> None:
-        """The request's body is being read; it has ``seconds`` to arrive."""
-        with self._lock:
-            found = self._serving.get(key)
-            if found is not None:
-                found.body_until = self.clock() + seconds
-
-    def body_read(self, key: object) -> None:
-        with self._lock:
-            found = self._serving.get(key)
-            if found is not None:
-                found.body_until = None
-
-    def cut_slow_bodies(self) -> int:
-        """Shut the reading side of every connection whose body is late, which ends the
-        thread's wait for it.  Returns how many were cut."""
-        now = self.clock()
-        with self._lock:
-            late = [
-                s
-                for s in self._serving.values()
-                if s.body_until is not None and s.body_until < now and s.socket is not None
-            ]
-            for serving in late:
-                serving.body_until = None
-        for serving in late:
-            assert serving.socket is not None
-            _shut(serving.socket, socket.SHUT_RD)
-        return len(late)
 
     def oldest_started(self) -> float | None:
         """When the longest-running request arrived (the clock's time), or None."""

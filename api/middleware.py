@@ -141,6 +141,14 @@ class RequestMiddleware:
             self.metrics.timeouts.inc()
         self._record(req, resp.status_code, code, timed_out, _result_count(media))
 
+    def refused(self, status: int, code: str, method: str | None, path: str | None) -> str:
+        """Log and count a request the HTTP layer answered before the app (the gunicorn
+        worker's loop, ``api/worker.py``): ``method`` and ``path`` when its head was
+        read.  The request id to answer it with."""
+        request_id = uuid.uuid4().hex
+        self._write(request_id, method, "unmatched", path, status, code, 0.0, False, None)
+        return request_id
+
     def _aborted(self, req: falcon.Request, resp: falcon.Response) -> bytes:
         """Record a request whose worker is being restarted under it; the error body to
         answer it with."""
@@ -160,14 +168,39 @@ class RequestMiddleware:
         started = getattr(req.context, "started", None)
         latency = self.clock() - started if started is not None else 0.0
         route = req.uri_template or "unmatched"
-        self.metrics.observe(req.method, route, status, latency)
+        self._write(
+            req.context.request_id,
+            req.method,
+            route,
+            req.path,
+            status,
+            error,
+            latency,
+            timed_out,
+            results,
+        )
+
+    def _write(
+        self,
+        request_id: str,
+        method: str | None,
+        route: str,
+        path: str | None,
+        status: int,
+        error: str | None,
+        latency: float,
+        timed_out: bool,
+        results: int | None,
+    ) -> None:
+        """Count one request in the metrics and write its log line."""
+        self.metrics.observe(method or "", route, status, latency)
         self.log(
             {
                 "ts": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "request_id": req.context.request_id,
-                "method": req.method,
+                "request_id": request_id,
+                "method": method,
                 "route": route,
-                "path": req.path,
+                "path": path,
                 "status": status,
                 "error": error,
                 "latency_ms": round(latency * 1000, 2),

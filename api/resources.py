@@ -32,6 +32,13 @@ def _no_params(req: falcon.Request) -> None:
     parse_params(req.params, ())
 
 
+def _started(req: falcon.Request) -> float | None:
+    """When the request started (``time.perf_counter``, set by the request middleware):
+    a route's deadline counts from its first byte's arrival, not from its handler."""
+    started: float | None = getattr(req.context, "started", None)
+    return started
+
+
 def _check_range(date_from: dt.date | None, date_to: dt.date | None) -> None:
     if date_from and date_to and date_from > date_to:
         raise BadRequest("invalid_range", f"from ({date_from}) is after to ({date_to})", "from")
@@ -64,7 +71,7 @@ class SearchResource:
             interval=p["interval"],
             highlight=p["highlight"],
         )
-        resp.media = to_json(self.service.search(request))
+        resp.media = to_json(self.service.search(request, since=_started(req)))
 
     on_head = on_get
 
@@ -79,7 +86,9 @@ class RelatedResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response, event_id: str) -> None:
         p = parse_params(req.params, self.params)
         _check_range(p["from"], p["to"])
-        resp.media = to_json(self.service.related(event_id, p["size"], p["from"], p["to"]))
+        resp.media = to_json(
+            self.service.related(event_id, p["size"], p["from"], p["to"], since=_started(req))
+        )
 
     on_head = on_get
 
@@ -96,7 +105,11 @@ class RelatedTextResource:
         _no_params(req)
         p = self.body.parse(self.reader.read_json(req))
         _check_range(p["from"], p["to"])
-        resp.media = to_json(self.service.related_to_text(p["text"], p["size"], p["from"], p["to"]))
+        resp.media = to_json(
+            self.service.related_to_text(
+                p["text"], p["size"], p["from"], p["to"], since=_started(req)
+            )
+        )
 
 
 class EventResource:

@@ -10,7 +10,8 @@ API sends and the shapes it documents cannot drift apart:
 - ``str``, ``int``, ``float``, ``bool`` are JSON's string, integer, number,
   boolean; ``datetime.date`` is an ISO 8601 date string; ``tuple[X, ...]`` is an
   array of X; ``X | None`` is X or null;
-- ``metadata`` may add a ``description`` and the ``enum`` of a field's values.
+- ``metadata`` may add a ``description``, the ``enum`` of a field's values, and
+  the ``key`` that stands for the field in JSON when its name cannot (``from``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def to_json(value: Any) -> Any:
             inner = getattr(value, item.name)
             if inner is None and item.metadata.get("omit_none"):
                 continue
-            found[item.name] = to_json(inner)
+            found[item.metadata.get("key", item.name)] = to_json(inner)
         return found
     if isinstance(value, (tuple, list)):
         return [to_json(v) for v in value]
@@ -86,9 +87,10 @@ def _object_schema(cls: type, components: dict[str, Any]) -> dict[str, Any]:
             schema = {**schema, "enum": list(item.metadata["enum"])}
         if "description" in item.metadata:
             schema = {**schema, "description": item.metadata["description"]}
-        properties[item.name] = schema
+        key = item.metadata.get("key", item.name)
+        properties[key] = schema
         if not item.metadata.get("omit_none"):
-            required.append(item.name)
+            required.append(key)
     found: dict[str, Any] = {
         "type": "object",
         "properties": properties,

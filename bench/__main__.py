@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import click
 
-from bench import generate, highlight, http_bench, index_bench, peers, profile, suite
+from bench import (
+    compare,
+    dates_bench,
+    generate,
+    highlight,
+    http_bench,
+    index_bench,
+    peers,
+    profile,
+    slow_clients,
+    suite,
+)
 from bench.relevance import suite as relevance
 
 
@@ -14,6 +25,8 @@ def cli() -> None:
 
 
 for command in (
+    dates_bench.main,
+    compare.main,
     generate.main,
     highlight.main,
     index_bench.main,
@@ -21,6 +34,7 @@ for command in (
     peers.main,
     profile.main,
     relevance.main,
+    slow_clients.main,
     suite.main,
 ):
     cli.add_command(command)

@@ -39,7 +39,7 @@ from bench.results import print_table, save_result
 from bench.stats import cpu_busy_seconds, machine, median, memory_mb, percentile
 from tests.support.gunicorn import Gunicorn
 
-__all__ = ["Sample", "load", "main", "probe_routes", "run_http_bench"]
+__all__ = ["Sample", "load", "main", "probe_routes", "run_http_bench", "run_phase"]
 
 CONCURRENCY = (1, 8)
 _RELATED = re.compile(r"^/api/events/\{[^}]+\}/related$")
@@ -171,13 +171,16 @@ def _latencies(samples: Sequence[Sample]) -> dict[str, Any]:
     }
 
 
-def _phase(
+def run_phase(
     server: Gunicorn,
     requests: Sequence[tuple[str, str]],
     concurrency: int,
     max_requests: int,
     max_seconds: float,
 ) -> dict[str, Any]:
+    """One phase: ``requests`` from ``concurrency`` clients (bounded as ``load``) against
+    ``server``; rate, latencies (ms), errors, and the client's, workers' and other
+    processes' CPU."""
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     workers_before = server.workers_cpu_seconds()
     busy_before = cpu_busy_seconds()
@@ -273,7 +276,7 @@ def run_http_bench(
             for _ in range(runs):
                 for concurrency in CONCURRENCY:
                     phases[concurrency].append(
-                        _phase(server, requests, concurrency, per_phase, max_seconds)
+                        run_phase(server, requests, concurrency, per_phase, max_seconds)
                     )
             pids = server.worker_pids()
             memory = [{"pid": pid, **memory_mb(pid)} for pid in pids]

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,21 @@ def index_size(index_dir: Path) -> int:
     return sum(p.stat().st_size for p in live.rglob("*") if p.is_file())
 
 
-def rebuild(corpus: Path, index_dir: Path, timeout: float = 3600.0) -> dict[str, Any]:
-    """Run ``indexer rebuild CORPUS --index-dir INDEX_DIR``; what it took."""
-    command = [str(INDEXER), "rebuild", str(corpus), "--index-dir", str(index_dir)]
-    env = {**os.environ, "EVENTSEARCH_KEEP_GENERATIONS": "0"}
+def rebuild(
+    corpus: Path,
+    index_dir: Path,
+    timeout: float = 3600.0,
+    *,
+    indexer: Sequence[str] = (str(INDEXER),),
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Run ``indexer rebuild CORPUS --index-dir INDEX_DIR``; what it took.
+
+    ``indexer`` is the command that runs the indexer (default: this environment's
+    console script) and ``environ`` its environment (default: ``os.environ``), so
+    that another revision's copy can be timed the same way."""
+    command = [*indexer, "rebuild", str(corpus), "--index-dir", str(index_dir)]
+    env = {**(os.environ if environ is None else environ), "EVENTSEARCH_KEEP_GENERATIONS": "0"}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         busy_before = cpu_busy_seconds()
         started = time.perf_counter()

@@ -185,6 +185,13 @@ SETTINGS: tuple[Setting, ...] = (
         _non_negative_int,
     ),
     Setting(
+        "max_slop",
+        "1000",
+        'Most words a sloppy phrase (`"a b"~N`) may allow between its words (more: 400 '
+        "`slop_too_large`).",
+        _positive_int,
+    ),
+    Setting(
         "max_result_window",
         "10000",
         "Largest `page * size` accepted (deeper: 400 `result_window_too_large`).",
@@ -211,15 +218,32 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "search_timeout",
         "2.0",
-        "Seconds a search may run; then it answers with what it has, flagged `timed_out`, "
-        "or 503 `search_timeout` when it has nothing.",
+        "Seconds a search may run, counted from the request's start; then it answers with "
+        "what it has, flagged `timed_out`, or 503 `search_timeout` when it has nothing.",
         _positive_float,
+    ),
+    Setting(
+        "search_concurrency",
+        "1",
+        "Searches (and related-event lookups) one worker runs at once; more wait for a "
+        "turn within their time limit. Searching is CPU-bound and a worker runs Python "
+        "code on one core at a time: more at once only share that core.",
+        _positive_int,
     ),
     Setting(
         "body_timeout",
         "10",
         "Seconds a client has to send a request body once its headers are in "
         "(slower: 408 `body_timeout`); keep it below `EVENTSEARCH_TIMEOUT`.",
+        _positive_float,
+    ),
+    Setting(
+        "header_timeout",
+        "10",
+        "Seconds a client has to send a whole request head (request line and header "
+        "fields), from the connection's opening or, on a kept-alive connection, from its "
+        "first byte (slower: 408 `header_timeout`). The worker's event loop reads heads "
+        "and bodies, so a slow client holds no thread meanwhile.",
         _positive_float,
     ),
     Setting(
@@ -238,9 +262,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "threads",
         "64",
-        "Threads per worker. A thread serves one connection while it reads a request and "
-        "answers it; a kept-alive connection between requests holds none. Each client still "
-        "sending its request holds one, so this bounds the slow clients a worker outlasts.",
+        "Threads per worker: how many whole requests one worker runs at once. The worker's "
+        "event loop reads each request (head and body) before a thread takes it, so "
+        "clients still sending, idle or kept-alive connections hold no thread.",
+        _positive_int,
+    ),
+    Setting(
+        "worker_connections",
+        "1000",
+        "Connections one worker holds at once: being read, served or kept alive (more "
+        "wait in the listen queue). Each takes a file descriptor; the worker raises its "
+        "open-files limit to this plus 256 where the hard limit allows.",
         _positive_int,
     ),
     Setting(
@@ -308,16 +340,20 @@ class Config:
     max_query_terms: int
     max_expansions: int
     max_edits: int
+    max_slop: int
     max_result_window: int
     max_facet_size: int
     max_related_text: int
     max_body_bytes: int
     search_timeout: float
+    search_concurrency: int
     body_timeout: float
+    header_timeout: float
     cors_origins: tuple[str, ...]
     bind: str
     workers: int
     threads: int
+    worker_connections: int
     keepalive: int
     timeout: int
     graceful_timeout: int

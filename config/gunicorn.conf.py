@@ -13,11 +13,12 @@ bind = [_config.bind]
 if _config.metrics_port is not None:  # /metrics on its own listener only
     bind.append(_config.metrics_bind)
 workers = _config.workers
-# Threads read requests and answer them, so that slow or idle clients hold a thread
-# each rather than a whole worker; idle keep-alive connections wait in the worker's
-# poller and hold none.  api/worker.py adds the time limits per body and per request.
+# The worker's event loop reads every request, head and body, and hands only whole
+# requests to its threads, so slow or idle clients hold no thread (api/worker.py, with
+# the time limits per head, body and request).
 worker_class = "api.worker.ThreadWorker"
 threads = _config.threads
+worker_connections = _config.worker_connections
 keepalive = _config.keepalive
 timeout = _config.timeout
 # SIGTERM and SIGHUP let in-flight requests finish for this long.
@@ -28,7 +29,7 @@ loglevel = _config.log_level
 # The app writes one JSON line per request itself (api/middleware.py).
 accesslog = None
 errorlog = "-"
-# Requests with a huge line or huge headers are refused by gunicorn before the app.
+# Requests with a huge line or huge headers are refused (414, 431) before the app.
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
@@ -49,6 +50,15 @@ def on_exit(server: object) -> None:
     from api.worker import remove_metrics_directories
 
     remove_metrics_directories()
+
+
+def post_worker_init(worker: object) -> None:
+    """Open and warm the index in each worker before it serves, and start the worker's
+    refresher thread (search/live.py): no request pays for opening a commit.  The
+    service's worker (api/worker.py) keeps the app as ``application``; gunicorn's own
+    workers as ``wsgi``."""
+    app = getattr(worker, "application", None) or worker.wsgi  # type: ignore[attr-defined]
+    app.start()
 
 
 def child_exit(server: object, worker: object) -> None:

@@ -54,7 +54,7 @@ class Checksum:
             and len(value[1]) == 32
         ):
             return cls(value[0], value[1])
-        raise ValueError(f"not a checksum: {value!r:.60}")
+        raise ValueError("not a checksum: a [size, digest] pair was expected")
 
 
 def checksum_bytes(data: bytes) -> Checksum:
@@ -114,11 +114,13 @@ class Verifier:
 
     def _problem(self, path: Path, name: str, want: Checksum, rehash: bool) -> str | None:
         try:
-            st = os.stat(path)
+            st = os.lstat(path)
         except FileNotFoundError:
             return f"{name} is missing"
         except OSError as exc:
             return f"{name} cannot be read ({exc.strerror})"
+        if stat.S_ISLNK(st.st_mode):
+            return f"{name} is a symbolic link, not a file the indexer wrote"
         if not stat.S_ISREG(st.st_mode):
             return f"{name} is not a regular file"
         if st.st_size != want.size:

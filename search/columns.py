@@ -234,8 +234,10 @@ def load(path: Path) -> SegmentColumns:
                 days=data["days"].astype(np.int64),
                 facets=facets,
             )
-    except (OSError, KeyError, ValueError) as exc:
-        raise IndexDamaged(f"the columns file {path} cannot be read: {exc}") from None
+    except OSError as exc:
+        raise IndexDamaged(f"columns/{path.name} cannot be read ({exc.strerror})") from None
+    except (KeyError, ValueError):  # its text may quote the file: named, not shown
+        raise IndexDamaged(f"columns/{path.name} does not hold a segment's columns") from None
 
 
 def load_phrases(path: Path) -> FacetColumn:
@@ -244,5 +246,7 @@ def load_phrases(path: Path) -> FacetColumn:
     try:
         with np.load(path) as data:
             return _column(data, "phrases")
-    except (OSError, KeyError, ValueError) as exc:
-        raise IndexDamaged(f"the phrases of {path} cannot be read: {exc}") from None
+    except OSError as exc:
+        raise IndexDamaged(f"columns/{path.name} cannot be read ({exc.strerror})") from None
+    except (KeyError, ValueError):  # its text may quote the file: named, not shown
+        raise IndexDamaged(f"columns/{path.name} does not hold a segment's phrases") from None

@@ -9,11 +9,17 @@ __all__ = ["Deadline"]
 
 
 class Deadline:
-    """A point in time a search must finish by."""
+    """A point in time a search must finish by: ``seconds`` after ``since`` (a reading
+    of ``clock``, ``time.perf_counter`` by default: the request's start), or after now."""
 
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        seconds: float,
+        clock: Callable[[], float] = time.perf_counter,
+        since: float | None = None,
+    ) -> None:
         self.clock = clock
-        self.end = clock() + seconds
+        self.end = (clock() if since is None else since) + seconds
 
     def remaining(self) -> float:
         return self.end - self.clock()

@@ -35,6 +35,7 @@ from search.query import (
     DateRange,
     Every,
     Fuzzy,
+    Leaf,
     Not,
     Nothing,
     Or,
@@ -110,8 +111,12 @@ def phrase_docs(
 
     Each (document, position) of a term is one 64-bit key, shifted back by its
     offset; the phrase stands where the first term's key is among every other
-    term's keys (widened by ``slop`` places each way)."""
+    term's keys, or for a sloppy phrase within ``slop`` of one of them (found by
+    binary search over the sorted keys, so the work does not grow with ``slop``:
+    positions stay below 2**30, so a window of at most 2**30 each way never reaches
+    another document's keys, 2**32 apart)."""
     first: IntArray | None = None
+    reach = min(slop, 1 << 30)
     for index, (term, offset) in enumerate(zip(terms, offsets, strict=True)):
         docs, places = postings.places(fieldname, term.encode("utf-8"))
         inside = np.isin(docs, candidates)
@@ -119,14 +124,28 @@ def phrase_docs(
         if index == 0:
             first = keys
         elif first is not None:
-            if slop:
-                keys = np.concatenate([keys + shift for shift in range(-slop, slop + 1)])
-            first = first[np.isin(first, keys)]
+            if reach:
+                keys = np.sort(keys)
+                at = np.searchsorted(keys, first - reach, side="left")
+                near = keys[np.minimum(at, len(keys) - 1)] if len(keys) else first + reach + 1
+                first = first[(at < len(keys)) & (near <= first + reach)]
+            else:
+                first = first[np.isin(first, keys)]
         if first is None or not len(first):
             break
     if first is None:
         return np.zeros(0, dtype=np.int64)
     return np.unique(first >> 32)
+
+
+def _among(docs: IntArray, ids: IntArray) -> npt.NDArray[np.bool_]:
+    """Which of a few ``docs`` are in the sorted array ``ids`` (binary search: the
+    work grows with the few, not with ``ids``)."""
+    if not len(ids):
+        return np.zeros(len(docs), dtype=bool)
+    at = np.searchsorted(ids, docs)
+    found: npt.NDArray[np.bool_] = (at < len(ids)) & (ids[np.minimum(at, len(ids) - 1)] == docs)
+    return found
 
 
 class Evaluator:
@@ -245,33 +264,79 @@ class Evaluator:
         if not len(words.docs):
             return words
         keep = np.zeros(len(words.docs), dtype=bool)
-        shape = (query.terms, query.offsets, query.slop)
         for index, base in self.leaves:
             self._check_time()
             segment = self.snap.segments[index]
             inside = np.flatnonzero((words.docs >= base) & (words.docs < base + segment.doc_count))
             if not len(inside):
                 continue
-            found = []
-            for fieldname in query.fields:
-                if fieldname not in LENGTH_FIELDS:
-                    continue
-
-                def placed(
-                    fieldname: str = fieldname, postings: SegmentPostings = segment.postings
-                ) -> IntArray:
-                    # Every document of the segment where the phrase stands: a
-                    # segment's answer never changes, so it is remembered.
-                    candidates = self._candidates(postings, fieldname, query.terms)
-                    return phrase_docs(
-                        postings, fieldname, query.terms, query.offsets, query.slop, candidates
-                    )
-
-                found.append(self.memo.get_or_compute((segment.key, fieldname, shape), placed))
-            hits = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+            hits = self._phrase_hits(index, query)
             keep[inside] = np.isin(words.docs[inside] - base, hits)
         phrase = words.select(keep)
         return Matches(phrase.docs, phrase.scores, np.ones(len(phrase.docs), dtype=np.int64))
+
+    def _phrase_hits(self, index: int, query: Phrase) -> IntArray:
+        """Every document of segment ``index`` (local docnums, deleted ones too) where
+        the phrase stands in one of its fields: a segment's answer never changes, so it
+        is remembered."""
+        segment = self.snap.segments[index]
+        shape = (query.terms, query.offsets, query.slop)
+        found = []
+        for fieldname in query.fields:
+            if fieldname not in LENGTH_FIELDS:
+                continue
+
+            def placed(
+                fieldname: str = fieldname, postings: SegmentPostings = segment.postings
+            ) -> IntArray:
+                candidates = self._candidates(postings, fieldname, query.terms)
+                return phrase_docs(
+                    postings, fieldname, query.terms, query.offsets, query.slop, candidates
+                )
+
+            found.append(self.memo.get_or_compute((segment.key, fieldname, shape), placed))
+        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+
+    def holds(self, leaf: Leaf, docs: IntArray) -> npt.NDArray[np.bool_]:
+        """Which of ``docs`` (sorted global docnums of live documents, a page of
+        results) ``leaf`` matches, looked up for those documents only: a term or exact
+        value in their postings, a prefix or fuzzy word by the terms it expanded to in
+        the search (none when it could not be expanded), a phrase by the remembered
+        places, a date range by their days.  A page's worth of look-ups: the time is
+        not checked (the page is shown even when the search ran out of time)."""
+        found = np.zeros(len(docs), dtype=bool)
+        match leaf:
+            case Term() | Prefix() | Fuzzy() | Values():
+                if isinstance(leaf, Values):
+                    pairs = [(leaf.field, value) for value in leaf.values]
+                elif isinstance(leaf, Term):
+                    pairs = [(fieldname, leaf.term) for fieldname in leaf.fields]
+                else:
+                    try:
+                        terms = self.expansions.terms(self.snap, leaf, self.expired)
+                    except (TooManyTerms, OutOfTime):
+                        return found
+                    pairs = [(fieldname, term) for fieldname in leaf.fields for term in terms]
+                at = 0
+                for index, local in self.snap.split(docs):
+                    postings = self.snap.segments[index].postings
+                    part = found[at : at + len(local)]
+                    for fieldname, term in pairs:
+                        part |= _among(local, postings.get(fieldname, term.encode("utf-8"))[0])
+                        if part.all():
+                            break
+                    at += len(local)
+            case Phrase():
+                at = 0
+                for index, local in self.snap.split(docs):
+                    found[at : at + len(local)] = _among(local, self._phrase_hits(index, leaf))
+                    at += len(local)
+            case DateRange(first, last):
+                days = self.snap.days(docs)
+                return (days >= first) & (days <= last)
+            case Every():
+                found[:] = True
+        return found
 
     @staticmethod
     def _candidates(postings: SegmentPostings, fieldname: str, terms: tuple[str, ...]) -> IntArray:

@@ -12,14 +12,20 @@ the story judgements of bench/relevance.py.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from search.lexicon import OutOfTime
 from search.query import Or, Query, Term, Values, leaves
 from search.scoring import ExpansionWeights, idf
 from search.snapshot import Snapshot
 from search.text import Analyzer
 
-__all__ = ["Expansion", "expand"]
+__all__ = ["FEEDBACK_CHARS", "Expansion", "expand"]
+
+#: What of a feedback event's body votes: a news event's text is far shorter; a body
+#: of a megabyte would otherwise be analysed whole within the search's time.
+FEEDBACK_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -44,8 +50,11 @@ def expand(
     user_query: Query,
     first_hits: list[tuple[int, float]],
     weights: ExpansionWeights,
+    expired: Callable[[], bool] = lambda: False,
 ) -> Expansion | None:
-    """Expand ``user_query`` with what ``first_hits`` (docnum, score) have in common."""
+    """Expand ``user_query`` with what ``first_hits`` (docnum, score) have in common:
+    each votes with its title and the first FEEDBACK_CHARS characters of its body.
+    OutOfTime when ``expired()`` says so (checked before each event)."""
     if not first_hits:
         return None
     total = snap.doc_count_all or 1
@@ -55,9 +64,12 @@ def expand(
     written: dict[str, str] = {}
     entity_votes: dict[str, float] = defaultdict(float)
     for docnum, score in first_hits:
+        if expired():
+            raise OutOfTime
         share = score / score_sum
         event, _ = snap.event(docnum)
-        counts, words = analyzer.content_terms(f"{event['title']} {event['body']}")
+        body = event["body"][:FEEDBACK_CHARS]
+        counts, words = analyzer.content_terms(f"{event['title']} {body}")
         for term, word in words.items():
             written.setdefault(term, word)
         length = sum(counts.values()) or 1

@@ -20,7 +20,7 @@ from search.errors import BadRequest
 from search.results import DateBucket, DateHistogram, FacetCount, Facets
 from search.snapshot import Snapshot
 
-__all__ = ["MAX_BUCKETS", "count_facets", "histogram"]
+__all__ = ["MAX_BUCKETS", "count_facets", "domain_pairs", "histogram", "warm_facets"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -56,16 +56,51 @@ def count_facets(
 def _with_domains(snap: Snapshot, docs: IntArray, counts: IntArray) -> IntArray:
     """Source counts where a source name folds like a cited domain: the events
     carrying the name or citing the domain, as the source filter finds them."""
+    keys, pairs_docs, pairs_keys = snap.computed(_DOMAIN_PAIRS, lambda: domain_pairs(snap))
+    if not len(keys):
+        return counts
+    wanted = np.zeros(snap.doc_count_all, dtype=bool)
+    wanted[docs] = True
+    found = np.bincount(pairs_keys[wanted[pairs_docs]], minlength=len(keys))
+    counts = counts.copy()
+    counts[keys] = found
+    return counts
+
+
+_DOMAIN_PAIRS = "facets.domain_pairs"
+
+
+def warm_facets(snap: Snapshot) -> None:
+    """Compute what facet counting keeps per commit, before the snapshot is served."""
+    snap.computed(_DOMAIN_PAIRS, lambda: domain_pairs(snap))
+
+
+def domain_pairs(snap: Snapshot) -> tuple[IntArray, IntArray, IntArray]:
+    """Per commit (``Snapshot.computed``): the source keys that fold like a cited
+    domain, and every (live event, index into those keys) pair where the event
+    carries the name or cites the domain; a search counts its events among them in
+    one pass."""
     domains = snap.folded_terms("source_domain")
     names = snap.folded_terms("source_value")
-    counts = counts.copy()
+    keys: list[int] = []
+    pair_docs: list[IntArray] = []
+    pair_keys: list[IntArray] = []
     for index, key in enumerate(snap.facet_keys("source")):
         if key in domains:
             found = [snap.term_docs("source_value", v.encode()) for v in names.get(key, [])]
             found += [snap.term_docs("source_domain", d.encode()) for d in domains[key]]
             union = np.unique(np.concatenate(found))
-            counts[index] = int(np.isin(union, docs, assume_unique=True).sum())
-    return counts
+            pair_docs.append(union)
+            pair_keys.append(np.full(len(union), len(keys), dtype=np.int64))
+            keys.append(index)
+    if not keys:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    return (
+        np.array(keys, dtype=np.int64),
+        np.concatenate(pair_docs),
+        np.concatenate(pair_keys),
+    )
 
 
 def histogram(

@@ -17,7 +17,9 @@ of Lucene's postings and unified highlighters, without offsets in the index):
    format characters, ligatures) folded character by character.
 2. **Verification.**  The analyzer's own tokens (with character offsets) are
    computed around each candidate only, up to the next whitespace: a match is
-   a token whose index term is a query term.
+   a token whose index term is a query term.  A phrase's word is a match only
+   where the whole phrase stands, checked on the tokens of the few
+   whitespace-separated words around it (as many as the phrase can reach).
 3. **The best window.**  A sliding window over the matches keeps the passage
    with the most distinct query words (then the earliest); the scan stops as
    soon as a window holds all of them, after ``MAX_CANDIDATES`` verified
@@ -25,6 +27,12 @@ of Lucene's postings and unified highlighters, without offsets in the index):
    deadline has passed (the best passage found so far is shown).
 4. **The snippet.**  Only the chosen passage (at most ``width`` characters) is
    analysed again to place the ``<mark>`` tags.
+
+What a search's snippets mark (``hit_highlighters``): for each event of the page
+shown, the words of the query's clauses that matched that event
+(search.query.matched_leaves), each leaf looked up for the page's events only
+(search.evaluate.Evaluator.holds); nothing of a clause that did not match it, nor
+of an excluded one.
 
 Figures: BENCHMARKS.md, "Highlighting" (``python -m bench highlight``).
 """
@@ -41,8 +49,14 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import regex
 
+from search.evaluate import Evaluator
+from search.lexicon import OutOfTime, TooManyTerms
+from search.query import Fuzzy, Leaf, Phrase, Prefix, Query, Term, leaves, matched_leaves
+from search.schema import TEXT_FIELDS
 from search.text import Analyzer, fold
 
 __all__ = [
@@ -53,6 +67,8 @@ __all__ = [
     "PRESENCE_CHECK_CHARS",
     "SNIPPET_WIDTH",
     "Highlighter",
+    "PhraseMark",
+    "hit_highlighters",
     "snippet",
 ]
 
@@ -172,26 +188,65 @@ class _Match:
     group: int
 
 
+@dataclass(frozen=True)
+class PhraseMark:
+    """A phrase whose words are marked only where it stands: ``terms`` at ``offsets``
+    (places after the first word's, as search.query.Phrase), each within ``slop``
+    places of its own; ``group`` is the query word it stands for."""
+
+    terms: tuple[str, ...]
+    offsets: tuple[int, ...]
+    slop: int
+    group: int
+
+    @property
+    def reach(self) -> int:
+        """How many words around one of its words a phrase can reach."""
+        return max(self.offsets) - min(self.offsets) + self.slop + 1
+
+
+#: Characters looked at per word of context, at most, when checking a phrase around a word.
+_CONTEXT_CHARS = 64
+#: A text at most this long is searched for the phrases once, whole.
+_WHOLE_TEXT = 4096
+#: The most words each way a phrase is looked for around one of its words: the words of
+#: a sloppier phrase that stand farther apart are not marked.
+_MAX_REACH = 64
+_WORD_RUN = re.compile(r"\S+")
+
+
 class Highlighter:
     """Finds and marks one query's terms in texts.  Built once per query.
 
     ``terms``: index term -> query word it stands for (``{"harbour": 0,
-    "harbor": 0, "rail": 1}``), or a collection of terms (each its own word).
+    "harbor": 0, "rail": 1}``), or a collection of terms (each its own word),
+    marked wherever they stand.  ``phrases``: phrases whose words are marked only
+    where the whole phrase stands (consecutive, in order, as the phrase matcher
+    finds it), checked on the words around each candidate.
     ``analyzer``: the index's text analyzer.
     """
 
-    def __init__(self, terms: Mapping[str, int] | Collection[str], analyzer: Analyzer) -> None:
+    def __init__(
+        self,
+        terms: Mapping[str, int] | Collection[str],
+        analyzer: Analyzer,
+        phrases: Collection[PhraseMark] = (),
+    ) -> None:
         if isinstance(terms, Mapping):
             self.groups: dict[str, int] = dict(terms)
         else:
             self.groups = {term: i for i, term in enumerate(sorted(terms))}
         self.analyzer = analyzer
-        prefixes = {_prefix(_folded(term)) for term in self.groups}
+        self.phrases = tuple(phrases)
+        self._phrase_terms = frozenset(t for p in self.phrases for t in p.terms)
+        self._reach = min(max((p.reach for p in self.phrases), default=0), _MAX_REACH) + 2
+        self._whole: tuple[str, dict[tuple[int, int], int]] | None = None
+        prefixes = {_prefix(_folded(term)) for term in (*self.groups, *self._phrase_terms)}
         # An acronym's term is its letters ("us"), written with full stops ("U.S.").
         prefixes |= {".".join(p) for p in prefixes if len(p) > 1 and p.isalpha()}
         prefixes.discard("")
         self.prefixes = sorted(prefixes)
-        self._regions: dict[tuple[str, bool, bool], tuple[tuple[int, int, int], ...]] = {}
+        self._regions: dict[tuple[str, int, int, bool, bool], tuple[tuple[int, int, int], ...]] = {}
         self._byte_prefixes = [p.encode("utf-8", _LONE) for p in self.prefixes]
 
     # Step 1: candidates
@@ -253,15 +308,77 @@ class Highlighter:
         cut = space is None and end < len(text)
         begin = _stretch_start(text, position, max(done, position - reach))
         cut_begin = begin > 0 and not text[begin - 1].isspace()
-        # The same words come back many times in a long text: each is analysed once.
-        key = (text[begin:end], cut_begin, cut)
+        if self.phrases and len(text) <= _WHOLE_TEXT:  # phrases found once for the text
+            matches = self._tokens(text, begin, end, cut_start=cut_begin, cut_end=cut)
+            return matches, end
+        # The same words come back many times in a long text: each is analysed once
+        # (with the words around it when a phrase may reach them).
+        low, high = self._context(text, begin, end) if self.phrases else (begin, end)
+        key = (text[low:high], begin - low, end - low, cut_begin, cut)
         found = self._regions.get(key)
         if found is None:
             if len(self._regions) >= _REGIONS_KEPT:
                 self._regions.clear()
-            matches = self._tokens(key[0], 0, end - begin, cut_start=cut_begin, cut_end=cut)
-            found = self._regions[key] = tuple((m.start, m.end, m.group) for m in matches)
+            matches = self._tokens(text, begin, end, cut_start=cut_begin, cut_end=cut)
+            found = self._regions[key] = tuple(
+                (m.start - begin, m.end - begin, m.group) for m in matches
+            )
         return [_Match(begin + s, begin + e, g) for s, e, g in found], end
+
+    def _context(self, text: str, start: int, end: int) -> tuple[int, int]:
+        """The stretch around text[start:end] that a phrase through it may reach:
+        ``_reach`` whitespace-separated words each way (at most _CONTEXT_CHARS
+        characters a word), from and to white space where there is some near."""
+        floor = max(0, start - self._reach * _CONTEXT_CHARS)
+        runs = [m.start() for m in _WORD_RUN.finditer(text, floor, start)]
+        low = runs[-self._reach] if len(runs) >= self._reach else floor
+        low = _stretch_start(text, low, max(0, low - _CONTEXT_CHARS))
+        ceiling = min(len(text), end + self._reach * _CONTEXT_CHARS)
+        runs = [m.end() for m in _WORD_RUN.finditer(text, end, ceiling)]
+        high = runs[self._reach - 1] if len(runs) >= self._reach else ceiling
+        return low, _stretch_end(text, high, min(len(text), high + _CONTEXT_CHARS))
+
+    def _phrase_spans(self, text: str, start: int, end: int) -> dict[tuple[int, int], int]:
+        """(start, end) -> phrase group of the tokens of text[start:end] (and maybe of
+        others) that are part of one of the phrases where it stands: in a text of at
+        most _WHOLE_TEXT characters, found once over the whole text; in a longer one,
+        judged on the words around text[start:end]."""
+        if len(text) <= _WHOLE_TEXT:
+            if self._whole is None or self._whole[0] is not text:
+                self._whole = (text, self._spans(text, 0, len(text), 0, len(text)))
+            return self._whole[1]
+        low, high = self._context(text, start, end)
+        return self._spans(text, low, high, start, end)
+
+    def _spans(
+        self, text: str, low: int, high: int, start: int, end: int
+    ) -> dict[tuple[int, int], int]:
+        """The phrases' tokens in text[start:end], found among the tokens of text[low:high]."""
+        by_term: dict[str, list[tuple[int, int, int]]] = {}
+        for token in self.analyzer.tokens(text[low:high]):
+            if token.term in self._phrase_terms:
+                by_term.setdefault(token.term, []).append(
+                    (token.position, low + token.start, low + token.end)
+                )
+        spans: dict[tuple[int, int], int] = {}
+        for phrase in self.phrases:
+            for first in by_term.get(phrase.terms[0], ()):
+                chosen = [first]
+                for term, offset in zip(phrase.terms[1:], phrase.offsets[1:], strict=True):
+                    want = first[0] + offset - phrase.offsets[0]
+                    near = sorted(
+                        (abs(t[0] - want), t)
+                        for t in by_term.get(term, ())
+                        if abs(t[0] - want) <= phrase.slop
+                    )
+                    if not near:
+                        break
+                    chosen.append(near[0][1])
+                else:
+                    for _, begin, finish in chosen:
+                        if start <= begin and finish <= end:
+                            spans.setdefault((begin, finish), phrase.group)
+        return spans
 
     def _tokens(
         self, text: str, start: int, end: int, cut_start: bool, cut_end: bool
@@ -269,8 +386,13 @@ class Highlighter:
         """Matches among the analyzer's tokens of text[start:end]; a token touching a
         cut (where the text goes on inside a word) is not whole and is left out."""
         found = []
+        in_phrases: dict[tuple[int, int], int] | None = None
         for token in self.analyzer.tokens(text[start:end]):
             group = self.groups.get(token.term)
+            if group is None and token.term in self._phrase_terms:
+                if in_phrases is None:
+                    in_phrases = self._phrase_spans(text, start, end)
+                group = in_phrases.get((start + token.start, start + token.end))
             if group is None:
                 continue
             first, last = start + token.start, start + token.end
@@ -287,7 +409,7 @@ class Highlighter:
         """The passage of at most ``span`` characters with the most distinct query
         words (the earliest of equals), as its first match and where its last match
         ends; None when no match is found."""
-        wanted = len(set(self.groups.values()))
+        wanted = len(set(self.groups.values()) | {p.group for p in self.phrases})
         window: deque[_Match] = deque()
         words: Counter[int] = Counter()
         best: tuple[int, _Match, int] | None = None
@@ -337,9 +459,13 @@ class Highlighter:
         if width < 3:
             raise ValueError("a snippet is at least 3 characters wide")
         marks = self
-        if holds is not None and self.groups and len(text) > PRESENCE_CHECK_CHARS:
-            marks = Highlighter({t: g for t, g in self.groups.items() if holds(t)}, self.analyzer)
-        best = marks.best_match(text, (width * 2) // 3, expired) if marks.groups else None
+        if holds is not None and marks.prefixes and len(text) > PRESENCE_CHECK_CHARS:
+            marks = Highlighter(
+                {t: g for t, g in self.groups.items() if holds(t)},
+                self.analyzer,
+                [p for p in self.phrases if all(holds(t) for t in p.terms)],
+            )
+        best = marks.best_match(text, (width * 2) // 3, expired) if marks.prefixes else None
         if len(text) <= width:
             start, end = 0, len(text)
         elif best is None:
@@ -373,7 +499,7 @@ class Highlighter:
         """text[start:end] as escaped HTML, its matches (``keep`` among them) in
         ``<mark>``; a word cut by either end is marked as far as it is shown."""
         marks: list[_Match] = []
-        if self.groups:
+        if self.prefixes:
             low = _stretch_start(text, start, max(0, start - _REGION))
             high = _stretch_end(text, end, min(len(text), end + _REGION))
             cut_low = low > 0 and not text[low - 1].isspace()
@@ -529,3 +655,65 @@ def snippet(
 ) -> str:
     """The best passage of ``text`` for the index ``terms`` (see Highlighter)."""
     return Highlighter(terms, analyzer).snippet(text, width, expired)
+
+
+def _leaf_marks(
+    found: Iterable[Leaf], expanded: Callable[[Prefix | Fuzzy], list[str]], analyzer: Analyzer
+) -> Highlighter:
+    """The highlighter of some leaves of a query: each word in a text field, phrase,
+    prefix or fuzzy word one query word (a prefix's or fuzzy word's terms are what it
+    expanded to); other leaves mark nothing."""
+    groups: dict[str, int] = {}
+    phrases: list[PhraseMark] = []
+    word = 0
+    for leaf in found:
+        if isinstance(leaf, (Term, Phrase, Prefix, Fuzzy)) and not set(leaf.fields) & set(
+            TEXT_FIELDS
+        ):
+            continue
+        match leaf:
+            case Term(term=term):
+                groups.setdefault(term, word)
+            case Phrase(terms=terms, offsets=offsets, slop=slop):
+                phrases.append(PhraseMark(terms, offsets, slop, word))
+            case Prefix() | Fuzzy():
+                for term in expanded(leaf):
+                    groups.setdefault(term, word)
+            case _:
+                continue
+        word += 1
+    return Highlighter(groups, analyzer, phrases)
+
+
+def hit_highlighters(
+    evaluator: Evaluator, query: Query, docs: Collection[int], analyzer: Analyzer
+) -> dict[int, Highlighter]:
+    """docnum -> the highlighter of one shown event (``docs``, a page of results of
+    ``query``): only the words of the clauses that matched that event are marked
+    (search.query.matched_leaves), looked up for those events alone; a phrase's words
+    only where the phrase stands."""
+    shown = np.array(sorted(set(docs)), dtype=np.int64)
+    if not len(shown):
+        return {}
+    every = dict.fromkeys(leaves(query, negated=True))
+    held = {leaf: evaluator.holds(leaf, shown) for leaf in every}
+
+    def expanded(leaf: Prefix | Fuzzy) -> list[str]:
+        try:
+            return evaluator.expansions.terms(evaluator.snap, leaf, _never)
+        except (TooManyTerms, OutOfTime):  # what the search could not expand marks nothing
+            return []
+
+    found: dict[int, Highlighter] = {}
+    built: dict[tuple[Leaf, ...], Highlighter] = {}  # events that matched alike share one
+    for at, docnum in enumerate(shown.tolist()):
+        matched = tuple(matched_leaves(query, functools.partial(_held_at, held, at)))
+        marks = built.get(matched)
+        if marks is None:
+            marks = built[matched] = _leaf_marks(matched, expanded, analyzer)
+        found[docnum] = marks
+    return found
+
+
+def _held_at(held: Mapping[Leaf, npt.NDArray[np.bool_]], at: int, leaf: Leaf) -> bool:
+    return bool(held[leaf][at])

@@ -36,7 +36,7 @@ import os
 import shutil
 import threading
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,7 @@ __all__ = [
     "PostingsCollector",
     "SegmentPostings",
     "remove_unused",
+    "segment_directory",
     "term_key",
 ]
 
@@ -105,7 +106,8 @@ def term_key(fieldname: str, term: bytes, salt: int = 0, bits: int = 64) -> int:
     return int.from_bytes(digest, "little") >> (64 - bits)
 
 
-def _directory(generation_path: Path, segment_id: str) -> Path:
+def segment_directory(generation_path: Path, segment_id: str) -> Path:
+    """Where segment ``segment_id``'s arrays (and stored events) are kept."""
     return generation_path / POSTINGS_DIR / segment_id
 
 
@@ -170,9 +172,16 @@ class PostingsCollector:
                     add_positions(accumulate(gaps))
             yield item
 
-    def save(self, generation_path: Path, segment_id: str) -> Path:
+    def save(
+        self,
+        generation_path: Path,
+        segment_id: str,
+        extra: Mapping[str, Path | npt.NDArray[Any]] | None = None,
+    ) -> Path:
         """Write the arrays of segment ``segment_id`` atomically (a directory renamed
-        into place once complete); returns their directory."""
+        into place once complete); returns their directory.  ``extra``: more of the
+        segment's files, by name: an array (saved with ``np.save``) or a finished file
+        (moved in)."""
         counts = np.frombuffer(self.counts, dtype=np.int64).copy()
         docs = np.frombuffer(self.docs, dtype=np.int32).copy()
         weights = np.frombuffer(self.weights, dtype=np.float32).copy()
@@ -199,7 +208,7 @@ class PostingsCollector:
             "key_terms": order.astype(np.int64),
         }
         meta = {"fields": self.field_ranges, "salt": salt, "key_bits": self.key_bits}
-        target = _directory(generation_path, segment_id)
+        target = segment_directory(generation_path, segment_id)
         target.parent.mkdir(exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         shutil.rmtree(tmp, ignore_errors=True)
@@ -207,6 +216,11 @@ class PostingsCollector:
         for name, values in arrays.items():
             np.save(tmp / f"{name}.npy", values)
         (tmp / "fields.json").write_text(json.dumps(meta))
+        for name, item in (extra or {}).items():
+            if isinstance(item, Path):
+                os.replace(item, tmp / name)
+            else:
+                np.save(tmp / name, item)
         try:
             tmp.rename(target)
         except OSError:  # another process got there first: its copy is the same
@@ -269,12 +283,19 @@ class SegmentPostings:
 
     def __init__(self, directory: Path) -> None:
         try:
-            arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+            # Plain ndarray views of the maps: numpy's memmap subclass costs a Python
+            # call per slice, and a search slices thousands of times.
+            arrays = {
+                name: np.load(directory / f"{name}.npy", mmap_mode="r").view(np.ndarray)
+                for name in _ARRAYS
+            }
             meta = json.loads((directory / "fields.json").read_text())
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
             raise IndexDamaged(
-                f"the postings arrays in {directory} cannot be read: {exc}"
+                f"postings/{directory.name} cannot be read ({exc.strerror})"
             ) from None
+        except ValueError:  # its text may quote the file: named, not shown
+            raise IndexDamaged(f"postings/{directory.name} does not hold postings arrays") from None
         self.lexicon = arrays["lexicon"]
         self.offsets = arrays["lexicon_offsets"]
         self.starts = arrays["starts"]
@@ -295,7 +316,7 @@ class SegmentPostings:
     @classmethod
     def open(cls, generation_path: Path, segment_id: str) -> SegmentPostings:
         """The segment's arrays; IndexDamaged when they are missing or unreadable."""
-        return cls(_directory(generation_path, segment_id))
+        return cls(segment_directory(generation_path, segment_id))
 
     # Terms
 

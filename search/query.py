@@ -28,7 +28,7 @@ ranking's coordination reads that count (search/scoring.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "DateRange",
     "Every",
     "Fuzzy",
+    "Leaf",
     "Not",
     "Nothing",
     "Or",
@@ -47,6 +48,7 @@ __all__ = [
     "Term",
     "Values",
     "leaves",
+    "matched_leaves",
     "word_count",
 ]
 
@@ -170,6 +172,62 @@ def leaves(query: Query, negated: bool = False) -> Iterator[Leaf]:
             yield from leaves(optional, negated)
         case _:
             yield query
+
+
+def matched_leaves(query: Query, holds: Callable[[Leaf], bool]) -> list[Leaf]:
+    """The leaves, left to right, of the clauses that matched one document, given
+    whether each leaf matches it (``holds``): every part of a matched AND, the matched
+    parts of an OR, the optional part of AND-MAYBE when it matched; nothing of a
+    clause that did not match, nor of a negated one (what a snippet marks)."""
+    known: dict[Leaf, bool] = {}
+
+    def leaf_holds(leaf: Leaf) -> bool:
+        found = known.get(leaf)
+        if found is None:
+            found = known[leaf] = holds(leaf)
+        return found
+
+    def matched(node: Query) -> bool:
+        match node:
+            case Every():
+                return True
+            case Nothing():
+                return False
+            case And(parts):
+                return all(matched(p) for p in parts)
+            case Or(parts):
+                return any([matched(p) for p in parts])
+            case Not(part):
+                return not matched(part)
+            case AndNot(positive, negative):
+                return matched(positive) and not matched(negative)
+            case AndMaybe(required, _):
+                return matched(required)
+            case _:
+                return leaf_holds(node)
+
+    found: list[Leaf] = []
+
+    def collect(node: Query) -> None:
+        match node:
+            case And(parts) | Or(parts):
+                for part in parts:
+                    if matched(part):
+                        collect(part)
+            case AndNot(positive, _):
+                collect(positive)
+            case AndMaybe(required, optional):
+                collect(required)
+                if matched(optional):
+                    collect(optional)
+            case Not() | Every() | Nothing():
+                pass
+            case _:
+                found.append(node)
+
+    if matched(query):
+        collect(query)
+    return found
 
 
 def word_count(query: Query) -> int:

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from search.evaluate import Evaluator
+from search.evaluate import Evaluator, OutOfTime
 from search.query import Or, Term
 from search.scoring import RelatedWeights, entity_idf, idf, time_decay
 from search.snapshot import Snapshot
@@ -108,14 +108,25 @@ class RelatedHit:
     linked: bool
 
 
+#: Terms of a text looked up between two checks of the deadline.
+_CHECK_EVERY = 256
+
+
 def key_terms(
-    snap: Snapshot, analyzer: Analyzer, text: str, weights: RelatedWeights
+    snap: Snapshot,
+    analyzer: Analyzer,
+    text: str,
+    weights: RelatedWeights,
+    expired: Callable[[], bool] = lambda: False,
 ) -> list[tuple[str, float, str]]:
-    """The text's most telling terms: (index term, tf-idf, the word as written), best first."""
+    """The text's most telling terms: (index term, tf-idf, the word as written), best
+    first.  OutOfTime when ``expired()`` says so (checked every _CHECK_EVERY terms)."""
     total = snap.doc_count_all or 1
     counts, written = analyzer.content_terms(text)
     scored = []
-    for term, tf in counts.items():
+    for number, (term, tf) in enumerate(counts.items()):
+        if number % _CHECK_EVERY == 0 and expired():
+            raise OutOfTime
         if tf < weights.min_term_freq:
             continue
         df = snap.doc_frequency("body", term.encode("utf-8"))
@@ -148,7 +159,7 @@ def find_related(
 ) -> list[RelatedHit]:
     """The ``size`` best relatives of ``source``; ``allowed`` (sorted docnums) narrows them."""
     # Key terms, as a weighted OR query.
-    terms = key_terms(snap, analyzer, source.text, weights)
+    terms = key_terms(snap, analyzer, source.text, weights, evaluator.expired)
     term_scores: dict[int, float] = {}
     if terms:
         top = terms[0][1]

@@ -16,6 +16,7 @@ from search.event import Event, Source
 
 __all__ = [
     "DateBucket",
+    "DateHint",
     "DateHistogram",
     "EventView",
     "Expanded",
@@ -116,6 +117,17 @@ class Expanded:
 
 
 @dataclass(frozen=True)
+class DateHint:
+    """A date the query holds (``Sept. 2015``), offered as a date filter: its first and
+    last day, and its words as typed.  The search does not apply it; its words need
+    not match."""
+
+    date_from: dt.date = field(metadata={"key": "from", "description": "The first day."})
+    date_to: dt.date = field(metadata={"key": "to", "description": "The last day."})
+    text: str = field(metadata={"description": "The query's date words, as typed."})
+
+
+@dataclass(frozen=True)
 class SearchPage:
     """One page of a search."""
 
@@ -130,12 +142,16 @@ class SearchPage:
     results: tuple[Hit, ...]
     facets: Facets
     did_you_mean: str | None = field(
-        metadata={"description": "The query with unknown or rare words corrected, or null."}
+        metadata={"description": "The query with its unknown words corrected, or null."}
     )
     expanded: Expanded | None = field(
         metadata={
             "description": "What query expansion added to the ranking, or null when it did not run."
         }
+    )
+    date_hint: DateHint | None = field(
+        default=None,
+        metadata={"description": "A date written in the query, offered as a date filter, or null."},
     )
 
 

@@ -68,7 +68,7 @@ def build_schema(stemmer: str) -> fields.Schema:
         event=fields.STORED(),
         mentions=fields.STORED(),
         # The title's phrases, for the segment's columns: the writer's per-document
-        # hook (search/writer_hooks.py) takes them out before whoosh stores the rest.
+        # hook (search/writer_hooks.py) keeps them there, and never stores them.
         phrases=fields.STORED(),
     )
 

@@ -8,25 +8,30 @@ import dataclasses
 import datetime as dt
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import cachetools
 import numpy as np
 
 from config import Config
+from search.datehint import QueryDates, parse_query
+from search.datehint import ready as dates_ready
+from search.datehint import warm as warm_dates
 from search.deadline import Deadline
 from search.errors import BadRequest, EventNotFound, SearchTimeout
 from search.evaluate import Evaluator, Expansions, OutOfTime
 from search.event import Event, Source
 from search.expansion import expand
-from search.facets import count_facets
-from search.highlight import Highlighter
+from search.facets import count_facets, warm_facets
+from search.highlight import Highlighter, hit_highlighters
 from search.lexicon import TooManyTerms
 from search.live import LiveIndex
 from search.matches import Matches
 from search.mentions import MENTIONS_FILE, MentionFinder, MentionVocabulary
 from search.parse import Limits, QueryParser, date_filter, values_filter
-from search.query import And, Every, Fuzzy, Phrase, Prefix, Query, Term, leaves, word_count
+from search.query import And, Every, Nothing, Query, word_count
 from search.rank import NameIndex, Ranking, rank, with_expansion
 from search.related import Fingerprint, RelatedQuery, find_related
 from search.results import (
@@ -46,11 +51,12 @@ from search.snapshot import Snapshot, facet_key
 from search.spelling import Speller
 from search.store import IndexStore
 from search.suggest import SUGGEST_FILE, Suggester
-from search.text import Analyzer
 
 __all__ = ["SearchRequest", "SearchService"]
 
 DEFAULT_FACETS = ("date", "entity", "source")
+#: Parsed queries kept per process (search/service.py ``SearchService.parse``).
+_PARSED_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -74,22 +80,16 @@ class SearchRequest:
     highlight: bool = True
 
 
-@dataclass
+@dataclass(frozen=True)
 class _CommitState:
-    """What the service keeps per generation commit, shared by the threads (read-only
-    once built): the suggestion table, the mention finder, the entity names queries
-    are matched against, and did-you-mean."""
+    """What the service keeps per commit (``Snapshot.extras``), built while the
+    snapshot is warmed and shared by the threads: the suggestion table, the mention
+    finder, the entity names queries are matched against, and did-you-mean."""
 
     suggester: Suggester
     finder: MentionFinder
     names: NameIndex
-    _speller: Speller | None = None
-
-    def speller(self, analyzer: Analyzer) -> Speller:
-        """Built on first use: only queries with unknown words need it."""
-        if self._speller is None:
-            self._speller = Speller(analyzer, self.suggester.forms)
-        return self._speller
+    speller: Speller
 
 
 def _never() -> bool:
@@ -113,18 +113,55 @@ class SearchService:
         self.expansion_weights = expansion_weights or ExpansionWeights()
         self.store = IndexStore(config.index_dir)
         self.live = live or LiveIndex(
-            self.store, config.refresh_interval, memo_bytes=config.postings_cache_mb * 1024 * 1024
+            self.store,
+            config.refresh_interval,
+            memo_bytes=config.postings_cache_mb * 1024 * 1024,
+            warm=self._warm,
         )
+        if self.live.warm is None:
+            self.live.warm = self._warm
+        # CPU-bound work runs this many at a time per process (the others wait for a
+        # turn within their deadline): threads beyond the cores only share them.
+        self._turns = threading.BoundedSemaphore(config.search_concurrency)
         self.limits = Limits(
             config.max_query_length,
             config.max_query_terms,
             config.max_expansions,
             config.max_edits,
+            config.max_slop,
         )
         self._parsers: dict[str, QueryParser] = {}
-        self._local = threading.local()
         self._lock = threading.Lock()
-        self._states_by_key: dict[tuple[str, int, str], _CommitState] = {}
+        # Parsed queries by (stemmer, text, match): a search box sends the same ones
+        # again and again.  A parse depends on nothing else (no commit: prefixes and
+        # fuzzy words are expanded when evaluated), and the trees are immutable.
+        self._parsed: cachetools.LRUCache[tuple[str, str, str], tuple[Query, QueryDates | None]] = (
+            cachetools.LRUCache(_PARSED_KEPT)
+        )
+        warm_dates()  # the date parser's data, before the first query with a date
+
+    def start(self) -> None:
+        """Open and warm the live commit now, and keep it current from a refresher
+        thread (a served process calls this once; without it requests refresh)."""
+        self.live.start()
+
+    def deadline(self, since: float | None = None) -> Deadline:
+        """The deadline of a request that started at ``since`` (``time.perf_counter``;
+        None: now)."""
+        return Deadline(self.config.search_timeout, since=since)
+
+    @contextlib.contextmanager
+    def _turn(self, deadline: Deadline) -> Iterator[None]:
+        """Wait for a turn to run CPU-bound work, until the deadline at most."""
+        if not self._turns.acquire(timeout=max(deadline.remaining(), 0.0)):
+            raise SearchTimeout(
+                f"the search waited {self.config.search_timeout:g} s for its turn; the "
+                "service is busy: try again"
+            )
+        try:
+            yield
+        finally:
+            self._turns.release()
 
     def parser(self, snap: Snapshot) -> QueryParser:
         """The query parser of a snapshot's analysis (shared by the threads)."""
@@ -146,9 +183,10 @@ class SearchService:
 
     # Searching
 
-    def search(self, request: SearchRequest) -> SearchPage:
-        """Run a search."""
-        started = time.perf_counter()
+    def search(self, request: SearchRequest, since: float | None = None) -> SearchPage:
+        """Run a search.  ``since``: when the request started (``time.perf_counter``);
+        its deadline counts from then."""
+        started = time.perf_counter() if since is None else since
         if request.page * request.size > self.config.max_result_window:
             raise BadRequest(
                 "result_window_too_large",
@@ -156,10 +194,28 @@ class SearchService:
                 f"{self.config.max_result_window} results can be paged through",
                 "page",
             )
-        snap = self.live.snapshot()
-        # From here: opening a new generation is not the search's own time.
-        deadline = Deadline(self.config.search_timeout)
-        query = self.parser(snap).parse(request.q, request.match)
+        deadline = self.deadline(started)
+        with self._turn(deadline), self.live.acquire() as snap:
+            return self._search(snap, request, started, deadline)
+
+    def parse(self, snap: Snapshot, text: str, match: str) -> tuple[Query, QueryDates | None]:
+        """The query tree of ``text`` as the snapshot's analysis reads it, and its dates
+        (``datehint.parse_query``), kept for repeated queries once dates can be read;
+        BadRequest as ``QueryParser.parse``."""
+        key = (snap.analyzer.stemmer, text, match)
+        with self._lock:
+            found = self._parsed.get(key)
+        if found is None:
+            found = parse_query(self.parser(snap), text, match)
+            if dates_ready():  # else a date was not read this time: not kept
+                with self._lock:
+                    self._parsed[key] = found
+        return found
+
+    def _search(
+        self, snap: Snapshot, request: SearchRequest, started: float, deadline: Deadline
+    ) -> SearchPage:
+        query, dates = self.parse(snap, request.q, request.match)
         sort = request.sort or ("relevance" if request.q.strip() else "newest")
         evaluator = self._evaluator(snap, deadline)
         matches, complete = self._matching(evaluator, query, self._filters(request, snap))
@@ -170,14 +226,24 @@ class SearchService:
             try:
                 names = extras.names.spans(snap.analyzer.words(request.q))
                 ranked = rank(evaluator, self.similarity, matches, query, names)
-                if request.expand and complete:
+                # Expansion reorders only the events that lack a query word: it finds
+                # what the words miss, and leaves the complete ones in their order and
+                # above them (measured: it only lost known-item searches).  So it runs
+                # only when such events reach the page shown.
+                docs = matches.docs[matches.matched < word_count(query)]
+                shown = request.page * request.size
+                reaches_page = len(docs) and len(matches.docs) - len(docs) < shown
+                if request.expand and complete and reaches_page:
                     first = ranked.top(self.expansion_weights.feedback_docs)
-                    expansion = expand(snap, snap.analyzer, query, first, self.expansion_weights)
+                    expansion = expand(
+                        snap,
+                        snap.analyzer,
+                        query,
+                        first,
+                        self.expansion_weights,
+                        deadline.expired,
+                    )
                     if expansion is not None:
-                        # Expansion reorders only the events that lack a query word: it
-                        # finds what the words miss, and leaves the complete ones in
-                        # their order (measured: it only lost known-item searches).
-                        docs = matches.docs[matches.matched < word_count(query)]
                         extra = self._restricted(evaluator, expansion.query, docs)
                         ranked = with_expansion(ranked, extra)
                         expanded = Expanded(tuple(expansion.terms), tuple(expansion.entities))
@@ -189,9 +255,11 @@ class SearchService:
                 f"the search found nothing within {self.config.search_timeout:g} s; try again "
                 "or narrow it"
             )
-        terms = self._highlight_terms(evaluator, query) if request.highlight else {}
-        marks = Highlighter(terms, snap.analyzer)
-        results = tuple(self._hit(snap, docnum, score, marks, deadline) for docnum, score in hits)
+        marked = query if request.highlight else Nothing()
+        marks = hit_highlighters(evaluator, marked, [d for d, _ in hits], snap.analyzer)
+        results = tuple(
+            self._hit(snap, docnum, score, marks[docnum], deadline) for docnum, score in hits
+        )
         # Past the deadline, facets are left out (what is ready is returned, timed out).
         counted = () if deadline.expired() else request.facets
         complete = complete and len(counted) == len(request.facets)
@@ -204,7 +272,8 @@ class SearchService:
             request.date_from,
             request.date_to,
         )
-        did_you_mean, corrected = self._did_you_mean(snap, request.q, deadline)
+        keep = dates.spans if dates else ()
+        did_you_mean, corrected = self._did_you_mean(snap, request.q, deadline, keep)
         complete = complete and corrected
         return SearchPage(
             total=len(matches.docs),
@@ -217,6 +286,7 @@ class SearchService:
             facets=facets,
             did_you_mean=did_you_mean,
             expanded=expanded,
+            date_hint=dates.hint if dates else None,
         )
 
     def _restricted(self, evaluator: Evaluator, query: Query, docs: np.ndarray) -> Matches:
@@ -225,22 +295,21 @@ class SearchService:
         return found.select(np.isin(found.docs, docs, assume_unique=True))
 
     def _did_you_mean(
-        self, snap: Snapshot, text: str, deadline: Deadline
+        self, snap: Snapshot, text: str, deadline: Deadline, keep: tuple[tuple[int, int], ...]
     ) -> tuple[str | None, bool]:
         """The corrected query (None: nothing to correct), and whether the words were
-        all checked before the deadline (if not, no correction is offered)."""
+        all checked before the deadline (if not, no correction is offered); the spans
+        ``keep`` (the query's dates) are left as typed."""
         if not text.strip():
             return None, True
-        speller = self._state(snap).speller(snap.analyzer)
+        speller = self._state(snap).speller
         try:
             corrected = speller.correct(
                 snap,
-                lambda stem: (
-                    snap.doc_frequency("body", stem.encode())
-                    + snap.doc_frequency("title", stem.encode())
-                ),
+                lambda stem: sum(snap.doc_frequency(f, stem.encode()) for f in TEXT_FIELDS),
                 text,
                 deadline.expired,
+                keep,
             )
         except OutOfTime:
             return None, False
@@ -313,25 +382,6 @@ class SearchService:
         order = kept[np.argsort(keys[kept])]
         return [(int(docs[i]), None) for i in order[first:last]]
 
-    def _highlight_terms(self, evaluator: Evaluator, query: Query) -> dict[str, int]:
-        """The index terms a snippet marks, each with the query word it stands for: the
-        query's words in text fields (each word of a phrase too), and what its prefixes
-        and fuzzy words expanded to."""
-        found: dict[str, int] = {}
-        for leaf in leaves(query):
-            match leaf:
-                case Term(term=term, fields=fields) if set(fields) & set(TEXT_FIELDS):
-                    found.setdefault(term, len(found))
-                case Phrase(terms=terms):
-                    for term in terms:
-                        found.setdefault(term, len(found))
-                case Prefix() | Fuzzy():
-                    word = len(found)
-                    with contextlib.suppress(TooManyTerms, OutOfTime):
-                        for term in evaluator.expansions.terms(evaluator.snap, leaf, _never):
-                            found.setdefault(term, word)
-        return found
-
     def _hit(
         self,
         snap: Snapshot,
@@ -378,9 +428,22 @@ class SearchService:
         size: int = 5,
         date_from: dt.date | None = None,
         date_to: dt.date | None = None,
+        since: float | None = None,
     ) -> RelatedPage:
         """Events related to an indexed one, each with the reasons it is related."""
-        snap = self.live.snapshot()
+        deadline = self.deadline(since)
+        with self._turn(deadline), self.live.acquire() as snap:
+            return self._related_to_event(snap, event_id, size, date_from, date_to, deadline)
+
+    def _related_to_event(
+        self,
+        snap: Snapshot,
+        event_id: str,
+        size: int,
+        date_from: dt.date | None,
+        date_to: dt.date | None,
+        deadline: Deadline,
+    ) -> RelatedPage:
         docnum = snap.docnum(event_id)
         if docnum is None:
             raise EventNotFound(event_id)
@@ -398,7 +461,7 @@ class SearchService:
             exclude={docnum},
             fingerprint=Fingerprint.of(event["title"], event["body"], day),
         )
-        return self._related(snap, source, size, date_from, date_to)
+        return self._related(snap, source, size, date_from, date_to, deadline)
 
     def related_to_text(
         self,
@@ -406,15 +469,19 @@ class SearchService:
         size: int = 5,
         date_from: dt.date | None = None,
         date_to: dt.date | None = None,
+        since: float | None = None,
     ) -> RelatedPage:
         """Events related to a text that is not in the index (a draft, a pasted article)."""
-        snap = self.live.snapshot()
-        source = RelatedQuery(
-            text=text,
-            entities=self._state(snap).finder.find(text),
-            fingerprint=Fingerprint.of("", text),
-        )
-        return self._related(snap, source, size, date_from, date_to)
+        deadline = self.deadline(since)
+        with self._turn(deadline), self.live.acquire() as snap:
+            source = RelatedQuery(
+                text=text,
+                entities=self._state(snap).finder.find(text),
+                fingerprint=Fingerprint.of("", text),
+            )
+            if deadline.expired():
+                raise self._related_timeout()
+            return self._related(snap, source, size, date_from, date_to, deadline)
 
     def _related(
         self,
@@ -423,8 +490,8 @@ class SearchService:
         size: int,
         date_from: dt.date | None,
         date_to: dt.date | None,
+        deadline: Deadline,
     ) -> RelatedPage:
-        deadline = Deadline(self.config.search_timeout)
         evaluator = self._evaluator(snap, deadline)
         dates = date_filter(date_from, date_to)
         try:
@@ -433,9 +500,7 @@ class SearchService:
                 snap, evaluator, snap.analyzer, source, size, self.related_weights, allowed
             )
         except OutOfTime:
-            raise SearchTimeout(
-                f"finding related events took more than {self.config.search_timeout:g} s; try again"
-            ) from None
+            raise self._related_timeout() from None
         unmarked = Highlighter({}, snap.analyzer)
         return RelatedPage(
             tuple(
@@ -447,50 +512,58 @@ class SearchService:
             )
         )
 
+    def _related_timeout(self) -> SearchTimeout:
+        return SearchTimeout(
+            f"finding related events took more than {self.config.search_timeout:g} s; try again"
+        )
+
     # The search box
 
     def suggest(self, typed: str, size: int = 8) -> Suggestions:
         """Entity names and title phrases for what a person has typed, most frequent first."""
-        snap = self.live.snapshot()
-        return Suggestions(tuple(self._state(snap).suggester.suggest(typed, size)))
+        with self.live.acquire() as snap:
+            return Suggestions(tuple(self._state(snap).suggester.suggest(typed, size)))
+
+    def _warm(self, snap: Snapshot) -> None:
+        """Build the extras of a snapshot's commit (``LiveIndex``'s warm hook, before
+        the snapshot is served).  Writers save the suggestion table and the mention
+        vocabulary beside the index at every commit, under the names the commit's
+        record gives."""
+        suggester = Suggester.load(snap.sidecar(SUGGEST_FILE))
+        vocabulary = MentionVocabulary.load(snap.sidecar(MENTIONS_FILE))
+        names: dict[tuple[str, ...], list[str]] = {}
+        for value in snap.facet_values("entity"):
+            names.setdefault(tuple(snap.analyzer.words(value)), []).append(value)
+        speller = Speller(snap.analyzer, suggester.forms)
+        speller.warm(snap)
+        warm_facets(snap)
+        snap.extras = _CommitState(suggester, vocabulary.finder(), NameIndex(names), speller)
 
     def _state(self, snap: Snapshot) -> _CommitState:
-        """The extras of the snapshot's commit.  Writers save the suggestion table and
-        the mention vocabulary beside the index at every commit, under the names the
-        commit's record gives."""
-        path = snap.sidecar(SUGGEST_FILE)
-        key = (snap.generation.name, snap.version[1], path.name)
-        with self._lock:
-            found = self._states_by_key.get(key)
-        if found is None:
-            suggester = Suggester.load(path, snap.analyzer)
-            vocabulary = MentionVocabulary.load(snap.sidecar(MENTIONS_FILE))
-            names: dict[tuple[str, ...], list[str]] = {}
-            for value in snap.facet_values("entity"):
-                names.setdefault(tuple(snap.analyzer.words(value)), []).append(value)
-            found = _CommitState(suggester, vocabulary.finder(), NameIndex(names))
-            with self._lock:
-                self._states_by_key = {key: found}
-        return found
+        """The extras of the snapshot's commit (built when it was warmed)."""
+        if snap.extras is None:  # a snapshot opened without the service's hook
+            self._warm(snap)
+        state: _CommitState = snap.extras
+        return state
 
     # Events and the index
 
     def event(self, event_id: str) -> EventView:
         """An event and the names its text mentions; EventNotFound when there is none."""
-        snap = self.live.snapshot()
-        docnum = snap.docnum(event_id)
-        if docnum is None:
-            raise EventNotFound(event_id)
-        stored, mentions = snap.event(docnum)
+        with self.live.acquire() as snap:
+            docnum = snap.docnum(event_id)
+            if docnum is None:
+                raise EventNotFound(event_id)
+            stored, mentions = snap.event(docnum)
         event = Event.from_dict(stored)
         values = {f.name: getattr(event, f.name) for f in dataclasses.fields(Event)}
         return EventView(**values, mentions=tuple(mentions))
 
     def stats(self) -> IndexStats:
         """Documents, date range, generation and build time of the live index."""
-        snap = self.live.snapshot()
-        days = snap.days(snap.live_docs())
-        meta = snap.record.build if snap.record is not None else {}
+        with self.live.acquire() as snap:
+            days = snap.days(snap.live_docs())
+            meta = snap.record.build if snap.record is not None else {}
         return IndexStats(
             documents=len(days),
             first_date=dt.date.fromordinal(int(days.min())) if len(days) else None,
@@ -501,7 +574,8 @@ class SearchService:
 
     def check_ready(self) -> None:
         """Raise IndexUnavailable (or a subclass) unless an index is open for searching."""
-        self.live.snapshot()
+        with self.live.acquire():
+            pass
 
     def close(self) -> None:
         self.live.close()

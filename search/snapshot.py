@@ -1,39 +1,47 @@
-"""What one thread reads: one commit of the live generation, its segments, and the
-index-wide statistics scoring needs.
+"""What a process reads of one commit of the live generation: its segments, and the
+index-wide statistics scoring needs.  Immutable once opened, shared by every thread.
 
 A segment (``Segment``) is read once per process and shared by its threads: its
-postings arrays (memory-mapped) and its columns never change.  A ``Snapshot``
-adds what one commit decides: which segments are live, which of their documents
-are deleted, and the statistics over all of them (document count, average
-field lengths, document frequencies), with the stored events it has read.
+postings arrays, stored events (both memory-mapped) and its columns never change.
+A ``Snapshot`` adds what one commit decides: which segments are live, which of
+their documents are deleted, and the statistics over all of them (document count,
+average field lengths, document frequencies), and the per-commit tables built from
+them (facet vocabularies, folded filter terms).  ``warm()`` builds those tables
+before the snapshot is served; what is computed later (a term's document
+frequency) goes into bounded caches whose single operations are atomic, where a
+race between two threads only repeats work.  No whoosh object is held: whoosh is
+read once, when the snapshot is opened, for the commit's segments and deletions.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-import orjson
 
 from search.columns import FacetColumn, SegmentColumns, fold_column, load, path_of
 from search.dates import bucket_of_days
-from search.postings import LENGTH_FIELDS, SegmentPostings
+from search.postings import LENGTH_FIELDS, SegmentPostings, segment_directory
+from search.schema import FACET_FIELDS
 from search.store import Generation, Record
+from search.stored import StoredEvents
 from search.text import Analyzer, fold
 
 __all__ = ["Segment", "SegmentCache", "Snapshot", "facet_key"]
 
+T = TypeVar("T")
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 _CACHED_FREQUENCIES = 200_000
-_CACHED_EVENTS = 5_000
+#: The fields filters look values up in (``folded_terms``), warmed with the snapshot.
+FILTER_FIELDS = ("entity_value", "source_value", "source_domain", "category")
 
 
 def facet_key(value: str) -> str:
@@ -44,12 +52,13 @@ def facet_key(value: str) -> str:
 
 @dataclass
 class Segment:
-    """One segment's postings and columns.  Read-only once built."""
+    """One segment's postings, stored events and columns.  Read-only once built."""
 
     id: str
     key: str  # "<generation>/<segment id>": unique across generations
     postings: SegmentPostings
     columns: SegmentColumns
+    stored: StoredEvents
     _lengths: dict[str, FloatArray] = field(default_factory=dict)
     _folded: dict[str, tuple[FacetColumn, IntArray]] = field(default_factory=dict)
 
@@ -95,6 +104,7 @@ class SegmentCache:
                 key,
                 SegmentPostings.open(generation.path, segment_id),
                 load(path_of(generation.path, segment_id)),
+                StoredEvents(segment_directory(generation.path, segment_id)),
             )
             with self._lock:
                 found = self._segments.setdefault(key, found)
@@ -117,19 +127,19 @@ class SegmentCache:
 
 
 class Snapshot:
-    """One commit of a generation, as one thread reads it.  Not shared between threads.
+    """One commit of a generation, shared by every thread of the process.
 
-    ``searcher`` is whoosh's searcher of that commit, used for stored events only
-    (its public API).  Document numbers are global: segment i's documents are
-    ``bases[i]`` to ``bases[i] + segments[i].doc_count - 1``.  ``record`` is the
-    generation's record of the commit, as checked when the snapshot was opened (None
-    only for a writer's own snapshot of a commit not recorded yet).
+    Document numbers are global: segment i's documents are ``bases[i]`` to
+    ``bases[i] + segments[i].doc_count - 1``.  ``record`` is the generation's record
+    of the commit, as checked when the snapshot was opened (None only for a writer's
+    own snapshot of a commit not recorded yet).  ``extras`` holds what the service
+    builds per commit (its suggestion table, mention finder, name index and speller),
+    set once while the snapshot is warmed, before it is served.
     """
 
     def __init__(
         self,
         generation: Generation,
-        searcher: Any,
         segments: list[Segment],
         deleted: list[frozenset[int]],
         version: int,
@@ -139,7 +149,7 @@ class Snapshot:
         """``stemmer``: the one the generation was built with, when ``record`` (which
         says it) is None."""
         self.generation = generation
-        self.searcher = searcher
+        self.extras: Any = None
         #: How the generation's text was analysed: queries are analysed alike.
         if stemmer is None:
             if record is None:
@@ -162,10 +172,30 @@ class Snapshot:
         self._live: IntArray | None = None
         self._frequencies: dict[tuple[str, bytes], int] = {}
         self._averages: dict[str, float] = {}
-        self._events: OrderedDict[int, tuple[dict[str, Any], list[str]]] = OrderedDict()
         self._vocab: dict[str, tuple[list[str], list[str], list[IntArray]]] = {}
         self._exact: dict[str, list[str]] = {}
         self._folded: dict[str, dict[str, list[str]]] = {}
+        self._computed: dict[str, Any] = {}
+
+    def warm(self) -> None:
+        """Build the per-commit tables a search reads (live documents, statistics,
+        facet vocabularies, filter terms), so that no request pays for them."""
+        self.live_docs()
+        for name in LENGTH_FIELDS:
+            self.average_length(name)
+        for facet in FACET_FIELDS:
+            self._keys(facet)
+            self.facet_values(facet)
+        for name in FILTER_FIELDS:
+            self.folded_terms(name)
+
+    def computed(self, key: str, build: Callable[[], T]) -> T:
+        """What ``build`` computes from this commit, computed once and kept with the
+        snapshot (``key`` names it, by the module that owns it)."""
+        if key not in self._computed:
+            self._computed[key] = build()
+        found: T = self._computed[key]
+        return found
 
     @property
     def keys(self) -> set[str]:
@@ -173,7 +203,7 @@ class Snapshot:
         return {s.key for s in self.segments}
 
     def sidecar(self, name: str) -> Path:
-        """The file holding sidecar table ``name`` (``suggest.json``) for this commit."""
+        """The file holding sidecar table ``name`` (``suggest.bin``) for this commit."""
         if self.record is None:
             raise ValueError("a snapshot of an unrecorded commit has no sidecar tables")
         return self.generation.path / self.record.sidecars[name]
@@ -237,14 +267,8 @@ class Snapshot:
 
     def event(self, docnum: int) -> tuple[dict[str, Any], list[str]]:
         """The stored event (canonical shape) and the entity names its text mentions."""
-        found = self._events.get(docnum)
-        if found is None:
-            stored = self.searcher.stored_fields(docnum)
-            found = (orjson.loads(stored["event"]), list(stored.get("mentions") or []))
-            self._events[docnum] = found
-            if len(self._events) > _CACHED_EVENTS:
-                self._events.popitem(last=False)
-        return found
+        index = int(np.searchsorted(self.bases, docnum, side="right")) - 1
+        return self.segments[index].stored.get(docnum - int(self.bases[index]))
 
     # Statistics (over every document of the index, deleted ones included, as
     # whoosh counts them: they stay until their segment is merged)
@@ -396,8 +420,9 @@ def open_snapshot(
     record: Record | None = None,
     stemmer: str | None = None,
 ) -> Snapshot:
-    """The snapshot of a whoosh searcher's commit, its segments read through ``cache``."""
+    """The snapshot of a whoosh searcher's commit, its segments read through ``cache``.
+    The searcher is read only here: it may be closed once this returns."""
     ids = segment_ids(searcher)
     segments = [cache.get(generation, segment_id) for segment_id, _ in ids]
     deleted = [gone for _, gone in ids]
-    return Snapshot(generation, searcher, segments, deleted, version, record, stemmer)
+    return Snapshot(generation, segments, deleted, version, record, stemmer)

@@ -1,9 +1,10 @@
-"""Did you mean: corrections for query words the index does not know, or barely.
+"""Did you mean: corrections for query words the index does not know.
 
-A word is looked up as the index holds it (its stem).  When the stem is in at
-most ``rare`` events, the index's stems within two edits (with the same first
-letter) that are at least ``ratio`` times as frequent are candidates; the
-closest, then the most frequent, wins.  A stem is turned back into a word people
+A word is looked up as the index holds it (its stem).  A word that matches, in
+any event however few, is never replaced (``wombat`` in one event stays
+``wombat``, not "woman").  For a stem in no event, the index's stems within two
+edits (with the same first letter) that are in at least ``least`` events are
+candidates; the closest, then the most frequent, wins.  A stem is turned back into a word people
 write from the words of the suggestion table (entity names and title phrases),
 taking the written form closest to what was typed: ``refugess`` -> ``refuge``
 -> ``refugees``.  The query is never rewritten by itself: the corrected string is
@@ -11,14 +12,15 @@ only offered.
 
 Left alone, whatever the index says of them: URLs, e-mail addresses, domains
 (``bbc.com``, ``nasa.gov``), numbers and words with digits (``covid19``,
-``5-4``), and the words of the index's entity names, source names and source
-domains (a name is spelt as it is, however rare its words are in the text).
+``5-4``), the words of the index's entity names, source names and source
+domains (a name is spelt as it is, however rare its words are in the text), and
+the stretches the caller names (the dates a query holds: ``Sept. 2015``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from search.lexicon import TooManyTerms, edit_distance, within
 from search.snapshot import Snapshot
@@ -50,16 +52,19 @@ class Speller:
         self,
         analyzer: Analyzer,
         forms: dict[str, dict[str, int]],
-        rare: int = 1,
-        ratio: float = 5.0,
+        least: int = 5,
     ) -> None:
         """``forms``: stem -> the words people write for it, with how often
-        (search/suggest.py's ``written_forms``, kept in the suggestion table)."""
+        (search/suggest.py's ``written_forms``, kept in the suggestion table); ``least``: the fewest
+        events a correction's stem is in."""
         self.analyzer = analyzer
-        self.rare = rare
-        self.ratio = ratio
+        self.least = least
         self._written = forms
         self._names: frozenset[str] | None = None
+
+    def warm(self, snap: Snapshot) -> None:
+        """Build what corrections read of the snapshot, before it is served."""
+        self._name_words(snap)
 
     def _name_words(self, snap: Snapshot) -> frozenset[str]:
         """The folded words of the index's entity names, source names and domains."""
@@ -76,8 +81,7 @@ class Speller:
         stem = self.analyzer.term(typed)
         if stem is None:
             return None
-        known = frequency(stem)
-        if known > self.rare:
+        if frequency(stem):  # it matches: it is not offered another word
             return None
         limit = 2 if len(typed) >= 6 else 1
         best: tuple[int, int, int, str] | None = None
@@ -92,7 +96,7 @@ class Speller:
             if candidate == stem or not forms:
                 continue
             count = frequency(candidate)
-            if count < max(2, self.ratio * max(known, 1)):
+            if count < self.least:
                 continue
             # The written form closest to what was typed, then the most used.
             word = min(forms, key=lambda w: (edit_distance(typed, w), -forms[w], w))
@@ -108,11 +112,13 @@ class Speller:
         frequency: Callable[[str], int],
         text: str,
         expired: Expired = lambda: False,
+        keep: Iterable[tuple[int, int]] = (),
     ) -> str | None:
-        """``text`` with its unknown or rare words corrected, or None when none needs it.
-        ``frequency(stem)`` tells how common a stem is in the index."""
+        """``text`` with its unknown words corrected, or None when none needs it.
+        ``frequency(stem)`` tells in how many events a stem is (0: it matches none);
+        ``keep``: spans of ``text`` (start, end) left as they are."""
         changed = False
-        alone = [m.span() for m in _LEFT_ALONE.finditer(text)]
+        alone = [m.span() for m in _LEFT_ALONE.finditer(text)] + list(keep)
         names = self._name_words(snap)
 
         def fix(match: re.Match[str]) -> str:

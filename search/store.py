@@ -54,9 +54,9 @@ __all__ = [
 ]
 
 #: The version of what a generation holds: the whoosh schema and its analysis, the
-#: postings arrays, the columns, and the record of every file's checksum.  A
-#: generation of another format is not served.
-INDEX_FORMAT = 5
+#: postings arrays, the stored events, the columns, and the record of every file's
+#: checksum.  A generation of another format is not served.
+INDEX_FORMAT = 6
 
 _GEN = re.compile(r"gen-(\d{6,})")
 _TEMP = re.compile(r"\..+\.\d+\.tmp")
@@ -175,8 +175,11 @@ class Generation:
             )
         found = data.get("format", 1)
         if found != INDEX_FORMAT:
+            # Only a format number is shown: any other value is what meta.json holds.
+            known = type(found) is int and 0 < found < 1_000_000
+            written = f"index format {found}" if known else "an unknown index format"
             raise RebuildNeeded(
-                f"{self.name} was written in index format {found}, this version reads "
+                f"{self.name} was written in {written}, this version reads "
                 f"format {INDEX_FORMAT}: rebuild needed (run indexer rebuild)"
             )
         try:
@@ -349,16 +352,21 @@ class IndexStore:
         """Name of the live generation, or None when none has been published.
 
         IndexDamaged when CURRENT is there but names no generation: not a regular
-        file (a directory, a FIFO), unreadable, not UTF-8, empty or something else."""
+        file (a symbolic link, a directory, a FIFO), unreadable, not UTF-8, empty or
+        something else.  No message shows what a file holds: it may be any file's start."""
         path = self.root / CURRENT
         try:
             # Non-blocking: a FIFO put in CURRENT's place must not hang a reader.
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            # Not followed: a link put in CURRENT's place is named, never read (its
+            # target could be any file, and what it holds must not reach a message).
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
         except FileNotFoundError:
             return None
-        except IsADirectoryError:
-            raise IndexDamaged(_bad_current("is a directory, not a file")) from None
         except OSError as exc:
+            if exc.errno == errno.ELOOP and path.is_symlink():
+                raise IndexDamaged(_bad_current("is a symbolic link, not a file")) from None
+            if isinstance(exc, IsADirectoryError):
+                raise IndexDamaged(_bad_current("is a directory, not a file")) from None
             raise IndexDamaged(_bad_current(f"cannot be read ({exc.strerror})")) from None
         try:
             mode = os.fstat(fd).st_mode
@@ -378,7 +386,8 @@ class IndexStore:
         if not name:
             raise IndexDamaged(_bad_current("is empty"))
         if len(raw) > _CURRENT_MAX or not _GEN.fullmatch(name):
-            raise IndexDamaged(_bad_current(f"holds {name[:40]!r}, not a generation's name"))
+            # Named, never shown: what it holds may be any file's start.
+            raise IndexDamaged(_bad_current("holds what is not a generation's name (gen-NNNNNN)"))
         return name
 
     def current_problem(self) -> str | None:

@@ -13,7 +13,8 @@ suggested only as far as live events still carry them.
 
 Matching is case- and accent-insensitive and works on several words: every typed
 word but the last must be a whole word of the suggestion, the last a prefix of
-the next word, starting at any word (``vladimir pu`` and ``putin`` both find
+the next word (a whole word too when white space follows it: the next word then
+begins), starting at any word (``vladimir pu`` and ``putin`` both find
 "Vladimir Putin").  Punctuation inside names and phrases (hyphens, apostrophes
 straight or typographic, periods, slashes, ampersands, any other) separates
 words, in what is typed as in the table, so a name is found as far as it is
@@ -25,11 +26,15 @@ from __future__ import annotations
 
 import bisect
 import json
+import mmap
 import re
+import struct
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from search.files import write_atomic
 from search.results import Suggestion
@@ -132,15 +137,45 @@ def written_forms(
 
 
 _KIND_ORDER = {"entity": 0, "phrase": 1}
-SUGGEST_FILE = "suggest.json"
-FORMAT = 3  # 3: keys by match_key
-_OLDER_FORMAT = 2
+_KINDS = ("entity", "phrase")
+SUGGEST_FILE = "suggest.bin"
+FORMAT = 4  # 4: one binary file of arrays, memory-mapped by readers
+_MAGIC = b"EVSUGGST"
+_HEADER = struct.Struct("<8sQ")  # magic, then the JSON header's length in bytes
+_ALIGN = 8
+
+
+class _Strings:
+    """A sorted or ranked list of strings kept as one UTF-8 blob and its offsets
+    (``offsets[i]:offsets[i + 1]``): a sequence of bytes for ``bisect``."""
+
+    def __init__(self, blob: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64]) -> None:
+        self.blob = blob
+        self.offsets = offsets
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> _Strings:
+        data = [t.encode("utf-8") for t in texts]
+        offsets = np.zeros(len(data) + 1, dtype=np.int64)
+        np.cumsum([len(d) for d in data], out=offsets[1:])
+        return cls(np.frombuffer(b"".join(data), dtype=np.uint8), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, index: int) -> bytes:
+        return self.blob[self.offsets[index] : self.offsets[index + 1]].tobytes()
+
+    def text(self, index: int) -> str:
+        return self[index].decode("utf-8")
 
 
 class Suggester:
     """A prefix table over entity names and phrases, ranked once: entry ``i`` is the
     ``i``-th most frequent, so the best matches of a prefix are its smallest entries.
-    Immutable once built; writers build it and save it beside the index."""
+    Immutable once built; writers build it and save it beside the index, and readers
+    map the saved arrays into memory (every worker shares one copy through the page
+    cache) rather than hold a Python object per entry."""
 
     def __init__(
         self,
@@ -150,12 +185,27 @@ class Suggester:
         ahead: dict[str, list[int]],
         forms: dict[str, dict[str, int]],
     ) -> None:
-        self.entries = entries  # (text, kind, count), best first
-        self.forms = forms  # stem -> written words -> count, for "did you mean"
-        self.keys = keys  # folded word-suffixes of the entries, sorted
-        self.targets = np.asarray(targets, dtype=np.int32)  # key -> entry
-        # Short prefixes match much of the table: their best entries are kept ready.
+        """``entries``: (text, kind, count), best first; ``keys``: the folded word
+        suffixes of the entries, sorted, and ``targets`` the entry of each;
+        ``ahead``: the best entries of every prefix of up to _PRECOMPUTED_PREFIX
+        characters; ``forms``: stem -> written words -> count, for did-you-mean."""
+        self._texts = _Strings.of(text for text, _, _ in entries)
+        self._kinds = np.array([_KINDS.index(kind) for _, kind, _ in entries], dtype=np.uint8)
+        self._counts = np.array([count for _, _, count in entries], dtype=np.int64)
+        self._keys = _Strings.of(keys)
+        self._targets = np.asarray(targets, dtype=np.int32)
         self.ahead = ahead
+        self.forms = forms
+
+    def __len__(self) -> int:
+        """How many entries (names and phrases) the table holds."""
+        return len(self._counts)
+
+    def entry(self, index: int) -> Suggestion:
+        """Entry ``index`` (0: the most frequent)."""
+        return Suggestion(
+            self._texts.text(index), _KINDS[int(self._kinds[index])], int(self._counts[index])
+        )
 
     @classmethod
     def build(cls, entries: Iterable[tuple[str, str, int]], analyzer: Analyzer) -> Suggester:
@@ -183,47 +233,96 @@ class Suggester:
                     if len(best) < _KEEP and (not best or best[-1] != rank):
                         best.append(rank)
         keyed.sort()
-        entries = [entry for _, entry in ranked]
+        ranked_entries = [entry for _, entry in ranked]
         forms = written_forms(
-            analyzer, [(text, count) for text, _, count in entries[:SPELLING_ENTRIES]]
+            analyzer, [(text, count) for text, _, count in ranked_entries[:SPELLING_ENTRIES]]
         )
-        return cls(entries, [k for k, _ in keyed], [t for _, t in keyed], ahead, forms)
+        return cls(ranked_entries, [k for k, _ in keyed], [t for _, t in keyed], ahead, forms)
 
     def suggest(self, typed: str, size: int) -> list[Suggestion]:
-        """The ``size`` most frequent suggestions for what was typed."""
+        """The ``size`` most frequent suggestions for what was typed.  White space
+        after the last word ends it: what follows is the next word (``russia `` offers
+        "Russia Ukraine", not "Russian ..."), so only suggestions that go on after
+        that word, whole, are offered."""
         prefix = match_key(typed)
         if not prefix:
             return []
+        if typed[-1:].isspace():
+            prefix += " "
         if len(prefix) <= _PRECOMPUTED_PREFIX and size <= _KEEP:
             best = self.ahead.get(prefix, [])[:size]
         else:
-            lo = bisect.bisect_left(self.keys, prefix)
-            hi = bisect.bisect_left(self.keys, prefix + "\U0010ffff")
-            best = np.unique(self.targets[lo:hi])[:size].tolist()
-        return [Suggestion(*self.entries[t]) for t in best]
+            low = prefix.encode("utf-8")
+            lo = bisect.bisect_left(self._keys, low)
+            # UTF-8 never holds the byte 0xff: every key with the prefix sorts before.
+            hi = bisect.bisect_left(self._keys, low + b"\xff", lo=lo)
+            best = np.unique(self._targets[lo:hi])[:size].tolist()
+        return [self.entry(t) for t in best]
 
     def save(self, path: Path) -> None:
-        data = {
-            "format": FORMAT,
-            "entries": self.entries,
-            "keys": self.keys,
-            "targets": self.targets.tolist(),
-            "ahead": self.ahead,
-            "forms": self.forms,
+        """One file: a header (magic, length, JSON: format, where each array is, the
+        precomputed prefixes and the written forms), then the arrays, 8-byte aligned."""
+        arrays: dict[str, npt.NDArray[Any]] = {
+            "texts": self._texts.blob,
+            "text_offsets": self._texts.offsets,
+            "kinds": self._kinds,
+            "counts": self._counts,
+            "keys": self._keys.blob,
+            "key_offsets": self._keys.offsets,
+            "targets": self._targets,
         }
-        write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        places: dict[str, tuple[str, int, int]] = {}
+        at = 0
+        for name, array in arrays.items():
+            places[name] = (array.dtype.str, at, len(array))
+            at += -(-array.nbytes // _ALIGN) * _ALIGN
+        header = json.dumps(
+            {"format": FORMAT, "arrays": places, "ahead": self.ahead, "forms": self.forms},
+            ensure_ascii=False,
+        ).encode("utf-8")
+        header += b" " * (-(len(header) + _HEADER.size) % _ALIGN)
+        parts = [_HEADER.pack(_MAGIC, len(header)), header]
+        for array in arrays.values():
+            data = array.tobytes()
+            parts += [data, b"\0" * (-len(data) % _ALIGN)]
+        write_atomic(path, b"".join(parts))
 
     @classmethod
-    def load(cls, path: Path, analyzer: Analyzer) -> Suggester:
-        """The table saved at ``path`` (``analyzer``: the index's, to build anew a table
-        of the older format); ValueError when it is of another format."""
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or data.get("format") not in (_OLDER_FORMAT, FORMAT):
-            raise ValueError(f"{path.name} is not a suggestion table of format {FORMAT}")
-        entries = [(text, kind, count) for text, kind, count in data["entries"]]
-        if data["format"] == _OLDER_FORMAT:  # its keys kept punctuation: built anew
-            return cls.build(entries, analyzer)
-        return cls(entries, data["keys"], data["targets"], data["ahead"], data["forms"])
+    def load(cls, path: Path) -> Suggester:
+        """The table saved at ``path``, its arrays memory-mapped; ValueError when it is
+        not a suggestion table of this format."""
+        with open(path, "rb") as fh:
+            try:
+                mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            except ValueError:  # an empty file
+                raise ValueError(f"{path.name} is not a suggestion table") from None
+        if len(mapped) < _HEADER.size:
+            raise ValueError(f"{path.name} is not a suggestion table")
+        magic, length = _HEADER.unpack_from(mapped, 0)
+        try:
+            if magic != _MAGIC:
+                raise ValueError("no magic")
+            header = json.loads(mapped[_HEADER.size : _HEADER.size + length])
+            if header.get("format") != FORMAT:
+                raise ValueError("another format")
+            base = _HEADER.size + length
+            arrays = {
+                name: np.frombuffer(mapped, dtype=np.dtype(dtype), count=count, offset=base + at)
+                for name, (dtype, at, count) in header["arrays"].items()
+            }
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(
+                f"{path.name} is not a suggestion table of format {FORMAT}: {exc}"
+            ) from None
+        table = cls.__new__(cls)
+        table._texts = _Strings(arrays["texts"], arrays["text_offsets"])
+        table._kinds = arrays["kinds"]
+        table._counts = arrays["counts"]
+        table._keys = _Strings(arrays["keys"], arrays["key_offsets"])
+        table._targets = arrays["targets"]
+        table.ahead = header["ahead"]
+        table.forms = header["forms"]
+        return table
 
 
 def build_suggester(

@@ -10,7 +10,8 @@ internals.  The read side uses whoosh's public API only.
   costs a file-system check per posting), postings blocks not compressed (whoosh's
   postings are read only to find a document by id; zlib cost about 7% of a
   rebuild's CPU time for 10% of the index's size), a per-document writer that
-  also keeps each document's day and title phrases, and a
+  also keeps each document's day and title phrases and appends its stored
+  fields to a file readers map (search/stored.py), and a
   field writer that also saves the segment's postings arrays (search/postings.py)
   and columns (search/columns.py) while whoosh writes them: for new segments and
   for merged ones alike, in the writer process (parallel writers do it in
@@ -48,8 +49,9 @@ from whoosh.multiproc import MpWriter, SubWriterTask
 
 from search.columns import FacetColumn, SegmentColumns, facet_column, path_of, save, value_column
 from search.errors import BuildFailed
-from search.postings import PostingsCollector, SegmentPostings
+from search.postings import POSTINGS_DIR, PostingsCollector, SegmentPostings
 from search.schema import FACET_FIELDS
+from search.stored import OFFSETS_FILE, RECORDS_FILE, StoredWriter, discard
 from search.suggest import title_phrases
 
 __all__ = ["EventCodec", "ParallelWriter", "decode_gaps"]
@@ -64,30 +66,50 @@ def decode_gaps(value: bytes) -> list[int]:
 
 class _PerDocWriter(W3PerDocWriter):  # type: ignore[misc]
     """whoosh's per-document writer, which also keeps every document's day (its
-    ``date`` column value) and title phrases (its stored ``phrases``) for the
-    segment's columns."""
+    ``date`` column value) and title phrases (its ``phrases`` field, which is not
+    stored: a merged document's come from its stored title) for the segment's
+    columns."""
 
     def __init__(self, codec: EventCodec, storage: Any, segment: Any) -> None:
         super().__init__(codec, storage, segment)
         self._days: dict[int, int] = {}
         self._phrases = _PhraseRows()
+        self._event: bytes | None = None
         self._current = -1
         self._count = 0
         self._event_codec = codec
+        folder = getattr(storage, "folder", None)
+        self._stored = (
+            StoredWriter(Path(folder) / POSTINGS_DIR, segment.segment_id()) if folder else None
+        )
 
     def start_doc(self, docnum: int) -> None:
         super().start_doc(docnum)
         self._current = docnum
         self._count += 1
+        if self._stored is not None:
+            self._stored.start()
+
+    def add_field(self, fieldname: str, fieldobj: Any, value: Any, length: Any) -> None:
+        if fieldname == PHRASES_FIELD:  # kept in the segment's columns, never stored
+            self._phrases.add(self._current, value or ())
+            return
+        if fieldname == "event":
+            self._event = value
+        super().add_field(fieldname, fieldobj, value, length)
+        if self._stored is not None and value is not None:
+            self._stored.add(fieldname, value)
+
+    def finish_doc(self) -> None:
+        if self._current not in self._phrases.rows and self._event is not None:
+            # A merged document (or one whose title has none): its title's phrases.
+            self._phrases.add(self._current, title_phrases(orjson.loads(self._event)["title"]))
+        self._event = None
+        super().finish_doc()
+        if self._stored is not None:
+            self._stored.finish()
 
     def add_column_value(self, fieldname: str, column: Any, value: Any) -> None:
-        if fieldname == STORED_FIELDS:
-            # Kept in the segment's columns, not stored again; a merged document
-            # has none, and gets its title's again.
-            phrases = value.pop("phrases", None)
-            if phrases is None and "event" in value:
-                phrases = title_phrases(orjson.loads(value["event"])["title"])
-            self._phrases.add(self._current, phrases or ())
         super().add_column_value(fieldname, column, value)
         if fieldname == "date":
             self._days[self._current] = int(value)
@@ -97,6 +119,8 @@ class _PerDocWriter(W3PerDocWriter):  # type: ignore[misc]
         self._days.pop(self._current, None)
         self._phrases.rows.pop(self._current, None)
         self._count -= 1
+        if self._stored is not None:
+            self._stored.cancel()
 
     def close(self) -> None:
         super().close()
@@ -106,10 +130,12 @@ class _PerDocWriter(W3PerDocWriter):  # type: ignore[misc]
         segment_id = self._segment.segment_id()
         self._event_codec.days[segment_id] = days
         self._event_codec.phrases[segment_id] = self._phrases.column(self._count)
+        if self._stored is not None:
+            self._event_codec.stored[segment_id] = self._stored.close()
 
 
-# The column whoosh's per-document writer keeps a document's stored fields in.
-STORED_FIELDS = "_stored"
+# The schema's field of a document's title phrases (search/schema.py).
+PHRASES_FIELD = "phrases"
 
 
 class _PhraseRows:
@@ -146,9 +172,16 @@ class _FieldWriter(W3FieldWriter):  # type: ignore[misc]
     def close(self) -> None:
         super().close()
         folder = getattr(self._storage, "folder", None)
+        if self._collector is None:  # no postings, no segment: nothing of it is kept
+            discard(self._event_codec.stored.pop(self._segment.segment_id(), None))
         if self._collector is not None and folder:
             segment_id = self._segment.segment_id()
-            directory = self._collector.save(Path(folder), segment_id)
+            stored = self._event_codec.stored.pop(segment_id, None)
+            extra = {}
+            if stored is not None:
+                records, offsets = stored
+                extra = {RECORDS_FILE: records, OFFSETS_FILE: offsets}
+            directory = self._collector.save(Path(folder), segment_id, extra)
             self._collector = None
             days = self._event_codec.days.pop(segment_id)
             phrases = self._event_codec.phrases.pop(segment_id)
@@ -173,6 +206,9 @@ class EventCodec(W3Codec):  # type: ignore[misc]
         self.days: dict[str, Any] = {}
         #: Segment id -> every document's title phrases, likewise.
         self.phrases: dict[str, FacetColumn] = {}
+        #: Segment id -> its stored events (search/stored.py): the records' file and
+        #: the offsets, from the per-document writer to the field writer likewise.
+        self.stored: dict[str, tuple[Path, Any]] = {}
 
     def per_document_writer(self, storage: Any, segment: Any) -> W3PerDocWriter:
         return _PerDocWriter(self, storage, segment)

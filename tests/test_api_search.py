@@ -47,7 +47,9 @@ def test_response_shape(client: falcon.testing.TestClient) -> None:
         "facets",
         "expanded",
         "did_you_mean",
+        "date_hint",
     }
+    assert body["date_hint"] is None  # "putin" holds no date
     assert body["page"] == 1 and body["size"] == 10 and body["sort"] == "relevance"
     assert set(body["facets"]) == {"date", "entity", "source"}
     item = body["results"][0]
@@ -98,7 +100,7 @@ def test_match_all_and_any(client: falcon.testing.TestClient) -> None:
 
 
 def test_expansion_only_reranks_and_says_how(client: falcon.testing.TestClient) -> None:
-    for q in ("refugees hungary", "boko haram", "maiduguri"):
+    for q in ("refugees hungary", "boko haram", "maiduguri bombing"):
         literal = search(client, q=q, expand="false", size=100, facets="entity,source,date")
         expanded = search(client, q=q, expand="true", size=100, facets="entity,source,date")
         assert literal["expanded"] is None
@@ -107,6 +109,10 @@ def test_expansion_only_reranks_and_says_how(client: falcon.testing.TestClient) 
         assert sorted(ids(expanded)) == sorted(ids(literal))
         assert expanded["total"] == literal["total"]
         assert expanded["facets"] == literal["facets"]
+    # Expansion reorders only events missing a query word, below every event that has
+    # them all: it is not run when none of those reach the page shown.
+    assert search(client, q="maiduguri", expand="true", size=100)["expanded"] is None
+    assert search(client, q="refugees hungary", expand="true", size=1)["expanded"] is None
     # Sorting by date never expands.
     assert search(client, q="maiduguri", sort="newest", expand="true")["expanded"] is None
 

@@ -161,3 +161,75 @@ def test_highlight_benchmark_at_a_tiny_size(tmp_path: Path) -> None:
     assert all(r["size"] >= 5_000 for r in snippets)  # bodies of the size asked for, or more
     assert [r["query"] for r in searches] == ["harbour", '"rail link"']
     assert all(r["took_ms"] > 0 for r in searches)
+
+
+def test_dates_benchmark_runs(tmp_path: Path) -> None:
+    """bench dates prints its three parts (no figure is asserted)."""
+    done = bench(tmp_path, "dates", "--corpus", str(corpus_file()), "--runs", "10")
+    assert done.returncode == 0, done.stderr
+    assert "dateparser load" in done.stdout
+    for case in ("no date", "date, cached", "date, first seen", "refugees Sept. 2015"):
+        assert case in done.stdout, done.stdout
+
+
+#: The figures `bench compare` reports for each revision (BENCHMARKS.md, "Commands").
+COMPARE_FIGURES = {
+    "searches_per_s_c8",
+    "worker_cpu_ms_per_search_c8",
+    "search_p50_ms_c1",
+    "search_p99_ms_c1",
+    "suggest_per_s_c8",
+    "healthz_per_s_c8",
+    "first_request_ms",
+    "largest_worker_rss_mb",
+    "rebuild_events_per_s",
+    "rebuild_cpu_ms_per_event",
+    "rebuild_peak_rss_mb",
+}
+
+
+def test_compare_builds_a_commit_and_the_working_tree_and_measures_both(tmp_path: Path) -> None:
+    copy = tmp_path / "copy.json"
+    run = bench(
+        tmp_path,
+        *("compare", "HEAD", "WORKTREE", "--size", str(SIZE), "--runs", "1"),
+        *("--requests", "40", "--seconds", "5", "--json", str(copy)),
+    )
+    result = saved(run)
+    assert json.loads(copy.read_text()) == result
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert [(r["label"], r["commit"]) for r in result["revisions"]] == [
+        ("HEAD", head),
+        ("WORKTREE", "WORKTREE"),
+    ]
+    assert result["corpus"]["count"] == SIZE
+    assert [r["revision"] for r in result["runs"]] == ["HEAD", "WORKTREE"]
+    for measured in result["runs"]:
+        assert measured["rebuild"]["events"] == SIZE
+        for phase in measured["phases"].values():
+            assert phase["requests"] > 0 and phase["errors"] == 0
+    assert set(result["figures"]) == COMPARE_FIGURES
+    for key, figure in result["figures"].items():
+        head, worktree = figure["median"]["HEAD"], figure["median"]["WORKTREE"]
+        assert head > 0 and worktree > 0, key
+        assert figure["ratio"]["HEAD"] == 1.0, key
+        assert figure["ratio"]["WORKTREE"] == pytest.approx(worktree / head, abs=1e-3), key
+        assert figure["name"] in run.stdout
+    # One run each: a median is that run's figure.
+    for measured in result["runs"]:
+        figures = {k: f["median"][measured["revision"]] for k, f in result["figures"].items()}
+        search = measured["phases"]["search_c8"]
+        assert figures["searches_per_s_c8"] == search["rps"]
+        assert figures["worker_cpu_ms_per_search_c8"] == search["worker_cpu_ms_per_request"]
+        assert figures["search_p99_ms_c1"] == measured["phases"]["search_c1"]["all"]["p99_ms"]
+        assert figures["rebuild_peak_rss_mb"] == measured["rebuild"]["peak_rss_mb"]
+    assert "WORKTREE / HEAD" in run.stdout
+
+
+def test_compare_names_a_revision_it_cannot_find(tmp_path: Path) -> None:
+    run = bench(tmp_path, "compare", "HEAD", "no-such-revision", "--size", "20")
+    assert run.returncode == 1
+    assert "'no-such-revision' is not a revision" in run.stderr
+    assert not list(tmp_path.glob("compare-*.json"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import runpy
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,24 @@ def test_a_body_must_be_cut_before_its_request_times_out() -> None:
     with pytest.raises(ConfigError, match="EVENTSEARCH_BODY_TIMEOUT=30 must be below"):
         Config.from_env({"EVENTSEARCH_BODY_TIMEOUT": "30", "EVENTSEARCH_TIMEOUT": "30"})
     assert Config.from_env({"EVENTSEARCH_BODY_TIMEOUT": "29"}).body_timeout == 29
+
+
+def test_the_http_layer_settings() -> None:
+    config = Config.from_env({})
+    assert (config.header_timeout, config.worker_connections) == (10.0, 1000)
+    config = Config.from_env(
+        {"EVENTSEARCH_HEADER_TIMEOUT": "2.5", "EVENTSEARCH_WORKER_CONNECTIONS": "4000"}
+    )
+    assert (config.header_timeout, config.worker_connections) == (2.5, 4000)
+    with pytest.raises(ConfigError, match="EVENTSEARCH_HEADER_TIMEOUT='0': must be greater"):
+        Config.from_env({"EVENTSEARCH_HEADER_TIMEOUT": "0"})
+    with pytest.raises(ConfigError, match="EVENTSEARCH_WORKER_CONNECTIONS='0': must be at least"):
+        Config.from_env({"EVENTSEARCH_WORKER_CONNECTIONS": "0"})
+
+
+def test_gunicorn_is_given_the_worker_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENTSEARCH_THREADS", "8")
+    monkeypatch.setenv("EVENTSEARCH_WORKER_CONNECTIONS", "3000")
+    settings = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
+    assert settings["worker_class"] == "api.worker.ThreadWorker"
+    assert (settings["threads"], settings["worker_connections"]) == (8, 3000)

@@ -135,7 +135,10 @@ CURRENT_DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "a FIFO": (os.mkfifo, "CURRENT, which names the live generation, is not a regular file"),
     "empty": (_write(b""), "CURRENT, which names the live generation, is empty"),
-    "garbage": (_write(b"hello\n"), "CURRENT, which names the live generation, holds 'hello'"),
+    "garbage": (
+        _write(b"hello\n"),
+        "CURRENT, which names the live generation, holds what is not a generation's name",
+    ),
     "too long": (_write(b"gen-000001" * 100), "not a generation's name"),
     "a missing generation": (
         _write(b"gen-000009\n"),

@@ -24,11 +24,15 @@ from search.snapshot import Snapshot
 from search.text import fold
 from tests.reference import Reference
 from tests.support.generate import generate_events, write_events
+from tests.support.indexes import whoosh_searcher
 from tests.support.model import builtin_model
 
 QUERIES = [
     '"temple of bel"',
     '"united states"~2',
+    '"refugees hungary"~6',
+    '"islamic state syria"~12',
+    '"president election"~1000',
     '"war in syria"',
     "",
     "syria",
@@ -66,9 +70,10 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchServic
 
 def _words_of(service: SearchService) -> list[str]:
     """Queries made of the generated corpus's own frequent words and entities."""
-    reader = service.live.snapshot().searcher.reader()
-    words = [t.decode() for _, t in reader.most_frequent_terms("body", 12)]
-    entities = [t.decode() for _, t in reader.most_frequent_terms("entity_value", 3)]
+    with whoosh_searcher(service.live.snapshot()) as searcher:
+        reader = searcher.reader()
+        words = [t.decode() for _, t in reader.most_frequent_terms("body", 12)]
+        entities = [t.decode() for _, t in reader.most_frequent_terms("entity_value", 3)]
     return [
         words[0],
         f"{words[3]} {words[7]}",
@@ -105,7 +110,8 @@ def _compare(service: SearchService, query: Query) -> int:
     snap = service.live.snapshot()
     fast, complete = _evaluator(service).run_by_segment(query)
     assert complete
-    slow = Reference(snap.searcher, service.similarity, snap.analyzer).run(query)
+    with whoosh_searcher(snap) as searcher:
+        slow = Reference(searcher, service.similarity, snap.analyzer).run(query)
     assert fast.docs.tolist() == sorted(slow), str(query)
     expected = np.array([slow[d][0] for d in fast.docs.tolist()])
     assert np.allclose(fast.scores, expected, rtol=1e-9, atol=1e-12), str(query)
@@ -140,7 +146,8 @@ def test_real_corpus_with_filters(service: SearchService) -> None:
 def test_generated_corpus_with_segments_and_deletions(generated: SearchService, match: str) -> None:
     snap = generated.live.snapshot()
     assert len(snap.segments) == 2
-    assert snap.searcher.reader().has_deletions()
+    with whoosh_searcher(snap) as searcher:
+        assert searcher.reader().has_deletions()
     sizes = [_compare(generated, _parse(generated, q, match)) for q in _words_of(generated)]
     assert max(sizes) > 200
 
@@ -166,7 +173,8 @@ def test_generated_corpus_date_filters_with_segments_and_deletions(
 
 def _stored(service: SearchService, docnum: int) -> dict[str, Any]:
     snap = service.live.snapshot()
-    stored = snap.searcher.stored_fields(docnum)
+    with whoosh_searcher(snap) as searcher:
+        stored = searcher.stored_fields(docnum)
     event: dict[str, Any] = orjson.loads(stored["event"])
     event["entities"] = event["entities"] + list(stored.get("mentions") or [])
     return event

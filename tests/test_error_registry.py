@@ -17,9 +17,15 @@ from tests.corpus import ROOT
 
 REGISTRY = {e.code: (e.status, e.meaning) for e in ERRORS}
 # Codes given to errors Falcon raises itself (api/errors.py maps them by status).
-FALCON_CODES = {"bad_request", "not_found", "method_not_allowed", "internal_error"}
+FALCON_CODES = {
+    "bad_request",
+    "not_found",
+    "method_not_allowed",
+    "method_not_implemented",
+    "internal_error",
+}
 # The callables whose first argument is an error code.
-RAISERS = {"BadRequest", "ApiError", "error_body"}
+RAISERS = {"BadRequest", "ApiError", "error_body", "Refusal"}
 
 
 def _readme_table() -> dict[str, tuple[int, str]]:

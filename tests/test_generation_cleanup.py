@@ -115,7 +115,7 @@ def test_a_reader_whose_generation_was_pruned_before_it_leased_opens_the_new_one
         snapshot = reader.snapshot()
         assert store.raced == ["gen-000001", "gen-000001"]  # chosen, then pruned
         assert snapshot.generation.name == "gen-000002"
-        assert snapshot.searcher.doc_count() == 48
+        assert len(snapshot.live_docs()) == 48
     finally:
         reader.close()
     assert names(store) == ["gen-000002"]
@@ -155,15 +155,16 @@ def test_with_gunicorn_only_kept_live_and_in_use_generations_remain(tmp_path: Pa
 
     print(f"\ngeneration cleanup: seed {SEED}")
     with Gunicorn(index_dir, workers=2, max_requests="0") as server:
-        # Idle workers that have not refreshed still hold what they last read.
         _all_workers_on(server, index_dir, "gen-000001")
         assert rebuild(keep=0) == "gen-000002"
-        assert names(store) == ["gen-000001", "gen-000002"]  # gen-000001 in use
+        assert "gen-000002" in names(store)
+        # Each worker's refresher opens the new generation and lets the old one go.
+        _all_workers_on(server, index_dir, "gen-000002")
         assert rebuild(keep=0) == "gen-000003"
-        assert names(store) == ["gen-000001", "gen-000003"]  # gen-000002 never read
-        _all_workers_on(server, index_dir, "gen-000003")  # they let gen-000001 go
+        assert set(names(store)) <= {"gen-000002", "gen-000003"}  # gen-000001 held by none
+        _all_workers_on(server, index_dir, "gen-000003")
         assert rebuild(keep=0) == "gen-000004"
-        assert names(store) == ["gen-000003", "gen-000004"]
+        assert set(names(store)) <= {"gen-000003", "gen-000004"}
 
         # Under steady traffic, keeping no or one earlier generation: every request succeeds.
         with Traffic(server.url, request_mix(_demo_ids()), seed=SEED, max_seconds=60) as traffic:
@@ -174,12 +175,11 @@ def test_with_gunicorn_only_kept_live_and_in_use_generations_remain(tmp_path: Pa
         assert traffic.failures == [], traffic.failures[:5]
         assert not traffic.exhausted
 
-        # Quiet now, so the leases stay as sampled: what remains after one more rebuild is
-        # exactly the new live one, the previous one (keep 1), and what workers hold.
+        # Quiet now: what remains after one more rebuild is the new live one, the
+        # previous one (keep 1), and at most what workers held when it pruned.
         before = names(store)
         in_use = set().union(*worker_leases(server.process.pid, index_dir).values())
         live = rebuild(keep=1)
-        assert in_use == set().union(*worker_leases(server.process.pid, index_dir).values())
-        assert set(names(store)) == {live, before[-1]} | in_use
+        assert {live, before[-1]} <= set(names(store)) <= {live, before[-1]} | in_use
         assert all(g.complete for g in store.generations())
         print(f"after it: {names(store)} on disk, workers hold {sorted(in_use)}")

@@ -13,7 +13,14 @@ import regex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.highlight import ELLIPSIS, MAX_WORD_CHARS, SNIPPET_WIDTH, Highlighter, snippet
+from search.highlight import (
+    ELLIPSIS,
+    MAX_WORD_CHARS,
+    SNIPPET_WIDTH,
+    Highlighter,
+    PhraseMark,
+    snippet,
+)
 from search.text import STEMMERS, Analyzer, fold
 from tests.support.indexes import client_for
 from tests.truth import all_events
@@ -348,3 +355,25 @@ def test_snippets_mark_every_kind_of_token_boundary(
 ) -> None:
     out = check_snippet(text, terms, width)
     assert "<mark>" in out
+
+
+def test_a_phrase_is_marked_only_where_it_stands_in_a_long_text() -> None:
+    """Its words elsewhere (the other "of"s, the words apart or in the other order) are
+    not marked, wherever the phrase stands: past the first chunk scanned, in a text
+    over PRESENCE_CHECK_CHARS, with a dash (a word of no token) between its words."""
+    terms = tuple(ANALYZER.term(word) or word for word in ("temple", "of", "bel"))
+    phrase = PhraseMark(terms, (0, 1, 2), 0, 0)
+    # About 60,000 characters and 4,000 candidates (under MAX_CANDIDATES) before it.
+    filler = " ".join(
+        ["the temple", "bel of", "state of iraq", "ports and ships by the coast"] * 1_000
+    )
+    for placed in ("the Temple of Bel stood", "Temple of\u2014Bel", "(Temple of Bel)"):
+        text = f"{filler} {placed} {filler}"
+        out = Highlighter({}, ANALYZER, [phrase]).snippet(text, holds=lambda term: True)
+        shown = plain(out)
+        found = [m.start() for m in re.finditer(r"Temple\W+of\W+Bel", shown)]
+        assert len(found) == 1, out
+        expected = [
+            w.group() for w in re.finditer(r"\w+", re.findall(r"Temple\W+of\W+Bel", shown)[0])
+        ]
+        assert re.findall(r"<mark>(.*?)</mark>", out) == expected, out

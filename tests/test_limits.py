@@ -44,6 +44,7 @@ def test_each_limit_has_its_own_code(client: falcon.testing.TestClient) -> None:
         error(client, q=" ".join(["word"] * 65))["code"],
         error(client, q="*gees")["code"],
         error(client, q="putin~3")["code"],
+        error(client, q='"the refugees"~10000000')["code"],
         error(client, page="2000")["code"],
     }
     assert codes == {
@@ -51,6 +52,7 @@ def test_each_limit_has_its_own_code(client: falcon.testing.TestClient) -> None:
         "too_many_terms",
         "wildcard_not_allowed",
         "too_many_edits",
+        "slop_too_large",
         "result_window_too_large",
     }
     assert error(client, facet_size="101")["parameter"] == "facet_size"
@@ -63,6 +65,7 @@ def test_limits_follow_their_settings(config: Config) -> None:
                 max_query_length=10,
                 max_query_terms=2,
                 max_edits=0,
+                max_slop=3,
                 max_result_window=50,
                 max_facet_size=3,
             )
@@ -71,6 +74,12 @@ def test_limits_follow_their_settings(config: Config) -> None:
     assert error(tight, q="x" * 11)["code"] == "query_too_long"
     assert error(tight, q="a b c")["code"] == "too_many_terms"
     assert error(tight, q="merkle~1")["code"] == "too_many_edits"
+    assert error(tight, q='"ab"~4') == {
+        "code": "slop_too_large",
+        "message": '"ab"~4: a phrase may allow at most 3 words between its words',
+        "parameter": "q",
+    }
+    assert "total" in tight.simulate_get("/api/search", params={"q": '"ab"~3'}).json
     assert error(tight, page="6", size="10")["code"] == "result_window_too_large"
     assert error(tight, facet_size="4")["message"] == "facet_size: must be from 1 to 3, got 4"
 

@@ -31,6 +31,7 @@ from search.postings import (
 from search.schema import create_index, document
 from search.writer_hooks import EventCodec, decode_gaps
 from tests.corpus import DEMO_DIR, corpus_file
+from tests.support.indexes import whoosh_searcher
 
 
 def _whoosh_postings(reader: Any, fieldname: str, term: bytes) -> list[tuple[int, float]]:
@@ -81,11 +82,12 @@ def test_arrays_equal_whoosh_postings_for_every_term(tmp_path: Path) -> None:
     try:
         snap = service.live.snapshot()
         checked = 0
-        for segment, (reader, _) in zip(
-            snap.segments, snap.searcher.reader().leaf_readers(), strict=True
-        ):
-            checked += _check_every_term(segment.postings, reader)
-            assert segment.postings.get("body", b"no-such-term-anywhere")[0].size == 0
+        with whoosh_searcher(snap) as searcher:
+            for segment, (reader, _) in zip(
+                snap.segments, searcher.reader().leaf_readers(), strict=True
+            ):
+                checked += _check_every_term(segment.postings, reader)
+                assert segment.postings.get("body", b"no-such-term-anywhere")[0].size == 0
         assert checked > 10_000
     finally:
         service.close()
@@ -98,15 +100,16 @@ def test_lengths_count_every_indexed_word(tmp_path: Path) -> None:
     service = SearchService(Config.from_env({}, index_dir=tmp_path))
     try:
         snap = service.live.snapshot()
-        for index, segment in enumerate(snap.segments):
-            base = int(snap.bases[index])
-            for local in range(0, segment.doc_count, 7):
-                stored = snap.searcher.stored_fields(base + local)
-                event = Event.from_dict(orjson.loads(stored["event"]))
-                fields = document(event, stored.get("mentions") or [])
-                for fieldname in LENGTH_FIELDS:
-                    tokens = snap.analyzer.tokens(fields.get(fieldname) or "")
-                    assert segment.lengths(fieldname)[local] == len(tokens), fieldname
+        with whoosh_searcher(snap) as searcher:
+            for index, segment in enumerate(snap.segments):
+                base = int(snap.bases[index])
+                for local in range(0, segment.doc_count, 7):
+                    stored = searcher.stored_fields(base + local)
+                    event = Event.from_dict(orjson.loads(stored["event"]))
+                    fields = document(event, stored.get("mentions") or [])
+                    for fieldname in LENGTH_FIELDS:
+                        tokens = snap.analyzer.tokens(fields.get(fieldname) or "")
+                        assert segment.lengths(fieldname)[local] == len(tokens), fieldname
     finally:
         service.close()
 

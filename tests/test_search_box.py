@@ -254,15 +254,21 @@ def test_straight_and_typographic_apostrophes_are_the_same(
     assert {"text": "Kenya's election", "kind": "phrase", "count": 2} in phrases, phrases
 
 
-def test_a_table_of_the_older_format_is_built_anew(tmp_path: Path) -> None:
-    """Tables written before punctuation separated words (format 2) still answer."""
-    path = tmp_path / "suggest.json"
-    Suggester.build([("Paris Saint-Germain", "entity", 3)], Analyzer()).save(path)
-    data = json.loads(path.read_text())
-    data.update(format=2, keys=["paris saint-germain", "saint-germain"], targets=[0, 0])
-    path.write_text(json.dumps(data))
-    found = Suggester.load(path, Analyzer()).suggest("paris saint-g", 5)
-    assert [s.text for s in found] == ["Paris Saint-Germain"]
+def test_a_saved_table_answers_as_the_built_one_and_a_damaged_one_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "suggest.bin"
+    entries = [("Paris Saint-Germain", "entity", 3), ("Paris attacks", "phrase", 5)]
+    built = Suggester.build(entries, Analyzer())
+    built.save(path)
+    loaded = Suggester.load(path)
+    for typed in ("paris", "paris saint-g", "germ", "att", "p", "x"):
+        assert loaded.suggest(typed, 5) == built.suggest(typed, 5), typed
+    assert [s.text for s in loaded.suggest("paris", 5)] == ["Paris attacks", "Paris Saint-Germain"]
+    for damage in (b"", b"EVSUGGST", b"not a table at all", path.read_bytes()[:40]):
+        path.write_bytes(damage)
+        with pytest.raises(ValueError, match=r"suggest\.bin"):
+            Suggester.load(path)
 
 
 def _write(path: Path, records: list[dict[str, Any]]) -> Path:

@@ -127,3 +127,16 @@ def test_sigterm_lets_requests_in_flight_finish(server: Gunicorn) -> None:
     # status or a cut answer.
     assert set(outcomes) <= {"200", "ConnectionRefusedError", "ConnectionResetError"}
     assert outcomes.count("ConnectionResetError") <= len(threads)
+
+
+def test_a_worker_is_replaced_after_max_requests_without_a_failed_request(
+    demo_index: Path,
+) -> None:
+    with Gunicorn(demo_index, workers=1, max_requests="5", max_requests_jitter="0") as server:
+        first = server.worker_pids()
+        statuses = [server.get("/api/search?q=merkel&size=1")[0] for _ in range(12)]
+        server.wait_ready()
+        # 12 requests to a worker replaced every 5: at least two replacements.
+        assert statuses == [200] * 12
+        assert server.worker_pids() != first
+        assert server.output().count("Autorestarting worker after current request") >= 2

@@ -24,6 +24,7 @@ const els = {
   status: $("status"),
   sort: $("sort"),
   didYouMean: $("did-you-mean"),
+  dateHint: $("date-hint"),
   expanded: $("expanded"),
   results: $("results"),
   pager: $("pager"),
@@ -147,8 +148,28 @@ function renderResults(data) {
     : "No events match";
   els.results.setAttribute("start", String(first));
   els.results.replaceChildren(...results.map(resultItem));
+  renderDateHint(data.date_hint);
   renderDidYouMean(total, data.did_you_mean);
   renderExpanded(data.expanded);
+}
+
+/** A date the query holds ("Sept. 2015"), offered as a chip that sets the date filter. */
+function renderDateHint(hint) {
+  const applied = hint && state.from === hint.from && state.to === hint.to;
+  els.dateHint.hidden = !hint || applied;
+  if (!hint || applied) {
+    els.dateHint.replaceChildren();
+    return;
+  }
+  const days = hint.from === hint.to ? formatDate(hint.from) : `${formatDate(hint.from)} – ${formatDate(hint.to)}`;
+  els.dateHint.replaceChildren(
+    `“${hint.text}” looks like a date: `,
+    navLink(
+      changed(state, { from: hint.from, to: hint.to }),
+      { class: "chip date-hint-chip", title: "Show only the events of these days" },
+      `Only ${days}`,
+    ),
+  );
 }
 
 /** What the API added to the query (query expansion), so results without the words make sense. */
@@ -557,6 +578,7 @@ function showError(error) {
     els.results.replaceChildren();
     els.pager.hidden = true;
     els.didYouMean.hidden = true;
+    els.dateHint.hidden = true;
     els.expanded.hidden = true;
     els.chart.hidden = true;
     els.facets.replaceChildren();

@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,13 @@ class Gunicorn:
     (``max_requests="0"`` is ``EVENTSEARCH_MAX_REQUESTS=0``).  ``wrap`` is a command
     gunicorn's is passed to (it must end by running its arguments, keeping its process:
     ``exec``).  gunicorn's output goes to ``log_path`` (default ``gunicorn-PORT.log``
-    beside the index directory).  As a context manager it waits until ``/readyz``
-    answers 200 and every worker runs, and stops gunicorn on exit.
+    beside the index directory).  ``root`` (the tree whose config/gunicorn.conf.py is
+    used and where gunicorn runs), ``gunicorn`` (the executable), ``app`` (the
+    application) and ``environ`` (the environment the settings are added to) default
+    to this tree, this environment's gunicorn, ``api.app:create_app()`` and
+    ``os.environ``: another revision's copy is served by passing its own.  As a context
+    manager it waits until ``/readyz`` answers 200 and every worker runs, and stops
+    gunicorn on exit.
     """
 
     def __init__(
@@ -49,6 +54,11 @@ class Gunicorn:
         workers: int = 2,
         wrap: Sequence[str] = (),
         log_path: Path | None = None,
+        *,
+        root: Path = ROOT,
+        gunicorn: Path = GUNICORN,
+        app: str = "api.app:create_app()",
+        environ: Mapping[str, str] | None = None,
         **settings: str,
     ) -> None:
         self.host = "127.0.0.1"
@@ -57,7 +67,7 @@ class Gunicorn:
         self.workers = workers
         self.log_path = log_path or index_dir.parent / f"gunicorn-{self.port}.log"
         env = {
-            **os.environ,
+            **(os.environ if environ is None else environ),
             "EVENTSEARCH_INDEX_DIR": str(index_dir),
             "EVENTSEARCH_WORKERS": str(workers),
             "EVENTSEARCH_BIND": f"{self.host}:{self.port}",
@@ -67,12 +77,12 @@ class Gunicorn:
         self.process = subprocess.Popen(
             [
                 *wrap,
-                str(GUNICORN),
+                str(gunicorn),
                 "-c",
-                str(ROOT / "config" / "gunicorn.conf.py"),
-                "api.app:create_app()",
+                str(root / "config" / "gunicorn.conf.py"),
+                app,
             ],
-            cwd=ROOT,
+            cwd=root,
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -7,6 +7,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +19,10 @@ from config import Config
 from indexer import jobs
 from indexer.formats.limits import Limits
 from search import IndexStore
+from search.schema import open_index
+from search.snapshot import Snapshot
 
-__all__ = ["INDEXER", "build_index", "client_for", "run_indexer"]
+__all__ = ["INDEXER", "build_index", "client_for", "run_indexer", "whoosh_searcher"]
 
 #: The ``indexer`` console script of this environment.
 INDEXER = Path(sys.executable).parent / "indexer"
@@ -53,3 +57,17 @@ def client_for(
     config = Config.from_env({}, index_dir=tmp_path / "ix", **settings)
     build_index(tmp_path / "ix", source, config=config)
     return falcon.testing.TestClient(create_app(config))
+
+
+@contextmanager
+def whoosh_searcher(snap: Snapshot) -> Iterator[Any]:
+    """whoosh's own searcher of the commit ``snap`` serves (whoosh's public API), as an
+    independent reference: its document numbers are the snapshot's."""
+    ix = open_index(snap.generation.path)
+    try:
+        with ix.searcher() as searcher:
+            if snap.record is not None:
+                assert int(searcher.reader().generation()) == snap.record.commit
+            yield searcher
+    finally:
+        ix.close()
