@@ -43,7 +43,8 @@ def index_dir_option(func: F) -> F:
 
 
 class _Bar:
-    """A progress bar on a terminal: files read, then events indexed, rate and time left."""
+    """A progress bar on a terminal (only: never in logs): files read, then events
+    indexed, with the rate (events/s) and the time left, then the steps after."""
 
     def __init__(self, enabled: bool, clock: Callable[[], float] = time.monotonic) -> None:
         self.enabled = enabled
@@ -59,6 +60,10 @@ class _Bar:
 
     def on_indexed(self, done: int, total: int) -> None:
         self._draw("indexing", done, total, f"{done}/{total} events")
+
+    def on_stage(self, what: str) -> None:
+        if self.enabled:
+            click.echo(f"\n{what}...", nl=False, err=True)
 
     def _draw(self, phase: str, done: int, total: int, counts: str) -> None:
         if not self.enabled:
@@ -85,7 +90,12 @@ class _Bar:
 
 
 def _progress(bar: _Bar) -> jobs.Progress:
-    return jobs.Progress(on_reject=bar.on_reject, on_file=bar.on_file, on_indexed=bar.on_indexed)
+    return jobs.Progress(
+        on_reject=bar.on_reject,
+        on_file=bar.on_file,
+        on_indexed=bar.on_indexed,
+        on_stage=bar.on_stage,
+    )
 
 
 def _report_lock(report: jobs.JobReport) -> None:

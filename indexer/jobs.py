@@ -44,12 +44,15 @@ class Progress:
     """Callbacks a job reports through (the command draws a bar or stays quiet).
 
     ``on_file(done, total, events)`` while input files are read, then
-    ``on_indexed(done, total)`` while the events read are written.
+    ``on_indexed(done, total)`` while the events read are analysed and written,
+    then ``on_stage(what)`` when a rebuild moves on to a step that shows no counts
+    (whoosh writing its segments, the tables kept beside them).
     """
 
     on_reject: Callable[[Reject], None] = lambda reject: None
     on_file: Callable[[int, int, int], None] = lambda done, total, events: None
     on_indexed: Callable[[int, int], None] = lambda done, total: None
+    on_stage: Callable[[str], None] = lambda what: None
 
 
 @dataclass
@@ -134,15 +137,21 @@ class _Spool:
         """Copies of an id that a later copy replaces."""
         return self.count - len(self.last_copy)
 
-    def events(self, progress: Progress) -> Iterator[Event]:
-        """The events to write: the last copy of each id, in the order read."""
+    def lines(self, progress: Progress) -> Iterator[bytes]:
+        """The events to write, as the spool holds them (``Event.to_dict`` as JSON, one
+        line each): the last copy of each id, in the order read, none decoded here."""
+        last = set(self.last_copy.values())
         with open(self.path, "rb") as fh:
             for done, line in enumerate(fh, start=1):
                 if done % 1000 == 0 or done == self.count:
                     progress.on_indexed(done, self.count)
-                event = Event.from_dict(orjson.loads(line))
-                if self.last_copy[event.id] == done:
-                    yield event
+                if done in last:
+                    yield line
+
+    def events(self, progress: Progress) -> Iterator[Event]:
+        """The events to write: the last copy of each id, in the order read."""
+        for line in self.lines(progress):
+            yield Event.from_dict(orjson.loads(line))
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
@@ -250,13 +259,14 @@ def rebuild(
             if strict and report.rejected:
                 raise BuildFailed(f"{report.rejected} documents rejected and --strict is set")
             builder.learn(spool.vocabulary)
-            for event in spool.events(progress):
-                builder.add(event)
+            for line in spool.lines(progress):
+                builder.add_encoded(line)
             spool.remove()
             report.indexed = builder.added
             report.duplicates = spool.duplicates
-            report.events_with_mentions, report.mentions_added = builder.mentions
+            progress.on_stage("writing the segments and the suggestion table")
             builder.finish({"rejected": report.rejected, "files": report.files})
+            report.events_with_mentions, report.mentions_added = builder.mentions
             report.generation = builder.generation.name
             store.publish(builder.generation)
         except BaseException:

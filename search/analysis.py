@@ -8,7 +8,7 @@ from typing import Any
 
 from whoosh.analysis import Token, Tokenizer
 
-from search.text import Analyzer, fold
+from search.text import fold, shared_analyzer
 
 __all__ = ["TextTokenizer", "ValuesTokenizer"]
 
@@ -18,16 +18,17 @@ class TextTokenizer(Tokenizer):  # type: ignore[misc]
     whoosh indexes, query mode when its parser reads a query (``mode="query"``).
     Every token is kept (``stopped`` is never set); whoosh's positions are the
     contract's positions, its character offsets the tokens' offsets.  Pickled into
-    the schema as the analyzer's stemmer's name."""
+    the schema as the analyzer's stemmer's name; uses the process's shared analyzer
+    of that stemmer."""
 
     def __init__(self, stemmer: str) -> None:
-        self.analyzer = Analyzer(stemmer)
+        self.analyzer = shared_analyzer(stemmer)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"stemmer": self.analyzer.stemmer}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.analyzer = Analyzer(state["stemmer"])
+        self.analyzer = shared_analyzer(state["stemmer"])
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, TextTokenizer) and other.analyzer == self.analyzer

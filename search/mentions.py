@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from search.event import Event
-from search.store import write_atomic
-from search.text import Analyzer, fold
+from search.files import write_atomic
+from search.text import fold, shared_analyzer
 
 __all__ = ["MENTIONS_FILE", "MentionFinder", "MentionVocabulary"]
 
@@ -35,7 +35,7 @@ MENTIONS_FILE = "mentions.json"
 _SENTENCE_END = re.compile(r"[.!?:;]\s*$")
 _MAX_WORDS = 8
 #: Words as search/text.py cuts them (stemming plays no part in mentions).
-_WORDS = Analyzer()
+_WORDS = shared_analyzer()
 
 
 def _tokens(text: str) -> list[tuple[str, str, int, int]]:
@@ -85,8 +85,10 @@ class MentionFinder:
         common = set(lowercase_words)
         # First folded word -> [(folded words, name, strict)], longest first.
         self._by_first: dict[str, list[tuple[tuple[str, ...], str, bool]]] = {}
+        # Name -> its folded words, each name analysed once.
+        self._words: dict[str, tuple[str, ...]] = {}
         for name in sorted(names):  # the same finder whatever the set's order
-            words = _name_words(name)
+            words = self._words[name] = _name_words(name)
             if not words or len(words) > _MAX_WORDS:
                 continue
             strict = all(w in common for w in words) or (len(words) == 1 and len(words[0]) < 4)
@@ -137,5 +139,10 @@ class MentionFinder:
         """Names the event mentions that are not already among its entities, however
         written: a name of the same words as one of them ("Al Qaeda" for "Al-Qaeda")
         is that entity."""
-        own = {_name_words(e) for e in event.entities}
-        return [n for n in self.find(event.title, event.body) if _name_words(n) not in own]
+        own = {self.words(e) for e in event.entities}
+        return [n for n in self.find(event.title, event.body) if self.words(n) not in own]
+
+    def words(self, name: str) -> tuple[str, ...]:
+        """The folded words of a name (names of the same words are one name)."""
+        found = self._words.get(name)
+        return found if found is not None else _name_words(name)

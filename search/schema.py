@@ -16,6 +16,7 @@ from whoosh import index as whoosh_index
 
 from search.analysis import TextTokenizer, ValuesTokenizer
 from search.event import Event
+from search.suggest import title_phrases
 
 __all__ = [
     "FACET_FIELDS",
@@ -66,6 +67,9 @@ def build_schema(stemmer: str) -> fields.Schema:
         related=fields.ID(analyzer=values),
         event=fields.STORED(),
         mentions=fields.STORED(),
+        # The title's phrases, for the segment's columns: the writer's per-document
+        # hook (search/writer_hooks.py) keeps them there, and never stores them.
+        phrases=fields.STORED(),
     )
 
 
@@ -113,7 +117,8 @@ def source_domain(url: str | None) -> str | None:
 
 
 def document(event: Event, mentions: Sequence[str] = ()) -> dict[str, Any]:
-    """The index document of an event; ``mentions`` are entity names found in its text."""
+    """The index document of an event; ``mentions`` are entity names found in its text.
+    Its title phrases (search/suggest.py) are kept with it for the suggestion table."""
     domains = sorted({d for d in (source_domain(s.url) for s in event.sources) if d})
     source_names = [s.name for s in event.sources]
     entities = list(dict.fromkeys([*event.entities, *mentions]))
@@ -130,6 +135,7 @@ def document(event: Event, mentions: Sequence[str] = ()) -> dict[str, Any]:
         "related": [r.id for r in event.related],
         "event": orjson.dumps(event.to_dict()),
         "mentions": list(mentions),
+        "phrases": sorted(title_phrases(event.title)),
     }
     if event.category:
         doc["category"] = [event.category]

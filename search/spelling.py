@@ -26,7 +26,7 @@ from search.lexicon import TooManyTerms, edit_distance, within
 from search.snapshot import Snapshot
 from search.text import Analyzer, fold
 
-__all__ = ["Speller", "written_forms"]
+__all__ = ["Speller"]
 
 #: The most index terms one word's candidates are looked for among.
 _CANDIDATES = 2000
@@ -45,21 +45,6 @@ _LEFT_ALONE = re.compile(
 )
 
 
-def written_forms(
-    analyzer: Analyzer, written: Iterable[tuple[str, int]]
-) -> dict[str, dict[str, int]]:
-    """Stem -> written words (folded) -> how often, from texts with their counts."""
-    forms: dict[str, dict[str, int]] = {}
-    for text, count in written:
-        for word in fold(text).split(" "):
-            if word.isalpha():
-                stem = analyzer.term(word)
-                if stem is not None:
-                    found = forms.setdefault(stem, {})
-                    found[word] = found.get(word, 0) + count
-    return forms
-
-
 class Speller:
     """Corrects query words against one index snapshot."""
 
@@ -70,7 +55,7 @@ class Speller:
         least: int = 5,
     ) -> None:
         """``forms``: stem -> the words people write for it, with how often
-        (``written_forms``, kept in the suggestion table); ``least``: the fewest
+        (search/suggest.py's ``written_forms``, kept in the suggestion table); ``least``: the fewest
         events a correction's stem is in."""
         self.analyzer = analyzer
         self.least = least

@@ -39,6 +39,7 @@ from typing import IO, Any
 
 from search.checksums import HASH, Checksum, Verifier, checksum_bytes
 from search.errors import IndexDamaged, IndexLocked, IndexUnavailable, RebuildNeeded
+from search.files import temp_path, write_atomic
 from search.text import STEMMERS
 
 __all__ = [
@@ -49,15 +50,13 @@ __all__ = [
     "ReaderLease",
     "Record",
     "WriterLock",
-    "temp_path",
     "versioned",
-    "write_atomic",
 ]
 
 #: The version of what a generation holds: the whoosh schema and its analysis, the
 #: postings arrays, the stored events, the columns, and the record of every file's
 #: checksum.  A generation of another format is not served.
-INDEX_FORMAT = 6
+INDEX_FORMAT = 7
 
 _GEN = re.compile(r"gen-(\d{6,})")
 _TEMP = re.compile(r"\..+\.\d+\.tmp")
@@ -70,31 +69,6 @@ REJECTS = "rejects.jsonl"
 UNRECORDED = frozenset({META, READERS_LOCK, REJECTS})
 # CURRENT holds a generation's name and a newline; more is not a name.
 _CURRENT_MAX = 64
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def temp_path(folder: Path, name: str) -> Path:
-    """A writer's temporary file in ``folder``: ``.NAME.PID.tmp``.  What a killed writer
-    leaves under such a name is removed by the next one (``IndexStore.remove_leftovers``)."""
-    return folder / f".{name}.{os.getpid()}.tmp"
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old or the new file, never half."""
-    tmp = temp_path(path.parent, path.name)
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
 
 
 REBUILD = "run indexer rebuild"

@@ -1,14 +1,15 @@
 """Search-box suggestions: entity names and title phrases for what a person has typed.
 
 - Entity names come from the entity facet's columns, so their counts (events
-  carrying the name) are exact; writers rebuild the table (``suggest.bin``) at
-  every commit, so it follows every index change.
+  carrying the name) are exact.
 - Phrases (one to three title words, not opening or closing on a stop word) are
-  counted while events are written and kept in the generation's
-  ``phrases.json``.  Counting is bounded in memory: when the table grows past
-  its limit the rarest phrases are dropped, so the counts of rare phrases are
-  lower bounds.  ``indexer add`` adds the new events' phrases; deleted events'
-  phrases are forgotten at the next rebuild.
+  found once per event while it is written (``title_phrases``) and kept with its
+  segment (search/columns.py), so their counts are exact too.
+
+Writers build the table (``suggest.<commit>.json``) at every commit from the live
+documents of the commit's segments, so it follows every index change: once a
+commit that deletes or replaces an event is served, its names and phrases are
+suggested only as far as live events still carry them.
 
 Matching is case- and accent-insensitive and works on several words: every typed
 word but the last must be a whole word of the suggestion, the last a prefix of
@@ -28,7 +29,6 @@ import json
 import mmap
 import re
 import struct
-from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -36,13 +36,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from search.files import write_atomic
 from search.results import Suggestion
-from search.snapshot import Snapshot
-from search.spelling import written_forms
-from search.store import write_atomic
 from search.text import Analyzer, fold
 
-__all__ = ["SUGGEST_FILE", "PhraseCounter", "Suggester", "Suggestion", "build_suggester"]
+__all__ = [
+    "PHRASES_KEPT",
+    "SUGGEST_FILE",
+    "Suggester",
+    "Suggestion",
+    "build_suggester",
+    "title_phrases",
+    "written_forms",
+]
 
 #: A title word: letters and digits, with the punctuation inside it ("Saint-Germain",
 #: "COVID-19", "Kenya's", "AT&T", "9/11", "U.S").
@@ -57,7 +63,8 @@ _ABBREVIATIONS = frozenset(
 _STOP_WORDS = """a an and are as at be by for from has have he her his in is it its of on or
 she that the their they this to was were will with after over into than"""
 _STOP = frozenset(_STOP_WORDS.split())
-PHRASES_FILE = "phrases.json"
+#: Title phrases the table offers: the most frequent ones.
+PHRASES_KEPT = 100_000
 # How many short prefixes get their best suggestions computed ahead.
 _PRECOMPUTED_PREFIX = 2
 _KEEP = 20
@@ -69,7 +76,12 @@ def match_key(text: str) -> str:
     """The form suggestions are matched in: folded, punctuation turned into spaces,
     words separated by one space (``"Kenya’s  Saint-Germain"`` -> ``"kenya s saint
     germain"``)."""
-    return " ".join(_PUNCTUATION.sub(" ", fold(text)).split())
+    return _key_of_folded(fold(text))
+
+
+def _key_of_folded(folded: str) -> str:
+    """``match_key`` of a text already folded."""
+    return " ".join(_PUNCTUATION.sub(" ", folded).split())
 
 
 def _abbreviation(word: str) -> bool:
@@ -92,50 +104,36 @@ def title_phrases(title: str) -> set[str]:
         or (_AFTER_ABBREVIATION.fullmatch(gap) is not None and _abbreviation(words[j]))
         for j, gap in enumerate(title[spans[k][1] : spans[k + 1][0]] for k in range(len(spans) - 1))
     ]
+    # Each word folded once: whether it is a stop word, an initial or a number.
+    opens = [fold(word) not in _STOP and len(word) >= 2 for word in words]  # may open a phrase
+    closes = [ok and not word.isdigit() for ok, word in zip(opens, words, strict=True)]
     found = set()
     for size in (1, 2, 3):
         for i in range(len(words) - size + 1):
-            gram = words[i : i + size]
-            if fold(gram[0]) in _STOP or fold(gram[-1]) in _STOP or gram[-1].isdigit():
+            last = i + size - 1
+            if not opens[i] or not closes[last] or not all(joined[i:last]):
                 continue
-            if len(gram[0]) < 2 or len(gram[-1]) < 2 or not all(joined[i : i + size - 1]):
-                continue
-            found.add(title[spans[i][0] : spans[i + size - 1][1]])
+            found.add(title[spans[i][0] : spans[last][1]])
     return found
 
 
-class PhraseCounter:
-    """Counts title phrases by events, within a bounded table."""
-
-    def __init__(self, limit: int = 1_000_000) -> None:
-        self.limit = limit
-        self.counts: Counter[str] = Counter()
-        self.floor = 0
-
-    def add(self, title: str) -> None:
-        self.counts.update(title_phrases(title))
-        if len(self.counts) > self.limit:
-            # Drop the rarest until the table is back to half its limit.
-            self.floor = sorted(self.counts.values())[-self.limit // 2]
-            self.counts = Counter({p: c for p, c in self.counts.items() if c > self.floor})
-
-    def save(self, path: Path, most: int = 300_000) -> None:
-        """Write the ``most`` most frequent phrases, most frequent first."""
-        best = self.counts.most_common(most)
-        write_atomic(path, json.dumps(best, ensure_ascii=False).encode("utf-8"))
-
-    @classmethod
-    def load(cls, path: Path) -> PhraseCounter:
-        counter = cls()
-        if path.exists():
-            counter.counts = Counter(dict(json.loads(path.read_text(encoding="utf-8"))))
-        return counter
-
-
-def read_phrases(path: Path) -> list[tuple[str, int]]:
-    if not path.exists():
-        return []
-    return [(p, int(c)) for p, c in json.loads(path.read_text(encoding="utf-8"))]
+def written_forms(
+    analyzer: Analyzer, written: Iterable[tuple[str, int]]
+) -> dict[str, dict[str, int]]:
+    """Stem -> written words (folded) -> how often, from texts with their counts (what
+    did-you-mean offers for a stem; search/spelling.py).  Each distinct word is
+    stemmed once."""
+    totals: dict[str, int] = {}
+    for text, count in written:
+        for word in fold(text).split(" "):
+            if word.isalpha():
+                totals[word] = totals.get(word, 0) + count
+    forms: dict[str, dict[str, int]] = {}
+    for word, count in totals.items():
+        stem = analyzer.term(word)
+        if stem is not None:
+            forms.setdefault(stem, {})[word] = count
+    return forms
 
 
 _KIND_ORDER = {"entity": 0, "phrase": 1}
@@ -224,8 +222,9 @@ class Suggester:
         ranked = sorted(kept.items(), key=lambda fe: (-fe[1][2], _KIND_ORDER[fe[1][1]], fe[0]))
         keyed: list[tuple[str, int]] = []
         ahead: dict[str, list[int]] = {}
-        for rank, (_, (text, _, _)) in enumerate(ranked):
-            words = match_key(text).split(" ") if match_key(text) else []
+        for rank, (folded, _) in enumerate(ranked):
+            key = _key_of_folded(folded)
+            words = key.split(" ") if key else []
             for i in range(len(words)):
                 key = " ".join(words[i:])
                 keyed.append((key, rank))
@@ -326,11 +325,14 @@ class Suggester:
         return table
 
 
-def build_suggester(snap: Snapshot, phrases: Iterable[tuple[str, int]]) -> Suggester:
-    """The table for an index: its entity names with the live events carrying them, and
-    title phrases with their counts."""
-    names, counts = snap.facet_counts("entity", snap.live_docs())
-    present = np.flatnonzero(counts)
-    entries = [(names[i], "entity", int(counts[i])) for i in present]
-    entries += [(phrase, "phrase", count) for phrase, count in phrases]
-    return Suggester.build(entries, snap.analyzer)
+def build_suggester(
+    entities: Iterable[tuple[str, int]], phrases: Iterable[tuple[str, int]], analyzer: Analyzer
+) -> Suggester:
+    """The table for a commit: its entity names (as shown) with the live events carrying
+    them, and title phrases with the live events whose titles hold them (the
+    ``PHRASES_KEPT`` most frequent; of equal counts, the first in code-point order).
+    ``analyzer``: the index's, for did-you-mean."""
+    best = sorted(((-count, phrase) for phrase, count in phrases if count > 0))[:PHRASES_KEPT]
+    entries = [(name, "entity", count) for name, count in entities if count > 0]
+    entries += [(phrase, "phrase", -negative) for negative, phrase in best]
+    return Suggester.build(entries, analyzer)

@@ -138,6 +138,7 @@ __all__ = [
     "parts_stand_apart",
     "query_text",
     "quote_addresses",
+    "shared_analyzer",
     "straighten_quotes",
 ]
 
@@ -855,6 +856,14 @@ class Analyzer:
         for chunk in text.split():
             found += self._analysis(chunk)[0].words
         return found
+
+
+@functools.cache
+def shared_analyzer(stemmer: str = DEFAULT_STEMMER) -> Analyzer:
+    """The process's one Analyzer of ``stemmer`` (ValueError for an unknown one), whose
+    chunk cache its users share: indexing and the entity mentions of a rebuild's
+    writer processes analyse each chunk once, and hold one cache."""
+    return Analyzer(stemmer)
 
 
 # --- Query syntax helpers ----------------------------------------------------

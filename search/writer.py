@@ -2,14 +2,17 @@
 
 Callers hold the store's writer lock and give each id once (the indexer keeps
 only the last copy of a repeated id).  After every commit the writer saves what
-readers need beside the whoosh files: title phrases, the vocabulary of entity
-mentions and the suggestion table (each segment's postings arrays and columns are
-written with it, by search/writer_hooks.py), then records the checksum of every
-file the commit reads in meta.json (``store.Record``).
+readers need beside the whoosh files: the vocabulary of entity mentions and the
+suggestion table, counted from the live documents of the commit's segments (each
+segment's postings arrays and columns, its documents' title phrases among them,
+are written with it, by search/writer_hooks.py), then records the checksum of
+every file the commit reads in meta.json (``store.Record``).  The writing side
+never opens a reader's snapshot: what it needs it reads from the segments' files
+and whoosh's writer.
 
 The order of writes keeps every record true while readers read: whoosh writes
 its commit's files, then its table of contents (the commit point of whoosh); the
-writer adds the commit's sidecar tables under new names (``phrases.<commit>.json``),
+writer adds the commit's sidecar tables under new names (``mentions.<commit>.json``),
 records them all, and only then removes what no record names any more.  Readers
 serve the recorded commit, so none ever finds a recorded file changed.  An update
 records its commit twice: first with the previous suggestion table, which is still
@@ -27,20 +30,21 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import orjson
 from whoosh.index import clean_files
 
-from search.aliases import ALIASES_FILE, AliasLearner
+from search.acronyms import ALIASES_FILE, AliasLearner
 from search.checksums import Checksum, Verifier, checksum, summary
-from search.columns import COLUMNS_DIR, path_of
+from search.columns import COLUMNS_DIR, load, load_phrases, path_of, shown_counts, value_counts
 from search.errors import BuildFailed, IndexDamaged
 from search.event import Event
 from search.mentions import MENTIONS_FILE, MentionVocabulary
 from search.postings import POSTINGS_DIR, remove_unused
 from search.schema import create_index, document, latest_commit, open_index, toc_file
-from search.snapshot import SegmentCache, open_snapshot
 from search.store import Generation, IndexStore, Record, versioned
-from search.suggest import PHRASES_FILE, SUGGEST_FILE, PhraseCounter, build_suggester
-from search.text import DEFAULT_STEMMER
+from search.suggest import SUGGEST_FILE, build_suggester
+from search.text import DEFAULT_STEMMER, fold, shared_analyzer
 from search.writer_hooks import EventCodec, ParallelWriter
 
 __all__ = ["GenerationBuilder", "LiveUpdater", "default_processes"]
@@ -49,12 +53,33 @@ __all__ = ["GenerationBuilder", "LiveUpdater", "default_processes"]
 _LIMIT_MB = 256
 # Segments are written as separate files, not whoosh's compound file: readers of a
 # compound file hold much of it in their own memory.
-# Title phrases offered as suggestions: the most frequent ones.
-PHRASES_KEPT = 100_000
 
 
-def _segment_ids(searcher: Any) -> list[str]:
-    return [reader.segment().segment_id() for reader, _ in searcher.reader().leaf_readers()]
+def _live_segments(searcher: Any) -> list[tuple[str, frozenset[int]]]:
+    """(segment id, deleted local docnums) of every segment of the commit a whoosh
+    searcher reads, in docnum order (whoosh's public reader API)."""
+    found = []
+    for reader, _ in searcher.reader().leaf_readers():
+        deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
+        found.append((reader.segment().segment_id(), frozenset(deleted)))
+    return found
+
+
+def _suggestions(path: Path, segments: list[tuple[str, frozenset[int]]], stemmer: str) -> Any:
+    """The suggestion table of a commit, from its segments' columns: the entity names
+    and title phrases of its live documents."""
+    entities = []
+    phrases = []
+    for segment_id, deleted in segments:
+        columns = load(path_of(path, segment_id))
+        live = np.arange(columns.doc_count, dtype=np.int64)
+        if deleted:
+            live = np.setdiff1d(live, np.fromiter(deleted, dtype=np.int64, count=len(deleted)))
+        entities.append((columns.facets["entity"], live))
+        phrases.append((load_phrases(path_of(path, segment_id)), live))
+    # Entity names compare as facet values do (folded).
+    named = shown_counts(entities, fold)
+    return build_suggester(named, value_counts(phrases).items(), shared_analyzer(stemmer))
 
 
 def _check_segments(generation: Generation, segment_ids: list[str]) -> None:
@@ -114,29 +139,20 @@ def _remove_unrecorded_sidecars(generation: Generation, *records: Record) -> Non
     """Remove the sidecar tables of earlier commits that none of ``records`` names
     (readers of the record before the newest one may still be loading its tables)."""
     kept = {name for record in records for name in record.sidecars.values()}
-    for name in (PHRASES_FILE, MENTIONS_FILE, SUGGEST_FILE, ALIASES_FILE):
+    for name in (MENTIONS_FILE, SUGGEST_FILE, ALIASES_FILE):
         stem, _, suffix = name.rpartition(".")
         for path in generation.path.glob(f"{stem}.*.{suffix}"):
             if path.name not in kept and path.name[len(stem) + 1 : -len(suffix) - 1].isdigit():
                 path.unlink(missing_ok=True)
 
 
-class _Sidecar:
-    """What writers keep beside the whoosh files: title phrases for suggestions, and
-    the vocabulary entity mentions are found with."""
+class _Documents:
+    """Events as index documents: the entity names their text mentions (found with
+    the vocabulary) and their title phrases, counting the mentions added.  Writer
+    processes each use their own copy (``report`` gives its counts)."""
 
-    def __init__(
-        self,
-        generation: Generation,
-        vocabulary: MentionVocabulary,
-        phrases: PhraseCounter,
-        stemmer: str,
-    ) -> None:
-        self.generation = generation
-        self.stemmer = stemmer
-        self.vocabulary = vocabulary
+    def __init__(self, vocabulary: MentionVocabulary) -> None:
         self.finder = vocabulary.finder()
-        self.phrases = phrases
         self.aliases = AliasLearner()
         self.events_with_mentions = 0
         self.mentions_added = 0
@@ -146,27 +162,54 @@ class _Sidecar:
         if mentions:
             self.events_with_mentions += 1
             self.mentions_added += len(mentions)
-        self.phrases.add(event.title)
         self.aliases.add(event, mentions)
         return document(event, mentions)
+
+    def document_of(self, line: bytes) -> dict[str, Any]:
+        """The document of an event encoded as canonical JSON (``Event.to_dict``)."""
+        return self.document(Event.from_dict(orjson.loads(line)))
+
+    def report(self) -> tuple[int, int, AliasLearner]:
+        """Events that gained entities from their text, how many they gained, and the
+        acronyms learned from the events."""
+        return self.events_with_mentions, self.mentions_added, self.aliases
+
+    def add_report(self, report: tuple[int, int, AliasLearner]) -> None:
+        """Count what another copy (a writer process) made."""
+        self.events_with_mentions += report[0]
+        self.mentions_added += report[1]
+        self.aliases.merge(report[2])
+
+
+class _Sidecar:
+    """What writers keep beside the whoosh files: the vocabulary entity mentions are
+    found with, and the suggestion table."""
+
+    def __init__(self, generation: Generation, vocabulary: MentionVocabulary, stemmer: str) -> None:
+        self.generation = generation
+        self.stemmer = stemmer
+        self.vocabulary = vocabulary
+        self.documents = _Documents(vocabulary)
 
     @property
     def mentions(self) -> tuple[int, int]:
         """Events that gained entities from their text, and how many entities they gained."""
-        return self.events_with_mentions, self.mentions_added
+        events, added, _ = self.documents.report()
+        return events, added
 
     def save(self, searcher: Any, build: dict[str, Any], previous: Record | None) -> Record:
-        """Save what readers need of the commit ``searcher`` reads (the phrases, the
-        vocabulary and the suggestion table) and record it.  ``previous``: the record
-        of the generation's commit before (None for a new generation, which is
-        recorded once, complete)."""
+        """Save what readers need of the commit ``searcher`` reads (the vocabulary and
+        the suggestion table) and record it.  ``previous``: the record of the
+        generation's commit before (None for a new generation, which is recorded
+        once, complete)."""
         path = self.generation.path
         commit = int(searcher.reader().generation())
-        segment_ids = _segment_ids(searcher)
+        segments = _live_segments(searcher)
+        segment_ids = [segment_id for segment_id, _ in segments]
         _check_segments(self.generation, segment_ids)
         sidecars = dict(previous.sidecars) if previous is not None else {}
-        tables = (PHRASES_FILE, self.phrases), (MENTIONS_FILE, self.vocabulary)
-        for name, table in (*tables, (ALIASES_FILE, self.aliases)):
+        tables = (MENTIONS_FILE, self.vocabulary), (ALIASES_FILE, self.documents.aliases)
+        for name, table in tables:
             sidecars[name] = versioned(name, commit)
             table.save(path / sidecars[name])
         known = previous
@@ -174,10 +217,8 @@ class _Sidecar:
             # Recorded at once, with the previous suggestion table, so that readers
             # need not wait for the new one.
             known = _record(self.generation, commit, segment_ids, sidecars, build, previous)
-        snap = open_snapshot(self.generation, searcher, SegmentCache(), commit, None, self.stemmer)
-        phrases = self.phrases.counts.most_common(PHRASES_KEPT)
         sidecars[SUGGEST_FILE] = versioned(SUGGEST_FILE, commit)
-        build_suggester(snap, phrases).save(path / sidecars[SUGGEST_FILE])
+        _suggestions(path, segments, self.stemmer).save(path / sidecars[SUGGEST_FILE])
         record = _record(self.generation, commit, segment_ids, sidecars, build, known)
         _remove_unrecorded_sidecars(self.generation, record, *([previous] if previous else []))
         return record
@@ -210,7 +251,9 @@ class GenerationBuilder:
                 multisegment=True,
                 subargs={
                     "codec": EventCodec(),
-                    "limitmb": _LIMIT_MB // processes,
+                    # Less for whoosh's pool, as each process also keeps its
+                    # documents' title phrases for the segment's columns.
+                    "limitmb": _LIMIT_MB * 5 // 8 // processes,
                     "compound": False,
                 },
                 codec=EventCodec(),
@@ -218,13 +261,17 @@ class GenerationBuilder:
             )
         else:
             self._writer = self._ix.writer(codec=EventCodec(), limitmb=_LIMIT_MB, compound=False)
-        self._sidecar = _Sidecar(self.generation, MentionVocabulary(), PhraseCounter(), stemmer)
+        self._sidecar = _Sidecar(self.generation, MentionVocabulary(), stemmer)
+        if isinstance(self._writer, ParallelWriter):
+            self._writer.documents = self._sidecar.documents
         self.added = 0
         self.started = time.monotonic()
 
     def learn(self, vocabulary: MentionVocabulary) -> None:
         """Find mentions with ``vocabulary`` (call before the first ``add``)."""
-        self._sidecar = _Sidecar(self.generation, vocabulary, self._sidecar.phrases, self.stemmer)
+        self._sidecar = _Sidecar(self.generation, vocabulary, self.stemmer)
+        if isinstance(self._writer, ParallelWriter):
+            self._writer.documents = self._sidecar.documents
 
     @property
     def mentions(self) -> tuple[int, int]:
@@ -232,7 +279,16 @@ class GenerationBuilder:
 
     def add(self, event: Event) -> None:
         """Add one event (each id once)."""
-        self._writer.add_document(**self._sidecar.document(event))
+        self._writer.add_document(**self._sidecar.documents.document(event))
+        self.added += 1
+
+    def add_encoded(self, line: bytes) -> None:
+        """Add one event (each id once) encoded as canonical JSON (``Event.to_dict``,
+        one line): with writer processes, they decode and analyse it."""
+        if isinstance(self._writer, ParallelWriter):
+            self._writer.add_encoded(line)
+        else:
+            self._writer.add_document(**self._sidecar.documents.document_of(line))
         self.added += 1
 
     def finish(self, extra_meta: dict[str, Any] | None = None) -> Generation:
@@ -241,6 +297,8 @@ class GenerationBuilder:
         self._writer.commit()
         if isinstance(self._writer, ParallelWriter):
             self._writer.raise_if_failed()  # a writer process's own error, not only its loss
+            for report in self._writer.reports():
+                self._sidecar.documents.add_report(report)
         with self._ix.searcher() as searcher:
             count = searcher.doc_count()
             if count != self.added:
@@ -251,8 +309,8 @@ class GenerationBuilder:
                 "generation": self.generation.name,
                 "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "documents": count,
-                "events_with_mentions": self._sidecar.events_with_mentions,
-                "mentions_added": self._sidecar.mentions_added,
+                "events_with_mentions": self._sidecar.mentions[0],
+                "mentions_added": self._sidecar.mentions[1],
                 "analysis": {"stemmer": self.stemmer},
                 **(extra_meta or {}),
             }
@@ -309,13 +367,10 @@ class LiveUpdater:
         if learn is not None:
             vocabulary.names |= learn.names
             vocabulary.lowercase_words |= learn.lowercase_words
-        self._sidecar = _Sidecar(
-            self.generation,
-            vocabulary,
-            PhraseCounter.load(path / self.record.sidecars[PHRASES_FILE]),
-            self.record.stemmer,
+        self._sidecar = _Sidecar(self.generation, vocabulary, self.record.stemmer)
+        self._sidecar.documents.aliases = AliasLearner.load(
+            path / self.record.sidecars[ALIASES_FILE]
         )
-        self._sidecar.aliases = AliasLearner.load(path / self.record.sidecars[ALIASES_FILE])
         self._ix = open_index(path)
         _remove_uncommitted(self._ix, path)  # what a killed or failed writer left
         try:
@@ -341,7 +396,7 @@ class LiveUpdater:
             self.replaced += 1
         else:
             self.added += 1
-        self._writer.update_document(**self._sidecar.document(event))
+        self._writer.update_document(**self._sidecar.documents.document(event))
 
     def delete(self, event_id: str) -> bool:
         """Delete an event by id; False when there was none."""

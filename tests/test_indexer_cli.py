@@ -231,3 +231,43 @@ def test_add_without_index_fails(tmp_path: Path) -> None:
     code, _, err = run("add", str(seed_page()), "--index-dir", str(tmp_path))
     assert code == 1
     assert "no index has been built yet" in err
+
+
+def _rebuild_with_stderr(tmp_path: Path, stderr: int) -> subprocess.CompletedProcess[bytes]:
+    tmp_path.mkdir()
+    records: list[dict[str, object]] = [
+        {"id": f"e{i}", "date": "2020-01-01", "title": f"Event {i}"} for i in range(1500)
+    ]
+    events = canonical(tmp_path / "events.jsonl", *records)
+    command = [str(Path(sys.executable).parent / "indexer"), "rebuild", str(events)]
+    return subprocess.run(
+        [*command, "--index-dir", str(tmp_path / "ix")],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        timeout=300,
+        check=True,
+    )
+
+
+def test_progress_is_shown_on_a_terminal_only(tmp_path: Path) -> None:
+    """On a terminal a rebuild shows the events done and the rate; in a log, nothing."""
+    leader, follower = os.openpty()
+    try:
+        _rebuild_with_stderr(tmp_path / "tty", follower)
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal is closed once all is read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    text = shown.decode()
+    assert "1500/1500 events" in text and "/s" in text, text
+    assert "writing the segments" in text, text
+    logged = _rebuild_with_stderr(tmp_path / "log", subprocess.PIPE)
+    assert logged.stderr == b""

@@ -47,3 +47,53 @@ def test_the_tests_and_their_support_do_not_import_bench() -> None:
         if any(m == "bench" or m.startswith("bench.") for m in imported)
     }
     assert importing == {"tests/test_relevance.py"}
+
+
+#: Modules that read the index for requests: a reader's snapshot of a commit and
+#: everything that answers a query through it.
+READING = frozenset(
+    f"search.{name}"
+    for name in [
+        "snapshot",
+        "live",
+        "service",
+        "evaluate",
+        "lexicon",
+        "spelling",
+        "expansion",
+        "facets",
+        "related",
+        "rank",
+        "highlight",
+        "parse",
+        "query",
+        "matches",
+        "memo",
+        "deadline",
+    ]
+)
+
+
+def _closure(modules: dict[str, set[str]], start: str) -> set[str]:
+    """The engine's modules ``start`` imports, directly or through others."""
+    found: set[str] = set()
+    todo = [start]
+    while todo:
+        name = todo.pop()
+        path = name.replace(".", "/") + ".py"
+        for imported in modules.get(path, set()):
+            if imported.startswith("search.") and imported not in found:
+                found.add(imported)
+                todo.append(imported)
+    return found
+
+
+def test_writing_modules_never_import_reading_modules() -> None:
+    """The writer builds what it keeps beside the index (the suggestion table, the
+    mention vocabulary, each segment's columns) from the segments' files, never
+    through a reader's snapshot: writing and reading change apart."""
+    modules = _imported_modules("search")
+    for writing in ("search.writer", "search.writer_hooks"):
+        reached = _closure(modules, writing)
+        assert "search.schema" in reached  # the walk does follow imports
+        assert sorted(reached & READING) == [], writing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -268,3 +269,47 @@ def test_a_saved_table_answers_as_the_built_one_and_a_damaged_one_is_refused(
         path.write_bytes(damage)
         with pytest.raises(ValueError, match=r"suggest\.bin"):
             Suggester.load(path)
+
+
+def _write(path: Path, records: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    return path
+
+
+def test_suggestions_follow_deletes_and_replacements(tmp_path: Path) -> None:
+    """Once a commit that deletes or replaces an event is served, its names and title
+    phrases are suggested only as far as live events still carry them."""
+    records: list[dict[str, Any]] = [
+        {"id": "z1", "date": "2020-01-01", "title": "Zorblax Consortium wins contract"},
+        {"id": "z2", "date": "2020-01-02", "title": "Zorblax Consortium loses appeal"},
+        {"id": "q1", "date": "2020-01-03", "title": "Harbour bridge reopens"},
+        {
+            "id": "q2",
+            "date": "2020-01-04",
+            "title": "Ferry strike ends",
+            "entities": ["Quuxford Ferries"],
+        },
+    ]
+    client = client_for(tmp_path, records, refresh_interval=0.01)
+    store = IndexStore(tmp_path / "ix")
+
+    def shown(typed: str) -> list[tuple[str, int]]:
+        return [(s["text"], s["count"]) for s in suggest(client, typed, size=20)]
+
+    # Counted from the titles above: two titles hold "Zorblax Consortium", one "wins".
+    assert ("Zorblax Consortium", 2) in shown("zorblax")
+    assert shown("zorblax consortium w") == [("Zorblax Consortium wins", 1)]
+    assert shown("quuxf") == [("Quuxford Ferries", 1)]
+
+    jobs.delete(store, ["z1", "q2"])
+    time.sleep(0.05)  # past the refresh interval: the next request sees the commit
+    assert shown("zorblax consortium w") == []
+    assert ("Zorblax Consortium", 1) in shown("zorblax")
+    assert ("Zorblax Consortium wins", 1) not in shown("zorblax")
+    assert shown("quuxf") == []
+
+    jobs.add(store, [_write(tmp_path / "z2.jsonl", [{**records[1], "title": "Harbour cranes"}])])
+    time.sleep(0.05)
+    assert shown("zorblax") == []
+    assert ("Harbour", 2) in shown("harbour")
+    assert ("Harbour cranes", 1) in shown("harbour c")
