@@ -132,30 +132,40 @@ class LiveIndex:
     def _lease(self) -> _Opened:
         if self._refresher is None and self.clock() - self._checked_at >= self.refresh_interval:
             self._refresh_in_request()
-        with self._lock:
-            current, failure = self._current, self._failure
-            if failure is None and current is not None:
-                current.users += 1
-                return current
+        opened, failure = self._take()
+        if opened is not None:
+            return opened
         if failure is not None:
             raise copy.copy(failure) from None  # one object per raise: threads share it
         # Nothing open yet (a new process, or the index was unavailable): open it
         # now, every waiting thread behind the first.
         with self._refreshing:
             with self._lock:
-                opened = self._current
-            if opened is None or self._failure is not None:
+                current = self._current
+            if current is None or self._failure is not None:
                 self._check()
+        opened, failure = self._take()
+        if opened is not None:
+            return opened
+        raise copy.copy(failure) if failure else IndexUnavailable("no index is open")
+
+    def _take(self) -> tuple[_Opened | None, SearchError | None]:
+        """The current snapshot, leased, or why there is none to lease."""
         with self._lock:
             current, failure = self._current, self._failure
             if failure is None and current is not None:
                 current.users += 1
-                return current
-        raise copy.copy(failure) if failure else IndexUnavailable("no index is open")
+                return current, None
+            return None, failure
 
     def _let_go(self, opened: _Opened) -> None:
         with self._lock:
             opened.users -= 1
+        self._close_if_done(opened)
+
+    def _close_if_done(self, opened: _Opened) -> None:
+        """Close a retired snapshot once no request leases it (once)."""
+        with self._lock:
             close = opened.retired and opened.users == 0 and not opened.closed
             if close:
                 opened.closed = True
@@ -232,11 +242,7 @@ class LiveIndex:
     def _retire(self, opened: _Opened) -> None:
         with self._lock:
             opened.retired = True
-            close = opened.users == 0 and not opened.closed
-            if close:
-                opened.closed = True
-        if close:
-            self._close(opened)
+        self._close_if_done(opened)
 
     def _close(self, opened: _Opened) -> None:
         """Let a snapshot no request uses go: its lease, and the segments and checked
